@@ -1,0 +1,1 @@
+//! Placeholder: the analysis engine is being written.
