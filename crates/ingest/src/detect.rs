@@ -123,7 +123,10 @@ pub fn detect(head: &[u8]) -> Result<Format, DetectError> {
     };
     let trimmed = text.trim_start();
     if trimmed.starts_with('<') {
-        let lower = trimmed.get(..trimmed.len().min(4096)).unwrap_or(trimmed).to_ascii_lowercase();
+        let lower = trimmed
+            .get(..trimmed.len().min(4096))
+            .unwrap_or(trimmed)
+            .to_ascii_lowercase();
         if lower.contains("<rss") || lower.contains("<feed") || lower.contains("<rdf:rdf") {
             return Ok(Format::Rss);
         }
@@ -183,17 +186,29 @@ fn detect_json(text: &str) -> Option<Format> {
         ),
         (
             Format::Bluesky,
-            ["\"at://", "\"app.bsky.", "\"indexedAt\"", "\"did:plc:", "\"createdAt\""]
-                .iter()
-                .filter(|needle| has(needle))
-                .count(),
+            [
+                "\"at://",
+                "\"app.bsky.",
+                "\"indexedAt\"",
+                "\"did:plc:",
+                "\"createdAt\"",
+            ]
+            .iter()
+            .filter(|needle| has(needle))
+            .count(),
         ),
         (
             Format::Facebook,
-            ["\"created_time\"", "\"fbtrace_id\"", "\"paging\"", "\"cursors\"", "\"message\""]
-                .iter()
-                .filter(|needle| has(needle))
-                .count(),
+            [
+                "\"created_time\"",
+                "\"fbtrace_id\"",
+                "\"paging\"",
+                "\"cursors\"",
+                "\"message\"",
+            ]
+            .iter()
+            .filter(|needle| has(needle))
+            .count(),
         ),
     ];
     let (format, score) = scores.into_iter().max_by_key(|(_, score)| *score)?;
@@ -227,9 +242,18 @@ mod tests {
         assert_eq!(detect(b"   \n"), Err(DetectError::Empty));
         assert_eq!(detect(b"\x00\x01\x02abc"), Err(DetectError::Binary));
         assert_eq!(detect(b"<?xml version=\"1.0\"?><rss>"), Ok(Format::Rss));
-        assert_eq!(detect(b"<feed xmlns=\"http://www.w3.org/2005/Atom\">"), Ok(Format::Rss));
-        assert_eq!(detect(b":)\n\nevent: update\ndata: {}\n"), Ok(Format::MastodonStream));
-        assert_eq!(detect(b"text,time\nGreat care,2024-01-01\n"), Ok(Format::Csv));
+        assert_eq!(
+            detect(b"<feed xmlns=\"http://www.w3.org/2005/Atom\">"),
+            Ok(Format::Rss)
+        );
+        assert_eq!(
+            detect(b":)\n\nevent: update\ndata: {}\n"),
+            Ok(Format::MastodonStream)
+        );
+        assert_eq!(
+            detect(b"text,time\nGreat care,2024-01-01\n"),
+            Ok(Format::Csv)
+        );
         assert_eq!(
             detect(br#"{"did":"did:plc:x","time_us":1,"kind":"commit"}"#),
             Ok(Format::Jetstream)

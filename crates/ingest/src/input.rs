@@ -81,7 +81,10 @@ pub enum InputError {
 /// Opens a file for import: decompresses gzip, reads the head, and recognises or checks the
 /// format. Returns the format and a reader positioned at the start of the content.
 pub fn open_path(path: &Path, wanted: Option<Format>) -> Result<(Format, Input), InputError> {
-    let io_error = |source| InputError::Io { path: path.to_owned(), source };
+    let io_error = |source| InputError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let file = File::open(path).map_err(io_error)?;
     open_reader(path, Box::new(file), wanted)
 }
@@ -94,9 +97,10 @@ pub fn open_reader(
     wanted: Option<Format>,
 ) -> Result<(Format, Input), InputError> {
     let mut raw = BufReader::with_capacity(256 * 1024, source);
-    let magic = raw
-        .fill_buf()
-        .map_err(|source| InputError::Io { path: path.to_owned(), source })?;
+    let magic = raw.fill_buf().map_err(|source| InputError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let gzipped = magic.starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn Read + Send> = if gzipped {
         Box::new(MultiGzDecoder::new(raw))
@@ -107,9 +111,15 @@ pub fn open_reader(
     let read = (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head);
     if let Err(source) = read {
         return Err(if gzipped {
-            InputError::Gzip { path: path.to_owned(), source }
+            InputError::Gzip {
+                path: path.to_owned(),
+                source,
+            }
         } else {
-            InputError::Io { path: path.to_owned(), source }
+            InputError::Io {
+                path: path.to_owned(),
+                source,
+            }
         });
     }
     let format = match wanted {
@@ -129,7 +139,10 @@ pub fn open_reader(
             },
         })?,
     };
-    let input: Input = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head).chain(reader)));
+    let input: Input = Box::new(BufReader::with_capacity(
+        256 * 1024,
+        Cursor::new(head).chain(reader),
+    ));
     Ok((format, input))
 }
 
@@ -164,8 +177,12 @@ pub fn parse(
         Format::Bluesky | Format::Jetstream => json_records(input, bluesky::parse_document),
         Format::Facebook => json_records(input, facebook::parse_document),
         Format::Rss => rss::parse(input),
-        Format::Csv => csv_import::parse(input, &options.csv)
-            .map_err(|message| InputError::Csv { path: path.to_owned(), message })?,
+        Format::Csv => {
+            csv_import::parse(input, &options.csv).map_err(|message| InputError::Csv {
+                path: path.to_owned(),
+                message,
+            })?
+        }
     })
 }
 
@@ -210,7 +227,8 @@ impl JsonRecords {
                 Ok(0) => return false,
                 Ok(_) => {}
                 Err(error) => {
-                    self.pending.push(Err(read_error(self.line_number + 1, &error)));
+                    self.pending
+                        .push(Err(read_error(self.line_number + 1, &error)));
                     return false;
                 }
             }
@@ -312,7 +330,9 @@ mod tests {
     use super::*;
 
     fn counting(doc: &str, out: &mut Vec<Parsed>) {
-        out.push(Ok(crate::Record::Skipped { kind: doc.len().to_string() }));
+        out.push(Ok(crate::Record::Skipped {
+            kind: doc.len().to_string(),
+        }));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod bluesky;
 pub mod csv;
 pub mod detect;
 pub mod facebook;
+pub mod html;
 pub mod input;
 pub mod mastodon;
 pub mod rss;
@@ -55,12 +56,18 @@ pub struct Location {
 impl Location {
     /// A location at a JSON pointer, with the line left for the framework to fill in.
     pub fn pointer(pointer: impl Into<String>) -> Self {
-        Location { line: None, pointer: Some(pointer.into()) }
+        Location {
+            line: None,
+            pointer: Some(pointer.into()),
+        }
     }
 
     /// A location at a line.
     pub fn line(line: u64) -> Self {
-        Location { line: Some(line), pointer: None }
+        Location {
+            line: Some(line),
+            pointer: None,
+        }
     }
 }
 
@@ -91,7 +98,11 @@ pub struct Rejected {
 impl Rejected {
     /// A rejection at a JSON pointer.
     pub fn at(pointer: impl Into<String>, reason: impl Into<String>) -> Self {
-        Rejected { location: Location::pointer(pointer), reason: reason.into(), excerpt: None }
+        Rejected {
+            location: Location::pointer(pointer),
+            reason: reason.into(),
+            excerpt: None,
+        }
     }
 
     /// The same rejection with the offending text attached (cut to 2,000 characters).
