@@ -594,3 +594,285 @@ fn facets(record: &Value, text: &str, post: &mut Post) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::{Format, ImportOptions, input};
+
+    const SAMPLES: &str =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/api-samples/bluesky");
+
+    /// Per file: posts, deletions, skipped, cursors, rejected.
+    const EXPECTED: &[(&str, [usize; 5])] = &[
+        // 7 liked posts + 1 reply parent/root pair adds 1 new post + 3 quoted posts with text.
+        ("bskyr__getActorLikes.json", [11, 0, 0, 0, 0]),
+        // 50 posts, reply parents/roots, quoted posts, 7 reposts; 3 distinct not-found parents.
+        ("bskyr__getAuthorFeed.json", [87, 0, 3, 0, 0]),
+        ("bskyr__getFeed__bsky-team.json", [7, 0, 0, 0, 0]),
+        ("bskyr__getLikes.json", [0, 0, 4, 0, 0]),
+        ("bskyr__getListFeed.json", [10, 0, 0, 0, 0]),
+        ("bskyr__getPostThread.json", [1, 0, 0, 0, 0]),
+        ("bskyr__getPosts.json", [1, 0, 0, 0, 0]),
+        // 2 quote posts and the post they both quote.
+        ("bskyr__getQuotes.json", [3, 0, 0, 0, 0]),
+        ("bskyr__getRecord__quote-post.json", [1, 0, 0, 0, 0]),
+        ("bskyr__getRecord__reply-post.json", [1, 0, 0, 0, 0]),
+        ("bskyr__getRepostedBy.json", [0, 0, 1, 0, 0]),
+        // 49 posts, 3 reply parents/roots and quoted posts new, 3 reposts.
+        ("bskyr__getTimeline.json", [53, 0, 0, 0, 0]),
+        // 11 mentions + 7 quotes; 17 follows, 13 likes, 2 reposts skipped.
+        ("bskyr__listNotifications.json", [18, 0, 32, 0, 0]),
+        ("bskyr__listRecords__posts.json", [50, 0, 0, 0, 0]),
+        // 25 posts and 1 quoted post with text.
+        ("bskyr__searchPosts__redistricting.json", [26, 0, 0, 0, 0]),
+        // 17 post creates, 1 post delete, 132 other collections + identity + account.
+        ("jetstream__v1-capture-2026-07-04__152-events.jsonl", [17, 1, 134, 152, 0]),
+        // 1 post reply; like, repost, follow, profile, foreign delete, foreign update, block,
+        // identity, account skipped.
+        ("jetstream__v1-golden-10-events.jsonl", [1, 0, 9, 10, 0]),
+    ];
+
+    fn run(name: &str) -> Vec<Parsed> {
+        let path = Path::new(SAMPLES).join(name);
+        let (format, reader) = input::open_path(&path, Some(Format::Bluesky)).unwrap();
+        input::parse(&path, format, reader, &ImportOptions::default()).unwrap().collect()
+    }
+
+    fn tally(items: &[Parsed]) -> [usize; 5] {
+        let mut counts = [0; 5];
+        for item in items {
+            let slot = match item {
+                Ok(Record::Change(Change::Upsert(_))) => 0,
+                Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Skipped { .. }) => 2,
+                Ok(Record::Cursor(_)) => 3,
+                Err(_) => 4,
+            };
+            counts[slot] += 1;
+        }
+        counts
+    }
+
+    fn posts(items: &[Parsed]) -> Vec<&Post> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Change(Change::Upsert(post))) => Some(post.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn post<'a>(items: &'a [Parsed], id: &str) -> &'a Post {
+        posts(items).into_iter().find(|post| post.id == id).unwrap()
+    }
+
+    fn parse_one(doc: &str) -> Vec<Parsed> {
+        let mut out = Vec::new();
+        parse_document(doc, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_sample_gives_the_expected_counts() {
+        for (name, expected) in EXPECTED {
+            let items = run(name);
+            assert_eq!(tally(&items), *expected, "{name}: {items:?}");
+            let ids: Vec<&str> = posts(&items).iter().map(|post| post.id.as_str()).collect();
+            let unique: HashSet<&str> = ids.iter().copied().collect();
+            if !name.starts_with("jetstream") {
+                assert_eq!(ids.len(), unique.len(), "{name}: a post emitted twice");
+            }
+            assert!(posts(&items).iter().all(|post| post.network == Network::Bluesky));
+        }
+    }
+
+    #[test]
+    fn every_sample_file_has_an_expectation() {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(SAMPLES).unwrap().map(|entry| entry.unwrap().path()).collect();
+        files.sort();
+        assert!(!files.is_empty());
+        for file in files {
+            let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+            assert!(EXPECTED.iter().any(|(known, _)| *known == name), "no expectation for {name}");
+        }
+    }
+
+    #[test]
+    fn jetstream_reply_post_and_skipped_collections_keep_their_cursors() {
+        let items = run("jetstream__v1-golden-10-events.jsonl");
+        let reply = posts(&items)[0];
+        assert_eq!(reply.id, "at://did:plc:q235v55g5unth4zjjdpacfdr/app.bsky.feed.post/3mmoojp4cd223");
+        assert_eq!(reply.author.id, "did:plc:q235v55g5unth4zjjdpacfdr");
+        assert_eq!(reply.author.handle, "did:plc:q235v55g5unth4zjjdpacfdr");
+        assert_eq!(reply.text, "Try RSV for a good time !!");
+        assert_eq!(reply.lang.as_deref(), Some("en"));
+        assert_eq!(reply.created_at, "2026-05-25T14:23:28.757Z".parse::<Timestamp>().unwrap());
+        assert!(reply.reply_to.as_deref().unwrap().starts_with("at://did:plc:j76tr"));
+        assert!(reply.thread_id.is_some());
+        let skipped: Vec<&str> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Skipped { kind }) => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
+        for kind in [
+            "bluesky app.bsky.feed.like",
+            "bluesky app.bsky.feed.repost",
+            "bluesky app.bsky.graph.follow",
+            "bluesky app.bsky.actor.profile",
+            "bluesky org.hypercerts.claim.activity",
+            "bluesky identity event",
+            "bluesky account event",
+        ] {
+            assert!(skipped.contains(&kind), "{kind} not skipped: {skipped:?}");
+        }
+        assert!(items.contains(&Ok(Record::Cursor("1779719009132431".to_owned()))));
+    }
+
+    #[test]
+    fn jetstream_delete_and_update() {
+        let items = run("jetstream__v1-capture-2026-07-04__152-events.jsonl");
+        let deletion = items.iter().find_map(|item| match item {
+            Ok(Record::Change(Change::Delete(deletion))) => Some(deletion),
+            _ => None,
+        });
+        let deletion = deletion.unwrap();
+        assert!(deletion.id.starts_with("at://did:") && deletion.id.contains("/app.bsky.feed.post/"));
+        assert!(deletion.deleted_at.is_some());
+
+        let line = r#"{"did":"did:plc:abc","time_us":1700000000000000,"kind":"commit","commit":{"operation":"update","collection":"app.bsky.feed.post","rkey":"3k","record":{"$type":"app.bsky.feed.post","text":"edited","createdAt":"2023-11-14T22:13:20.123456789123+0100"}}}"#;
+        let items = parse_one(line);
+        assert_eq!(tally(&items), [1, 0, 0, 1, 0]);
+        let edited = post(&items, "at://did:plc:abc/app.bsky.feed.post/3k");
+        assert_eq!(edited.created_at, "2023-11-14T21:13:20.123456789Z".parse::<Timestamp>().unwrap());
+        assert_eq!(edited.edited_at, Some("2023-11-14T22:13:20Z".parse::<Timestamp>().unwrap()));
+
+        let bad_time = r#"{"did":"did:plc:abc","time_us":1700000000000000,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"3m","record":{"text":"hi","createdAt":"yesterday"}}}"#;
+        let items = parse_one(bad_time);
+        assert_eq!(post(&items, "at://did:plc:abc/app.bsky.feed.post/3m").created_at.as_microsecond(), 1_700_000_000_000_000);
+        let broken = r#"{"did":"did:plc:abc","time_us":1700000000000001,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post"}}"#;
+        assert_eq!(tally(&parse_one(broken)), [0, 0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn facets_with_multibyte_text_give_the_right_mention_and_link() {
+        let items = run("bskyr__getQuotes.json");
+        let quoted = post(&items, "at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3lc5c5qv72r2w");
+        assert!(quoted.text.starts_with("Test quote with :emoji: and 🔥 and 🎊"));
+        assert_eq!(quoted.mentions, vec!["bskyr.bsky.social".to_owned()]);
+        assert_eq!(quoted.links, vec!["https://christophertkenny.com/bskyr/".to_owned()]);
+        assert_eq!(quoted.author.handle, "bskyr.bsky.social");
+        let quote = post(&items, "at://did:plc:3ixxligsafp4u6ghljcoetnm/app.bsky.feed.post/3lc6isqcp6u2y");
+        assert_eq!(
+            quote.relation,
+            Some(Relation { kind: RelationKind::Quote, target_id: quoted.id.clone() })
+        );
+
+        let text = "🏥 see example.org/x and @ann.test";
+        let link_start = text.find("example.org").unwrap();
+        let mention_start = text.find("@ann").unwrap();
+        let doc = format!(
+            r#"{{"uri":"at://did:plc:a/app.bsky.feed.post/1","value":{{"$type":"app.bsky.feed.post","text":"{text}","createdAt":"2024-01-01T00:00:00Z","facets":[
+            {{"index":{{"byteStart":{link_start},"byteEnd":{}}},"features":[{{"$type":"app.bsky.richtext.facet#link","uri":"https://example.org/x"}}]}},
+            {{"index":{{"byteStart":{mention_start},"byteEnd":{}}},"features":[{{"$type":"app.bsky.richtext.facet#mention","did":"did:plc:ann"}}]}},
+            {{"index":{{"byteStart":1,"byteEnd":400}},"features":[{{"$type":"app.bsky.richtext.facet#mention","did":"did:plc:bad"}}]}},
+            {{"index":{{"byteStart":2,"byteEnd":3}},"features":[{{"$type":"app.bsky.richtext.facet#tag","tag":"nhs"}}]}}]}}}}"#,
+            link_start + "example.org/x".len(),
+            text.len(),
+        );
+        let items = parse_one(&doc);
+        let found = post(&items, "at://did:plc:a/app.bsky.feed.post/1");
+        assert_eq!(found.links, vec!["https://example.org/x".to_owned()]);
+        assert_eq!(found.mentions, vec!["ann.test".to_owned(), "did:plc:bad".to_owned()]);
+        assert_eq!(found.hashtags, vec!["nhs".to_owned()]);
+    }
+
+    #[test]
+    fn author_feed_reposts_replies_and_missing_parents() {
+        let items = run("bskyr__getAuthorFeed.json");
+        let repost = post(
+            &items,
+            "at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.repost/3lnneysi3ps2c",
+        );
+        let original_id = "at://did:plc:n65dhyosfrm6t7jhzum76exq/app.bsky.feed.post/3lnneysi3ps2c";
+        assert_eq!(
+            repost.relation,
+            Some(Relation { kind: RelationKind::Repost, target_id: original_id.to_owned() })
+        );
+        assert_eq!(repost.author.handle, "chriskenny.bsky.social");
+        assert_eq!(repost.created_at, "2025-04-25T18:43:12.048Z".parse::<Timestamp>().unwrap());
+        let original = post(&items, original_id);
+        assert_eq!(original.author.handle, "mickael.canouil.fr");
+        assert_eq!(repost.text, original.text);
+        assert!(original.text.starts_with("You saw or you made something related to #QuartoPub"));
+        assert_eq!(
+            original.url.as_deref(),
+            Some("https://bsky.app/profile/mickael.canouil.fr/post/3lnneysi3ps2c")
+        );
+
+        let own = post(&items, "at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.post/3lo7irc7njk2p");
+        assert_eq!(own.author.display_name.as_deref(), Some("Chris Kenny"));
+        assert_eq!(own.created_at, "2025-05-02T18:54:36.307Z".parse::<Timestamp>().unwrap());
+        assert!(own.links.contains(&"https://github.com/christopherkenny/harvard-diss".to_owned()));
+        assert!(own.mentions.contains(&"typst.app".to_owned()));
+        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky not found post".to_owned() })));
+    }
+
+    #[test]
+    fn thread_nodes_not_found_and_blocked_are_skipped() {
+        let doc = r#"{"thread":{"$type":"app.bsky.feed.defs#threadViewPost",
+            "post":{"uri":"at://did:plc:a/app.bsky.feed.post/2","cid":"c","author":{"did":"did:plc:a","handle":"a.test"},
+              "record":{"$type":"app.bsky.feed.post","text":"reply","createdAt":"2024-05-01T10:00:00.000Z",
+                "reply":{"root":{"uri":"at://did:plc:r/app.bsky.feed.post/0","cid":"x"},"parent":{"uri":"at://did:plc:r/app.bsky.feed.post/1","cid":"y"}}},
+              "likeCount":3,"indexedAt":"2024-05-01T10:00:01.000Z"},
+            "parent":{"$type":"app.bsky.feed.defs#notFoundPost","uri":"at://did:plc:r/app.bsky.feed.post/1","notFound":true},
+            "replies":[{"$type":"app.bsky.feed.defs#blockedPost","uri":"at://did:plc:b/app.bsky.feed.post/3","blocked":true,"author":{"did":"did:plc:b"}},
+              {"$type":"app.bsky.feed.defs#threadViewPost","post":{"uri":"at://did:plc:c/app.bsky.feed.post/4","author":{"did":"did:plc:c","handle":"c.test"},
+                "record":{"$type":"app.bsky.feed.post","text":"deeper","createdAt":"2024-05-01T11:00:00Z"},"indexedAt":"2024-05-01T11:00:00Z"},"replies":[]}]}}"#;
+        let items = parse_one(doc);
+        assert_eq!(tally(&items), [2, 0, 2, 0, 0]);
+        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky not found post".to_owned() })));
+        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky blocked post".to_owned() })));
+        let reply = post(&items, "at://did:plc:a/app.bsky.feed.post/2");
+        assert_eq!(reply.reply_to.as_deref(), Some("at://did:plc:r/app.bsky.feed.post/1"));
+        assert_eq!(reply.thread_id.as_deref(), Some("at://did:plc:r/app.bsky.feed.post/0"));
+        assert_eq!(reply.counts.likes, Some(3));
+    }
+
+    #[test]
+    fn raw_records_and_errors() {
+        let items = run("bskyr__getRecord__reply-post.json");
+        let record = posts(&items)[0];
+        assert_eq!(record.author.id, "did:plc:5c2r73erhng4bszmxlfdtscf");
+        assert_eq!(record.created_at, "2023-11-25T00:32:48.655755Z".parse::<Timestamp>().unwrap());
+        assert_eq!(record.mentions, vec!["bskyr.bsky.social".to_owned()]);
+        assert_eq!(record.links, vec!["https://christophertkenny.com/bskyr/".to_owned()]);
+        let items = run("bskyr__getRecord__quote-post.json");
+        let quote = posts(&items)[0];
+        // Despite the file name, this record is a self-reply without an embedded quote.
+        assert_eq!(quote.relation, None);
+        assert_eq!(quote.reply_to.as_deref(), Some("at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3kexwuoyqj32g"));
+        let items = parse_one(r#"{"error":"InvalidRequest","message":"Profile not found"}"#);
+        let rejected = items[0].as_ref().unwrap_err();
+        assert!(rejected.reason.contains("Profile not found"));
+    }
+
+    #[test]
+    fn times_are_parsed_robustly() {
+        let utc = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(parse_time("2024-01-01T00:00:00Z"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(parse_time("2024-01-01T00:00:00+0000"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(parse_time("2024-01-01T02:00:00.5+02:00"), Some(utc("2024-01-01T00:00:00.5Z")));
+        assert_eq!(parse_time("2024-01-01T00:00:00.1234567890123Z"), Some(utc("2024-01-01T00:00:00.123456789Z")));
+        assert_eq!(parse_time("2024-01-01T00:00:00"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(parse_time("2024-01-01 00:00:00"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(parse_time("2024-01-01"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(parse_time("not a time"), None);
+    }
+}
