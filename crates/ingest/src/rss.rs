@@ -132,24 +132,9 @@ fn host(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_owned())
 }
 
-/// Feed text may hold HTML: reduce it to plain text (tags dropped, entities decoded, white
-/// space collapsed).
+/// Feed text may hold HTML: reduce it to plain text.
 fn crate_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for character in html.chars() {
-        match character {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                text.push(' ');
-            }
-            _ if !in_tag => text.push(character),
-            _ => {}
-        }
-    }
-    let decoded = html_escape::decode_html_entities(&text);
-    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+    crate::html::to_text(html).text
 }
 
 #[cfg(test)]
