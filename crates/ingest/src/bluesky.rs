@@ -29,7 +29,11 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
             return;
         }
     };
-    let mut document = Document { seen: HashSet::new(), missing: HashSet::new(), out };
+    let mut document = Document {
+        seen: HashSet::new(),
+        missing: HashSet::new(),
+        out,
+    };
     document.top(&value);
 }
 
@@ -48,10 +52,11 @@ pub(crate) fn parse_time(text: &str) -> Option<Timestamp> {
     if let Ok(time) = civil.parse::<DateTime>() {
         return TimeZone::UTC.to_timestamp(time).ok();
     }
-    civil
-        .parse::<jiff::civil::Date>()
-        .ok()
-        .and_then(|date| TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok())
+    civil.parse::<jiff::civil::Date>().ok().and_then(|date| {
+        TimeZone::UTC
+            .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+            .ok()
+    })
 }
 
 /// Cuts fractional seconds to nine digits, puts a colon in a `+hhmm` offset and a `T` between
@@ -86,8 +91,12 @@ fn normalise_time(text: &str) -> String {
     let length = bytes.len();
     if length > 5
         && matches!(bytes.get(length - 5), Some(b'+' | b'-'))
-        && bytes.get(length - 4..).is_some_and(|tail| tail.iter().all(u8::is_ascii_digit))
-        && bytes.get(length - 14).is_some_and(|b| *b == b'T' || b.is_ascii_digit())
+        && bytes
+            .get(length - 4..)
+            .is_some_and(|tail| tail.iter().all(u8::is_ascii_digit))
+        && bytes
+            .get(length - 14)
+            .is_some_and(|b| *b == b'T' || b.is_ascii_digit())
     {
         out.insert(length - 2, ':');
     }
@@ -114,7 +123,11 @@ fn string<'v>(value: &'v Value, key: &str) -> Option<&'v str> {
 }
 
 fn array<'v>(value: &'v Value, key: &str) -> impl Iterator<Item = &'v Value> {
-    value.get(key).and_then(Value::as_array).into_iter().flatten()
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// The parts of an `at://did/collection/rkey` URI.
@@ -134,19 +147,25 @@ impl Document<'_> {
 
     fn emit(&mut self, post: Post) {
         if self.seen.insert(post.id.clone()) {
-            self.out.push(Ok(Record::Change(Change::Upsert(Box::new(post)))));
+            self.out
+                .push(Ok(Record::Change(Change::Upsert(Box::new(post)))));
         }
     }
 
     fn top(&mut self, value: &Value) {
         if !value.is_object() {
-            self.reject("", "not a Bluesky response or Jetstream event (expected a JSON object)");
+            self.reject(
+                "",
+                "not a Bluesky response or Jetstream event (expected a JSON object)",
+            );
             return;
         }
         if value.get("kind").is_some() && value.get("time_us").is_some() {
             self.jetstream(value);
         } else if let Some(error) = string(value, "error") {
-            let message = string(value, "message").map(|m| format!(": {m}")).unwrap_or_default();
+            let message = string(value, "message")
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
             self.reject(
                 "",
                 format!(
@@ -198,7 +217,10 @@ impl Document<'_> {
         match time_us {
             Some(time_us) => self.out.push(Ok(Record::Cursor(time_us.to_string()))),
             None => {
-                self.reject("/time_us", "expected `time_us`, microseconds since 1970, as a number");
+                self.reject(
+                    "/time_us",
+                    "expected `time_us`, microseconds since 1970, as a number",
+                );
                 return;
             }
         }
@@ -216,7 +238,10 @@ impl Document<'_> {
             return;
         };
         let Some(collection) = string(commit, "collection") else {
-            self.reject("/commit/collection", "a Jetstream commit without a collection");
+            self.reject(
+                "/commit/collection",
+                "a Jetstream commit without a collection",
+            );
             return;
         };
         if collection != POST_COLLECTION {
@@ -240,7 +265,11 @@ impl Document<'_> {
                     self.reject("/commit/record", "a Jetstream post without its record");
                     return;
                 };
-                let author = Author { id: did.to_owned(), handle: did.to_owned(), ..Author::default() };
+                let author = Author {
+                    id: did.to_owned(),
+                    handle: did.to_owned(),
+                    ..Author::default()
+                };
                 match post_from_record(&id, author, record, event_time, "/commit/record") {
                     Ok(mut post) => {
                         if operation == "update" {
@@ -306,7 +335,10 @@ impl Document<'_> {
             .and_then(parse_time)
             .or_else(|| string(post, "indexedAt").and_then(parse_time))
         else {
-            self.reject(&child(pointer, "indexedAt"), "a repost without a readable indexedAt");
+            self.reject(
+                &child(pointer, "indexedAt"),
+                "a repost without a readable indexedAt",
+            );
             return;
         };
         let text = post
@@ -314,8 +346,10 @@ impl Document<'_> {
             .and_then(|record| string(record, "text"))
             .unwrap_or_default();
         let mut repost = Post::new(Network::Bluesky, id, author, text, created_at);
-        repost.relation =
-            Some(Relation { kind: RelationKind::Repost, target_id: original.to_owned() });
+        repost.relation = Some(Relation {
+            kind: RelationKind::Repost,
+            target_id: original.to_owned(),
+        });
         repost.raw = reason.to_string();
         self.emit(repost);
     }
@@ -340,7 +374,10 @@ impl Document<'_> {
         } else if node.get("record").is_some() {
             self.post_view(node, pointer);
         } else {
-            self.reject(pointer, "a thread node that is neither a post nor a missing post");
+            self.reject(
+                pointer,
+                "a thread node that is neither a post nor a missing post",
+            );
         }
     }
 
@@ -365,9 +402,9 @@ impl Document<'_> {
         }
         let embed = view.get("embed");
         let embedded = match embed.and_then(|e| string(e, "$type")) {
-            Some("app.bsky.embed.record#view") => {
-                embed.and_then(|e| e.get("record")).map(|r| (r, "embed/record"))
-            }
+            Some("app.bsky.embed.record#view") => embed
+                .and_then(|e| e.get("record"))
+                .map(|r| (r, "embed/record")),
             Some("app.bsky.embed.recordWithMedia#view") => embed
                 .and_then(|e| e.get("record"))
                 .and_then(|r| r.get("record"))
@@ -420,7 +457,11 @@ impl Document<'_> {
             return;
         }
         let did = split_uri(uri).map_or(uri, |(did, _, _)| did);
-        let author = Author { id: did.to_owned(), handle: did.to_owned(), ..Author::default() };
+        let author = Author {
+            id: did.to_owned(),
+            handle: did.to_owned(),
+            ..Author::default()
+        };
         match post_from_record(uri, author, value, None, &child(pointer, "value")) {
             Ok(mut post) => {
                 post.raw = record.to_string();
@@ -435,7 +476,9 @@ impl Document<'_> {
 fn view_author(author: &Value, pointer: &str) -> Result<Author, Rejected> {
     let did = string(author, "did")
         .ok_or_else(|| Rejected::at(child(pointer, "did"), "an author without a did"))?;
-    let handle = string(author, "handle").filter(|h| !h.is_empty()).unwrap_or(did);
+    let handle = string(author, "handle")
+        .filter(|h| !h.is_empty())
+        .unwrap_or(did);
     Ok(Author {
         id: did.to_owned(),
         handle: handle.to_owned(),
@@ -491,24 +534,38 @@ fn post_from_record(
     fallback: Option<Timestamp>,
     pointer: &str,
 ) -> Result<Post, Rejected> {
-    let created_at = string(record, "createdAt").and_then(parse_time).or(fallback).ok_or_else(|| {
-        Rejected::at(
-            child(pointer, "createdAt"),
-            "a post without a readable createdAt, and no other time to use",
-        )
-    })?;
+    let created_at = string(record, "createdAt")
+        .and_then(parse_time)
+        .or(fallback)
+        .ok_or_else(|| {
+            Rejected::at(
+                child(pointer, "createdAt"),
+                "a post without a readable createdAt, and no other time to use",
+            )
+        })?;
     let text = string(record, "text").unwrap_or_default();
     let mut post = Post::new(Network::Bluesky, uri, author, text, created_at);
-    post.lang = array(record, "langs").filter_map(Value::as_str).next().map(str::to_owned);
+    post.lang = array(record, "langs")
+        .filter_map(Value::as_str)
+        .next()
+        .map(str::to_owned);
     if let Some(reply) = record.get("reply") {
-        post.reply_to = reply.get("parent").and_then(|p| string(p, "uri")).map(str::to_owned);
-        post.thread_id = reply.get("root").and_then(|r| string(r, "uri")).map(str::to_owned);
+        post.reply_to = reply
+            .get("parent")
+            .and_then(|p| string(p, "uri"))
+            .map(str::to_owned);
+        post.thread_id = reply
+            .get("root")
+            .and_then(|r| string(r, "uri"))
+            .map(str::to_owned);
     }
     let embed = record.get("embed");
     let (quoted, media) = match embed.and_then(|e| string(e, "$type")) {
         Some("app.bsky.embed.record") => (embed.and_then(|e| e.get("record")), None),
         Some("app.bsky.embed.recordWithMedia") => (
-            embed.and_then(|e| e.get("record")).and_then(|r| r.get("record")),
+            embed
+                .and_then(|e| e.get("record"))
+                .and_then(|r| r.get("record")),
             embed.and_then(|e| e.get("media")),
         ),
         _ => (None, embed),
@@ -516,7 +573,10 @@ fn post_from_record(
     post.relation = quoted
         .and_then(|q| string(q, "uri"))
         .filter(|target| split_uri(target).is_some_and(|(_, c, _)| c == POST_COLLECTION))
-        .map(|target| Relation { kind: RelationKind::Quote, target_id: target.to_owned() });
+        .map(|target| Relation {
+            kind: RelationKind::Quote,
+            target_id: target.to_owned(),
+        });
     post.media_count = media.map_or(0, media_count);
     facets(record, text, &mut post);
     for tag in array(record, "tags").filter_map(Value::as_str) {
@@ -553,7 +613,9 @@ fn media_count(media: &Value) -> u32 {
 fn facets(record: &Value, text: &str, post: &mut Post) {
     for facet in array(record, "facets") {
         let index = facet.get("index");
-        let start = index.and_then(|i| i.get("byteStart")).and_then(Value::as_u64);
+        let start = index
+            .and_then(|i| i.get("byteStart"))
+            .and_then(Value::as_u64);
         let end = index.and_then(|i| i.get("byteEnd")).and_then(Value::as_u64);
         let slice = match (start, end) {
             (Some(start), Some(end)) => usize::try_from(start)
@@ -602,8 +664,10 @@ mod tests {
     use super::*;
     use crate::{Format, ImportOptions, input};
 
-    const SAMPLES: &str =
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/api-samples/bluesky");
+    const SAMPLES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/api-samples/bluesky"
+    );
 
     /// Per file: posts, deletions, skipped, cursors, rejected.
     const EXPECTED: &[(&str, [usize; 5])] = &[
@@ -629,7 +693,10 @@ mod tests {
         // 25 posts and 1 quoted post with text.
         ("bskyr__searchPosts__redistricting.json", [26, 0, 0, 0, 0]),
         // 17 post creates, 1 post delete, 132 other collections + identity + account.
-        ("jetstream__v1-capture-2026-07-04__152-events.jsonl", [17, 1, 134, 152, 0]),
+        (
+            "jetstream__v1-capture-2026-07-04__152-events.jsonl",
+            [17, 1, 134, 152, 0],
+        ),
         // 1 post reply; like, repost, follow, profile, foreign delete, foreign update, block,
         // identity, account skipped.
         ("jetstream__v1-golden-10-events.jsonl", [1, 0, 9, 10, 0]),
@@ -638,7 +705,9 @@ mod tests {
     fn run(name: &str) -> Vec<Parsed> {
         let path = Path::new(SAMPLES).join(name);
         let (format, reader) = input::open_path(&path, Some(Format::Bluesky)).unwrap();
-        input::parse(&path, format, reader, &ImportOptions::default()).unwrap().collect()
+        input::parse(&path, format, reader, &ImportOptions::default())
+            .unwrap()
+            .collect()
     }
 
     fn tally(items: &[Parsed]) -> [usize; 5] {
@@ -686,19 +755,28 @@ mod tests {
             if !name.starts_with("jetstream") {
                 assert_eq!(ids.len(), unique.len(), "{name}: a post emitted twice");
             }
-            assert!(posts(&items).iter().all(|post| post.network == Network::Bluesky));
+            assert!(
+                posts(&items)
+                    .iter()
+                    .all(|post| post.network == Network::Bluesky)
+            );
         }
     }
 
     #[test]
     fn every_sample_file_has_an_expectation() {
-        let mut files: Vec<PathBuf> =
-            std::fs::read_dir(SAMPLES).unwrap().map(|entry| entry.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(SAMPLES)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
         files.sort();
         assert!(!files.is_empty());
         for file in files {
             let name = file.file_name().unwrap().to_str().unwrap().to_owned();
-            assert!(EXPECTED.iter().any(|(known, _)| *known == name), "no expectation for {name}");
+            assert!(
+                EXPECTED.iter().any(|(known, _)| *known == name),
+                "no expectation for {name}"
+            );
         }
     }
 
@@ -706,13 +784,25 @@ mod tests {
     fn jetstream_reply_post_and_skipped_collections_keep_their_cursors() {
         let items = run("jetstream__v1-golden-10-events.jsonl");
         let reply = posts(&items)[0];
-        assert_eq!(reply.id, "at://did:plc:q235v55g5unth4zjjdpacfdr/app.bsky.feed.post/3mmoojp4cd223");
+        assert_eq!(
+            reply.id,
+            "at://did:plc:q235v55g5unth4zjjdpacfdr/app.bsky.feed.post/3mmoojp4cd223"
+        );
         assert_eq!(reply.author.id, "did:plc:q235v55g5unth4zjjdpacfdr");
         assert_eq!(reply.author.handle, "did:plc:q235v55g5unth4zjjdpacfdr");
         assert_eq!(reply.text, "Try RSV for a good time !!");
         assert_eq!(reply.lang.as_deref(), Some("en"));
-        assert_eq!(reply.created_at, "2026-05-25T14:23:28.757Z".parse::<Timestamp>().unwrap());
-        assert!(reply.reply_to.as_deref().unwrap().starts_with("at://did:plc:j76tr"));
+        assert_eq!(
+            reply.created_at,
+            "2026-05-25T14:23:28.757Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(
+            reply
+                .reply_to
+                .as_deref()
+                .unwrap()
+                .starts_with("at://did:plc:j76tr")
+        );
         assert!(reply.thread_id.is_some());
         let skipped: Vec<&str> = items
             .iter()
@@ -743,19 +833,34 @@ mod tests {
             _ => None,
         });
         let deletion = deletion.unwrap();
-        assert!(deletion.id.starts_with("at://did:") && deletion.id.contains("/app.bsky.feed.post/"));
+        assert!(
+            deletion.id.starts_with("at://did:") && deletion.id.contains("/app.bsky.feed.post/")
+        );
         assert!(deletion.deleted_at.is_some());
 
         let line = r#"{"did":"did:plc:abc","time_us":1700000000000000,"kind":"commit","commit":{"operation":"update","collection":"app.bsky.feed.post","rkey":"3k","record":{"$type":"app.bsky.feed.post","text":"edited","createdAt":"2023-11-14T22:13:20.123456789123+0100"}}}"#;
         let items = parse_one(line);
         assert_eq!(tally(&items), [1, 0, 0, 1, 0]);
         let edited = post(&items, "at://did:plc:abc/app.bsky.feed.post/3k");
-        assert_eq!(edited.created_at, "2023-11-14T21:13:20.123456789Z".parse::<Timestamp>().unwrap());
-        assert_eq!(edited.edited_at, Some("2023-11-14T22:13:20Z".parse::<Timestamp>().unwrap()));
+        assert_eq!(
+            edited.created_at,
+            "2023-11-14T21:13:20.123456789Z"
+                .parse::<Timestamp>()
+                .unwrap()
+        );
+        assert_eq!(
+            edited.edited_at,
+            Some("2023-11-14T22:13:20Z".parse::<Timestamp>().unwrap())
+        );
 
         let bad_time = r#"{"did":"did:plc:abc","time_us":1700000000000000,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"3m","record":{"text":"hi","createdAt":"yesterday"}}}"#;
         let items = parse_one(bad_time);
-        assert_eq!(post(&items, "at://did:plc:abc/app.bsky.feed.post/3m").created_at.as_microsecond(), 1_700_000_000_000_000);
+        assert_eq!(
+            post(&items, "at://did:plc:abc/app.bsky.feed.post/3m")
+                .created_at
+                .as_microsecond(),
+            1_700_000_000_000_000
+        );
         let broken = r#"{"did":"did:plc:abc","time_us":1700000000000001,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post"}}"#;
         assert_eq!(tally(&parse_one(broken)), [0, 0, 0, 1, 1]);
     }
@@ -763,15 +868,31 @@ mod tests {
     #[test]
     fn facets_with_multibyte_text_give_the_right_mention_and_link() {
         let items = run("bskyr__getQuotes.json");
-        let quoted = post(&items, "at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3lc5c5qv72r2w");
-        assert!(quoted.text.starts_with("Test quote with :emoji: and 🔥 and 🎊"));
+        let quoted = post(
+            &items,
+            "at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3lc5c5qv72r2w",
+        );
+        assert!(
+            quoted
+                .text
+                .starts_with("Test quote with :emoji: and 🔥 and 🎊")
+        );
         assert_eq!(quoted.mentions, vec!["bskyr.bsky.social".to_owned()]);
-        assert_eq!(quoted.links, vec!["https://christophertkenny.com/bskyr/".to_owned()]);
+        assert_eq!(
+            quoted.links,
+            vec!["https://christophertkenny.com/bskyr/".to_owned()]
+        );
         assert_eq!(quoted.author.handle, "bskyr.bsky.social");
-        let quote = post(&items, "at://did:plc:3ixxligsafp4u6ghljcoetnm/app.bsky.feed.post/3lc6isqcp6u2y");
+        let quote = post(
+            &items,
+            "at://did:plc:3ixxligsafp4u6ghljcoetnm/app.bsky.feed.post/3lc6isqcp6u2y",
+        );
         assert_eq!(
             quote.relation,
-            Some(Relation { kind: RelationKind::Quote, target_id: quoted.id.clone() })
+            Some(Relation {
+                kind: RelationKind::Quote,
+                target_id: quoted.id.clone()
+            })
         );
 
         let text = "🏥 see example.org/x and @ann.test";
@@ -789,7 +910,10 @@ mod tests {
         let items = parse_one(&doc);
         let found = post(&items, "at://did:plc:a/app.bsky.feed.post/1");
         assert_eq!(found.links, vec!["https://example.org/x".to_owned()]);
-        assert_eq!(found.mentions, vec!["ann.test".to_owned(), "did:plc:bad".to_owned()]);
+        assert_eq!(
+            found.mentions,
+            vec!["ann.test".to_owned(), "did:plc:bad".to_owned()]
+        );
         assert_eq!(found.hashtags, vec!["nhs".to_owned()]);
     }
 
@@ -803,25 +927,46 @@ mod tests {
         let original_id = "at://did:plc:n65dhyosfrm6t7jhzum76exq/app.bsky.feed.post/3lnneysi3ps2c";
         assert_eq!(
             repost.relation,
-            Some(Relation { kind: RelationKind::Repost, target_id: original_id.to_owned() })
+            Some(Relation {
+                kind: RelationKind::Repost,
+                target_id: original_id.to_owned()
+            })
         );
         assert_eq!(repost.author.handle, "chriskenny.bsky.social");
-        assert_eq!(repost.created_at, "2025-04-25T18:43:12.048Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            repost.created_at,
+            "2025-04-25T18:43:12.048Z".parse::<Timestamp>().unwrap()
+        );
         let original = post(&items, original_id);
         assert_eq!(original.author.handle, "mickael.canouil.fr");
         assert_eq!(repost.text, original.text);
-        assert!(original.text.starts_with("You saw or you made something related to #QuartoPub"));
+        assert!(
+            original
+                .text
+                .starts_with("You saw or you made something related to #QuartoPub")
+        );
         assert_eq!(
             original.url.as_deref(),
             Some("https://bsky.app/profile/mickael.canouil.fr/post/3lnneysi3ps2c")
         );
 
-        let own = post(&items, "at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.post/3lo7irc7njk2p");
+        let own = post(
+            &items,
+            "at://did:plc:wpe35pganb6d4pg4ekmfy6u5/app.bsky.feed.post/3lo7irc7njk2p",
+        );
         assert_eq!(own.author.display_name.as_deref(), Some("Chris Kenny"));
-        assert_eq!(own.created_at, "2025-05-02T18:54:36.307Z".parse::<Timestamp>().unwrap());
-        assert!(own.links.contains(&"https://github.com/christopherkenny/harvard-diss".to_owned()));
+        assert_eq!(
+            own.created_at,
+            "2025-05-02T18:54:36.307Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(
+            own.links
+                .contains(&"https://github.com/christopherkenny/harvard-diss".to_owned())
+        );
         assert!(own.mentions.contains(&"typst.app".to_owned()));
-        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky not found post".to_owned() })));
+        assert!(items.contains(&Ok(Record::Skipped {
+            kind: "bluesky not found post".to_owned()
+        })));
     }
 
     #[test]
@@ -837,11 +982,21 @@ mod tests {
                 "record":{"$type":"app.bsky.feed.post","text":"deeper","createdAt":"2024-05-01T11:00:00Z"},"indexedAt":"2024-05-01T11:00:00Z"},"replies":[]}]}}"#;
         let items = parse_one(doc);
         assert_eq!(tally(&items), [2, 0, 2, 0, 0]);
-        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky not found post".to_owned() })));
-        assert!(items.contains(&Ok(Record::Skipped { kind: "bluesky blocked post".to_owned() })));
+        assert!(items.contains(&Ok(Record::Skipped {
+            kind: "bluesky not found post".to_owned()
+        })));
+        assert!(items.contains(&Ok(Record::Skipped {
+            kind: "bluesky blocked post".to_owned()
+        })));
         let reply = post(&items, "at://did:plc:a/app.bsky.feed.post/2");
-        assert_eq!(reply.reply_to.as_deref(), Some("at://did:plc:r/app.bsky.feed.post/1"));
-        assert_eq!(reply.thread_id.as_deref(), Some("at://did:plc:r/app.bsky.feed.post/0"));
+        assert_eq!(
+            reply.reply_to.as_deref(),
+            Some("at://did:plc:r/app.bsky.feed.post/1")
+        );
+        assert_eq!(
+            reply.thread_id.as_deref(),
+            Some("at://did:plc:r/app.bsky.feed.post/0")
+        );
         assert_eq!(reply.counts.likes, Some(3));
     }
 
@@ -850,14 +1005,23 @@ mod tests {
         let items = run("bskyr__getRecord__reply-post.json");
         let record = posts(&items)[0];
         assert_eq!(record.author.id, "did:plc:5c2r73erhng4bszmxlfdtscf");
-        assert_eq!(record.created_at, "2023-11-25T00:32:48.655755Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            record.created_at,
+            "2023-11-25T00:32:48.655755Z".parse::<Timestamp>().unwrap()
+        );
         assert_eq!(record.mentions, vec!["bskyr.bsky.social".to_owned()]);
-        assert_eq!(record.links, vec!["https://christophertkenny.com/bskyr/".to_owned()]);
+        assert_eq!(
+            record.links,
+            vec!["https://christophertkenny.com/bskyr/".to_owned()]
+        );
         let items = run("bskyr__getRecord__quote-post.json");
         let quote = posts(&items)[0];
         // Despite the file name, this record is a self-reply without an embedded quote.
         assert_eq!(quote.relation, None);
-        assert_eq!(quote.reply_to.as_deref(), Some("at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3kexwuoyqj32g"));
+        assert_eq!(
+            quote.reply_to.as_deref(),
+            Some("at://did:plc:5c2r73erhng4bszmxlfdtscf/app.bsky.feed.post/3kexwuoyqj32g")
+        );
         let items = parse_one(r#"{"error":"InvalidRequest","message":"Profile not found"}"#);
         let rejected = items[0].as_ref().unwrap_err();
         assert!(rejected.reason.contains("Profile not found"));
@@ -866,12 +1030,30 @@ mod tests {
     #[test]
     fn times_are_parsed_robustly() {
         let utc = |s: &str| s.parse::<Timestamp>().unwrap();
-        assert_eq!(parse_time("2024-01-01T00:00:00Z"), Some(utc("2024-01-01T00:00:00Z")));
-        assert_eq!(parse_time("2024-01-01T00:00:00+0000"), Some(utc("2024-01-01T00:00:00Z")));
-        assert_eq!(parse_time("2024-01-01T02:00:00.5+02:00"), Some(utc("2024-01-01T00:00:00.5Z")));
-        assert_eq!(parse_time("2024-01-01T00:00:00.1234567890123Z"), Some(utc("2024-01-01T00:00:00.123456789Z")));
-        assert_eq!(parse_time("2024-01-01T00:00:00"), Some(utc("2024-01-01T00:00:00Z")));
-        assert_eq!(parse_time("2024-01-01 00:00:00"), Some(utc("2024-01-01T00:00:00Z")));
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00Z"),
+            Some(utc("2024-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00+0000"),
+            Some(utc("2024-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T02:00:00.5+02:00"),
+            Some(utc("2024-01-01T00:00:00.5Z"))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00.1234567890123Z"),
+            Some(utc("2024-01-01T00:00:00.123456789Z"))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00"),
+            Some(utc("2024-01-01T00:00:00Z"))
+        );
+        assert_eq!(
+            parse_time("2024-01-01 00:00:00"),
+            Some(utc("2024-01-01T00:00:00Z"))
+        );
         assert_eq!(parse_time("2024-01-01"), Some(utc("2024-01-01T00:00:00Z")));
         assert_eq!(parse_time("not a time"), None);
     }

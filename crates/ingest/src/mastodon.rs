@@ -31,7 +31,10 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
             return;
         }
     };
-    let mut document = Document { seen: HashSet::new(), out };
+    let mut document = Document {
+        seen: HashSet::new(),
+        out,
+    };
     document.top(&value);
 }
 
@@ -169,11 +172,17 @@ impl Iterator for SseRecords {
 fn stream_event(name: &str, data: &str, out: &mut Vec<Parsed>) {
     let json = || -> Result<Value, Rejected> {
         serde_json::from_str(data).map_err(|error| {
-            Rejected::at("", format!("the `{name}` event's data is not valid JSON ({error})"))
-                .with_excerpt(data)
+            Rejected::at(
+                "",
+                format!("the `{name}` event's data is not valid JSON ({error})"),
+            )
+            .with_excerpt(data)
         })
     };
-    let mut document = Document { seen: HashSet::new(), out };
+    let mut document = Document {
+        seen: HashSet::new(),
+        out,
+    };
     match name {
         "update" | "status.update" => match json() {
             Ok(value) => document.status(&value, ""),
@@ -195,11 +204,13 @@ fn stream_event(name: &str, data: &str, out: &mut Vec<Parsed>) {
                     "a `delete` event without the id of the deleted status; the stream is damaged",
                 )));
             } else {
-                document.out.push(Ok(Record::Change(Change::Delete(Deletion {
-                    network: Network::Mastodon,
-                    id: id.to_owned(),
-                    deleted_at: None,
-                }))));
+                document
+                    .out
+                    .push(Ok(Record::Change(Change::Delete(Deletion {
+                        network: Network::Mastodon,
+                        id: id.to_owned(),
+                        deleted_at: None,
+                    }))));
             }
         }
         other => document.skip(&format!("mastodon {other} event")),
@@ -241,7 +252,9 @@ fn id_of(value: &Value) -> Option<String> {
 
 impl Document<'_> {
     fn skip(&mut self, kind: &str) {
-        self.out.push(Ok(Record::Skipped { kind: kind.to_owned() }));
+        self.out.push(Ok(Record::Skipped {
+            kind: kind.to_owned(),
+        }));
     }
 
     fn reject(&mut self, pointer: &str, reason: impl Into<String>) {
@@ -267,9 +280,10 @@ impl Document<'_> {
     fn object(&mut self, value: &Value, object: &Map<String, Value>) {
         if let Some(error) = object.get("error").and_then(Value::as_str) {
             self.reject("", error_advice(error, object.get("error_description")));
-        } else if let (Some(event), Some(payload)) =
-            (object.get("event").and_then(Value::as_str), object.get("payload"))
-        {
+        } else if let (Some(event), Some(payload)) = (
+            object.get("event").and_then(Value::as_str),
+            object.get("payload"),
+        ) {
             let data = match payload {
                 Value::String(text) => text.clone(),
                 other => other.to_string(),
@@ -330,12 +344,21 @@ impl Document<'_> {
             ("hashtags", "mastodon hashtag"),
             ("collections", "mastodon collection"),
         ] {
-            for _ in value.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for _ in value
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 self.skip(kind);
             }
         }
-        for (index, status) in
-            value.get("statuses").and_then(Value::as_array).into_iter().flatten().enumerate()
+        for (index, status) in value
+            .get("statuses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
         {
             self.status(status, &child("/statuses", index));
         }
@@ -349,8 +372,12 @@ impl Document<'_> {
             .filter(|first| first.get("in_reply_to_id").is_none_or(Value::is_null))
             .and_then(id_of);
         for key in ["ancestors", "descendants"] {
-            for (index, status) in
-                value.get(key).and_then(Value::as_array).into_iter().flatten().enumerate()
+            for (index, status) in value
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
             {
                 self.status_in_thread(status, &child(&child("", key), index), root.as_deref());
             }
@@ -358,8 +385,12 @@ impl Document<'_> {
     }
 
     fn grouped_notifications(&mut self, value: &Value) {
-        let statuses: Vec<&Value> =
-            value.get("statuses").and_then(Value::as_array).into_iter().flatten().collect();
+        let statuses: Vec<&Value> = value
+            .get("statuses")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
         let groups = value.get("notification_groups").and_then(Value::as_array);
         for (index, group) in groups.into_iter().flatten().enumerate() {
             let pointer = child("/notification_groups", index);
@@ -371,7 +402,10 @@ impl Document<'_> {
             });
             match status_id {
                 Some(status_id) => {
-                    match statuses.iter().position(|s| id_of(s).as_deref() == Some(&status_id)) {
+                    match statuses
+                        .iter()
+                        .position(|s| id_of(s).as_deref() == Some(&status_id))
+                    {
                         Some(position) => {
                             if let Some(status) = statuses.get(position) {
                                 self.status(status, &child("/statuses", position));
@@ -422,7 +456,10 @@ impl Document<'_> {
             return;
         };
         let Some(id) = id_of(value) else {
-            self.reject(&child(pointer, "id"), "a status without an id; it cannot be imported");
+            self.reject(
+                &child(pointer, "id"),
+                "a status without an id; it cannot be imported",
+            );
             return;
         };
         if !self.seen.insert(id.clone()) {
@@ -439,22 +476,28 @@ impl Document<'_> {
         let reblog = non_null(object, "reblog").filter(|reblog| reblog.is_object());
         let quoted = quoted_status(object);
         let built = match reblog {
-            Some(original) => build_post(original, &child(pointer, "reblog")).and_then(|original| {
-                let mut post = build_post(value, pointer)?;
-                post.text = original.text;
-                post.title = original.title;
-                post.lang = post.lang.or(original.lang);
-                post.hashtags = original.hashtags;
-                post.mentions = original.mentions;
-                post.links = original.links;
-                post.media_count = original.media_count;
-                post.relation =
-                    Some(Relation { kind: RelationKind::Repost, target_id: original.id });
-                Ok(post)
-            }),
+            Some(original) => {
+                build_post(original, &child(pointer, "reblog")).and_then(|original| {
+                    let mut post = build_post(value, pointer)?;
+                    post.text = original.text;
+                    post.title = original.title;
+                    post.lang = post.lang.or(original.lang);
+                    post.hashtags = original.hashtags;
+                    post.mentions = original.mentions;
+                    post.links = original.links;
+                    post.media_count = original.media_count;
+                    post.relation = Some(Relation {
+                        kind: RelationKind::Repost,
+                        target_id: original.id,
+                    });
+                    Ok(post)
+                })
+            }
             None => build_post(value, pointer).map(|mut post| {
-                post.relation = quote_target(object, quoted)
-                    .map(|target_id| Relation { kind: RelationKind::Quote, target_id });
+                post.relation = quote_target(object, quoted).map(|target_id| Relation {
+                    kind: RelationKind::Quote,
+                    target_id,
+                });
                 post
             }),
         };
@@ -463,7 +506,8 @@ impl Document<'_> {
                 if post.thread_id.is_none() {
                     post.thread_id = thread.map(str::to_owned);
                 }
-                self.out.push(Ok(Record::Change(Change::Upsert(Box::new(post)))));
+                self.out
+                    .push(Ok(Record::Change(Change::Upsert(Box::new(post)))));
             }
             Err(rejected) => self.out.push(Err(rejected)),
         }
@@ -483,7 +527,10 @@ fn quoted_status(object: &Map<String, Value>) -> Option<(&Value, &'static str)> 
     if let Some(quoted) = quote.get("quoted_status").filter(|q| q.is_object()) {
         return Some((quoted, "quote/quoted_status"));
     }
-    quote.as_object().filter(|q| is_status(q)).map(|_| (quote, "quote"))
+    quote
+        .as_object()
+        .filter(|q| is_status(q))
+        .map(|_| (quote, "quote"))
 }
 
 /// The id of the quoted status, from an embedded status or a bare reference.
@@ -530,9 +577,15 @@ fn time_field(value: &Value, key: &str, pointer: &str) -> Result<Option<Timestam
     match value.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => parse_time(text).map(Some).ok_or_else(|| {
-            Rejected::at(child(pointer, key), format!("`{text}` is not a date and time"))
+            Rejected::at(
+                child(pointer, key),
+                format!("`{text}` is not a date and time"),
+            )
         }),
-        Some(_) => Err(Rejected::at(child(pointer, key), "expected a date and time string")),
+        Some(_) => Err(Rejected::at(
+            child(pointer, key),
+            "expected a date and time string",
+        )),
     }
 }
 
@@ -542,8 +595,8 @@ fn count(value: &Value, key: &str) -> Option<u64> {
 
 /// Builds the post of one status object, without following its boost or quote.
 fn build_post(value: &Value, pointer: &str) -> Result<Post, Rejected> {
-    let id = id_of(value)
-        .ok_or_else(|| Rejected::at(child(pointer, "id"), "a status without an id"))?;
+    let id =
+        id_of(value).ok_or_else(|| Rejected::at(child(pointer, "id"), "a status without an id"))?;
     let account = value
         .get("account")
         .filter(|account| account.is_object())
@@ -553,9 +606,15 @@ fn build_post(value: &Value, pointer: &str) -> Result<Post, Rejected> {
         .ok_or_else(|| Rejected::at(child(pointer, "created_at"), "a status without created_at"))?;
     let content = html::to_text(string(value, "content").unwrap_or_default());
     let mut post = Post::new(Network::Mastodon, id, author, content.text, created_at);
-    post.url = string(value, "url").or_else(|| string(value, "uri")).map(str::to_owned);
-    post.title = string(value, "spoiler_text").filter(|s| !s.trim().is_empty()).map(str::to_owned);
-    post.lang = string(value, "language").filter(|l| !l.is_empty()).map(str::to_owned);
+    post.url = string(value, "url")
+        .or_else(|| string(value, "uri"))
+        .map(str::to_owned);
+    post.title = string(value, "spoiler_text")
+        .filter(|s| !s.trim().is_empty())
+        .map(str::to_owned);
+    post.lang = string(value, "language")
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned);
     post.edited_at = time_field(value, "edited_at", pointer)?;
     post.reply_to = match value.get("in_reply_to_id") {
         Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
@@ -607,7 +666,11 @@ fn author(account: &Value, pointer: &str) -> Result<Author, Rejected> {
     let handle = if acct.contains('@') {
         acct.to_owned()
     } else {
-        match url.as_deref().or_else(|| string(account, "uri")).and_then(host) {
+        match url
+            .as_deref()
+            .or_else(|| string(account, "uri"))
+            .and_then(host)
+        {
             Some(domain) => format!("{acct}@{domain}"),
             None => acct.to_owned(),
         }
@@ -633,9 +696,470 @@ fn author(account: &Value, pointer: &str) -> Result<Author, Rejected> {
 
 /// The host (with port, if any) of an `http(s)` URL.
 fn host(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host = rest.get(..end)?;
     let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
     Some(host).filter(|host| !host.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{
+        io::Cursor,
+        path::{Path, PathBuf},
+    };
+
+    use super::*;
+    use crate::{Format, ImportOptions, input};
+
+    const SAMPLES: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/api-samples/mastodon"
+    );
+
+    /// Per file: posts, deletions, skipped, cursors, rejected.
+    const EXPECTED: &[(&str, [usize; 5])] = &[
+        (
+            "mastodonpy__local__401-home-anonymous.json",
+            [0, 0, 0, 0, 1],
+        ),
+        (
+            "mastodonpy__local__404-status-missing.json",
+            [0, 0, 0, 0, 1],
+        ),
+        ("mastodonpy__local__deleted-status.json", [0, 1, 0, 0, 0]),
+        ("mastodonpy__local__hashtag-timeline.json", [1, 0, 0, 0, 0]),
+        ("mastodonpy__local__home-timeline.json", [13, 0, 0, 0, 0]),
+        ("mastodonpy__local__list-timeline.json", [7, 0, 0, 0, 0]),
+        ("mastodonpy__local__notifications-v1.json", [1, 0, 0, 0, 0]),
+        // One favourite group referring to the one status.
+        (
+            "mastodonpy__local__notifications-v2-grouped.json",
+            [1, 0, 0, 0, 0],
+        ),
+        ("mastodonpy__local__public-timeline.json", [8, 0, 0, 0, 0]),
+        // The boost and the original.
+        ("mastodonpy__local__reblog.json", [2, 0, 0, 0, 0]),
+        // Two accounts, no statuses.
+        ("mastodonpy__local__search-v2.json", [0, 0, 2, 0, 0]),
+        // Versions without the status id.
+        (
+            "mastodonpy__local__status-edit-history.json",
+            [0, 0, 2, 0, 0],
+        ),
+        ("mastodonpy__local__status-with-card.json", [1, 0, 0, 0, 0]),
+        // The quote and the quoted status.
+        ("mastodonpy__local__status-with-quote.json", [2, 0, 0, 0, 0]),
+        (
+            "mastodonpy__local__stream-direct-conversation-2.sse",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__local__stream-direct-conversation.sse",
+            [2, 0, 0, 0, 0],
+        ),
+        // update, notification, update, notification, status.update; one delete.
+        ("mastodonpy__local__stream-user-mixed.sse", [5, 1, 0, 0, 0]),
+        ("mastodonpy__local__stream-user-update.sse", [1, 0, 0, 0, 0]),
+        ("mastodonpy__mastodon-social__account.json", [0, 0, 1, 0, 0]),
+        // 20 conversations, 3 without a last status.
+        (
+            "mastodonpy__mastodon-social__conversations.json",
+            [17, 0, 3, 0, 0],
+        ),
+        // 40 mentions, only one still carrying its status.
+        (
+            "mastodonpy__mastodon-social__notifications-v1.json",
+            [1, 0, 39, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__notifications-v2-grouped.json",
+            [1, 0, 39, 0, 0],
+        ),
+        // 2 statuses; 18 accounts and 1 hashtag skipped.
+        (
+            "mastodonpy__mastodon-social__search-v2.json",
+            [2, 0, 19, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-2.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-context.json",
+            [2, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-custom-emoji-mentions.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-edit-history.json",
+            [0, 0, 2, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-filtered.json",
+            [1, 0, 0, 0, 0],
+        ),
+        // The quote and the quoted status (whose own quote is only a reference).
+        (
+            "mastodonpy__mastodon-social__status-quote.json",
+            [2, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-source.json",
+            [0, 0, 1, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-audio.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-card-author.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-card.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-image-focus.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-poll.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-video-2.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__status-with-video.json",
+            [1, 0, 0, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__trends-links.json",
+            [0, 0, 10, 0, 0],
+        ),
+        (
+            "mastodonpy__mastodon-social__trends-tags.json",
+            [0, 0, 10, 0, 0],
+        ),
+    ];
+
+    fn run(name: &str) -> Vec<Parsed> {
+        let path = Path::new(SAMPLES).join(name);
+        let (format, reader) = input::open_path(&path, Some(Format::Mastodon)).unwrap();
+        input::parse(&path, format, reader, &ImportOptions::default())
+            .unwrap()
+            .collect()
+    }
+
+    fn tally(items: &[Parsed]) -> [usize; 5] {
+        let mut counts = [0; 5];
+        for item in items {
+            let slot = match item {
+                Ok(Record::Change(Change::Upsert(_))) => 0,
+                Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Skipped { .. }) => 2,
+                Ok(Record::Cursor(_)) => 3,
+                Err(_) => 4,
+            };
+            counts[slot] += 1;
+        }
+        counts
+    }
+
+    fn posts(items: &[Parsed]) -> Vec<&Post> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Change(Change::Upsert(post))) => Some(post.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn post<'a>(items: &'a [Parsed], id: &str) -> &'a Post {
+        posts(items).into_iter().find(|post| post.id == id).unwrap()
+    }
+
+    fn time(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn sse(text: &str) -> Vec<Parsed> {
+        parse_sse(Box::new(Cursor::new(text.to_owned()))).collect()
+    }
+
+    #[test]
+    fn every_sample_gives_the_expected_counts() {
+        for (name, expected) in EXPECTED {
+            let items = run(name);
+            assert_eq!(tally(&items), *expected, "{name}: {items:?}");
+            let ids: Vec<&str> = posts(&items).iter().map(|post| post.id.as_str()).collect();
+            let unique: HashSet<&str> = ids.iter().copied().collect();
+            if !name.ends_with(".sse") {
+                assert_eq!(ids.len(), unique.len(), "{name}: a status emitted twice");
+            }
+            for post in posts(&items) {
+                assert_eq!(post.network, Network::Mastodon);
+                assert!(!post.raw.is_empty());
+                assert!(
+                    post.author.handle.contains('@'),
+                    "{name}: {}",
+                    post.author.handle
+                );
+                assert!(!post.text.contains('<'), "{name}: {}", post.text);
+            }
+        }
+    }
+
+    #[test]
+    fn every_sample_file_has_an_expectation() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(SAMPLES)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty());
+        for file in files {
+            let name = file.file_name().unwrap().to_str().unwrap().to_owned();
+            assert!(
+                EXPECTED.iter().any(|(known, _)| *known == name),
+                "no expectation for {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_boost_gives_the_repost_and_the_original() {
+        let items = run("mastodonpy__local__reblog.json");
+        let boost = post(&items, "117020586027094262");
+        assert_eq!(
+            boost.relation,
+            Some(Relation {
+                kind: RelationKind::Repost,
+                target_id: "117020586019094258".into()
+            })
+        );
+        assert_eq!(boost.text, "Toot!");
+        assert_eq!(boost.author.handle, "mastodonpy_test@localhost:3000");
+        assert_eq!(boost.author.display_name.as_deref(), Some("John Lennon"));
+        assert_eq!(boost.author.bio.as_deref(), Some("I walk funny"));
+        assert_eq!(boost.created_at, time("2026-08-01T13:53:58.160Z"));
+        let original = post(&items, "117020586019094258");
+        assert_eq!(original.relation, None);
+        assert_eq!(original.text, "Toot!");
+        assert_eq!(original.lang.as_deref(), Some("en"));
+        assert_eq!(original.counts.reposts, Some(1));
+        assert_eq!(
+            original.url.as_deref(),
+            Some("http://localhost:3000/@mastodonpy_test/117020586019094258")
+        );
+    }
+
+    #[test]
+    fn quotes_relate_to_the_quoted_status_which_is_imported() {
+        let items = run("mastodonpy__mastodon-social__status-quote.json");
+        let quote = post(&items, "115044073088181107");
+        assert_eq!(
+            quote.relation,
+            Some(Relation {
+                kind: RelationKind::Quote,
+                target_id: "115044070560414080".into()
+            })
+        );
+        assert_eq!(quote.author.handle, "h4lcy.bsky.social@bsky.brid.gy");
+        assert_eq!(
+            quote.text,
+            "actual reply that quotes a post that quotes a post \
+             https://bsky.app/profile/h4lcy.bsky.social/post/3lwlumdwf522i"
+        );
+        assert_eq!(quote.reply_to.as_deref(), Some("115044053131672379"));
+        let quoted = post(&items, "115044070560414080");
+        assert_eq!(
+            quoted.relation,
+            Some(Relation {
+                kind: RelationKind::Quote,
+                target_id: "115044056977193502".into()
+            })
+        );
+        assert_eq!(quoted.reply_to.as_deref(), Some("115044053131672379"));
+        assert_eq!(quoted.created_at, time("2025-08-17T12:20:05.117Z"));
+
+        let items = run("mastodonpy__local__status-with-quote.json");
+        let quote = post(&items, "117020582925004921");
+        assert_eq!(quote.text, "yoooooooo");
+        assert_eq!(
+            quote.relation.as_ref().map(|r| r.target_id.as_str()),
+            Some("117020582917124092")
+        );
+        assert_eq!(post(&items, "117020582917124092").text, "Toot!");
+    }
+
+    #[test]
+    fn html_content_mentions_hashtags_emoji_and_spoiler() {
+        let items = run("mastodonpy__mastodon-social__status-custom-emoji-mentions.json");
+        let status = posts(&items)[0];
+        assert_eq!(
+            status.text,
+            "@halcy you're a doo-doo head\n\nedit: editing this to have the maximum amount of \
+             fields filled :trans_heart: #ThisIsAHashtag"
+        );
+        assert_eq!(
+            status.title.as_deref(),
+            Some("test post for mastodon.py stuff")
+        );
+        assert_eq!(status.author.handle, "halcy@icosahedron.website");
+        assert_eq!(status.hashtags, vec!["thisisahashtag".to_owned()]);
+        assert_eq!(
+            status.mentions,
+            vec!["halcy@icosahedron.website".to_owned()]
+        );
+        assert!(status.links.is_empty());
+        assert_eq!(status.media_count, 1);
+        assert_eq!(status.created_at, time("2023-05-28T12:06:50Z"));
+
+        let items = run("mastodonpy__mastodon-social__status-with-card.json");
+        let status = posts(&items)[0];
+        let link = "https://soundcloud.com/wakarangirl/popstars-dj-wakaran-girl-khard-bass-flex-1";
+        assert_eq!(
+            status.text,
+            format!("{link} link to soundcloud that should generate a card")
+        );
+        assert_eq!(status.links, vec![link.to_owned()]);
+        assert_eq!(status.author.handle, "halcy@mastodon.social");
+    }
+
+    #[test]
+    fn deletions_edits_contexts_and_errors() {
+        let items = run("mastodonpy__local__deleted-status.json");
+        assert_eq!(
+            items,
+            vec![Ok(Record::Change(Change::Delete(Deletion {
+                network: Network::Mastodon,
+                id: "117020585846976096".into(),
+                deleted_at: None,
+            })))]
+        );
+        let items = run("mastodonpy__local__public-timeline.json");
+        let edited = post(&items, "117020586180926938");
+        assert_eq!(edited.edited_at, Some(time("2026-08-01T13:54:00.695Z")));
+        assert_eq!(post(&items, "117020592137523525").edited_at, None);
+
+        let items = run("mastodonpy__mastodon-social__status-context.json");
+        let last = post(&items, "110446984249325790");
+        assert_eq!(last.text, "final status");
+        assert_eq!(last.reply_to.as_deref(), Some("110446983926957470"));
+        assert_eq!(last.thread_id.as_deref(), Some("110446983178245440"));
+
+        let items = run("mastodonpy__local__401-home-anonymous.json");
+        let rejected = items[0].as_ref().unwrap_err();
+        assert!(
+            rejected.reason.contains("The access token is invalid"),
+            "{rejected}"
+        );
+        assert!(rejected.reason.contains("access token"));
+        assert_eq!(rejected.location.line, Some(1));
+        let items = run("mastodonpy__local__404-status-missing.json");
+        assert!(
+            items[0]
+                .as_ref()
+                .unwrap_err()
+                .reason
+                .contains("\"Not Found\"")
+        );
+    }
+
+    #[test]
+    fn stream_events_updates_deletes_and_notifications() {
+        let items = run("mastodonpy__local__stream-user-mixed.sse");
+        let texts: Vec<&str> = posts(&items)
+            .iter()
+            .map(|post| post.text.as_str())
+            .collect();
+        assert_eq!(texts.first(), Some(&"only real cars respond."));
+        assert_eq!(texts.last(), Some(&"only real animals respond."));
+        assert_eq!(
+            items.last(),
+            Some(&Ok(Record::Change(Change::Delete(Deletion {
+                network: Network::Mastodon,
+                id: "117024236332527350".into(),
+                deleted_at: None,
+            }))))
+        );
+        let items = run("mastodonpy__local__stream-direct-conversation.sse");
+        assert_eq!(posts(&items)[1].id, "117024236635443611");
+        assert_eq!(
+            posts(&items)[1].author.handle,
+            "mastodonpy_test_2@localhost:3000"
+        );
+    }
+
+    #[test]
+    fn stream_heartbeats_filters_multiline_data_and_broken_events() {
+        let status = r#"{"id":"9","created_at":"2024-01-01T00:00:00Z","content":"<p>hi</p>","account":{"id":"1","acct":"a","url":"https://x.test/@a"}}"#;
+        let (first, second) = status.split_at(status.find(",\"created_at\"").unwrap());
+        let text = format!(
+            ":)\n:\nevent: filters_changed\ndata: undefined\n\n:thump\nevent: update\ndata: \
+             {first}\ndata: {second}\n\nevent: update\ndata: {{\"id\":\n\nevent: delete\r\ndata: \
+             77\r\n\r\n:\nevent: announcement\ndata: {{}}\n\nevent: delete\ndata: 78"
+        );
+        let items = sse(&text);
+        assert_eq!(tally(&items), [1, 2, 2, 0, 1]);
+        assert_eq!(
+            items[0],
+            Ok(Record::Skipped {
+                kind: "mastodon filters_changed event".into()
+            })
+        );
+        assert_eq!(
+            items[1]
+                .as_ref()
+                .ok()
+                .and_then(|_| posts(&items).first().map(|p| p.text.as_str())),
+            Some("hi")
+        );
+        let rejected = items[2].as_ref().unwrap_err();
+        assert_eq!(rejected.location.line, Some(11));
+        assert!(items.contains(&Ok(Record::Change(Change::Delete(Deletion {
+            network: Network::Mastodon,
+            id: "77".into(),
+            deleted_at: None,
+        })))));
+        assert!(
+            matches!(items.last(), Some(Ok(Record::Change(Change::Delete(d)))) if d.id == "78")
+        );
+    }
+
+    #[test]
+    fn websocket_messages_are_decoded_twice() {
+        let status = r#"{"id":"9","created_at":"2024-01-01T00:00:00Z","content":"<p>a &amp; b</p>","account":{"id":"1","acct":"a@b.test"}}"#;
+        let message = serde_json::json!({"stream": ["user"], "event": "update", "payload": status});
+        let mut out = Vec::new();
+        parse_document(&message.to_string(), &mut out);
+        assert_eq!(posts(&out)[0].text, "a & b");
+        assert_eq!(posts(&out)[0].author.handle, "a@b.test");
+        let mut out = Vec::new();
+        parse_document(
+            r#"{"stream":["user"],"event":"delete","payload":"123"}"#,
+            &mut out,
+        );
+        assert_eq!(tally(&out), [0, 1, 0, 0, 0]);
+        let mut out = Vec::new();
+        parse_document(
+            r#"[{"id":"1","account":{"id":"1","acct":"a"},"content":"x","created_at":"bad"},{"id":"2","created_at":"2024-01-01T00:00:00Z","content":"ok","account":{"id":"1","acct":"a"}}]"#,
+            &mut out,
+        );
+        assert_eq!(tally(&out), [1, 0, 0, 0, 1]);
+        assert_eq!(
+            out[0].as_ref().unwrap_err().location.pointer.as_deref(),
+            Some("/0/created_at")
+        );
+    }
 }
