@@ -1,1 +1,644 @@
-//! Placeholder: the analysis engine is being written.
+//! The analysis engine of Switchboard: what a post is, and how urgently a human should see it.
+//!
+//! [`Analyser::analyse`] turns a [`model::Post`] into a [`model::analysis::Analysis`] with no
+//! database and no runtime: language, sentiment (a VADER-style lexicon with healthcare words,
+//! combined with a trained linear model), intents (complaint, compliment, question,
+//! misinformation, safety, other), patient-experience themes, whether the author is a healthcare
+//! professional or a journalist, personal data with byte spans, and a priority from 0 to 100.
+//! Every label carries its reason. The trained models are embedded in the binary
+//! (`models/*.bin`, written by `switchboard train`, see [`train`]).
+
+pub mod datasets;
+pub mod features;
+pub mod lang;
+pub mod lexicon;
+pub mod linear;
+pub mod normalise;
+pub mod people;
+pub mod pii;
+pub mod rules;
+pub mod train;
+
+use std::path::Path;
+
+use model::analysis::{
+    Analysis, Intent, IntentKind, PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
+};
+use model::{Author, Network, Post};
+
+use crate::features::{Features, add_dense, extract};
+use crate::lexicon::{Lexicon, LexiconScore};
+use crate::linear::LinearModel;
+use crate::normalise::{Normalised, Normaliser, Segmenter, TokenKind};
+
+/// What can go wrong when loading the engine or its data.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A model file is missing or malformed.
+    #[error("model: {0}")]
+    Model(String),
+    /// Embedded data (lexicon, patterns) could not be built.
+    #[error("data: {0}")]
+    Data(String),
+    /// A data set could not be read.
+    #[error("{path}: {message}")]
+    Dataset {
+        /// The file.
+        path: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
+}
+
+/// The file names of the models, in `models/`.
+pub const MODEL_FILES: [&str; 4] = [
+    "sentiment.bin",
+    "complaint.bin",
+    "misinformation.bin",
+    "themes.bin",
+];
+
+const EMBEDDED: [&[u8]; 4] = [
+    include_bytes!("../models/sentiment.bin"),
+    include_bytes!("../models/complaint.bin"),
+    include_bytes!("../models/misinformation.bin"),
+    include_bytes!("../models/themes.bin"),
+];
+
+/// Sentiment classes of the sentiment model, in order.
+pub const SENTIMENT_CLASSES: [&str; 3] = ["negative", "neutral", "positive"];
+
+/// Health words that make a misinformation verdict meaningful.
+const HEALTH_TOPIC: &[&str] = &[
+    "covid",
+    "covid19",
+    "coronavirus",
+    "virus",
+    "vaccine",
+    "vaccines",
+    "vaccinated",
+    "vax",
+    "jab",
+    "jabs",
+    "booster",
+    "mask",
+    "masks",
+    "pandemic",
+    "cure",
+    "cures",
+    "cancer",
+    "5g",
+    "immunity",
+    "ivermectin",
+    "hydroxychloroquine",
+    "bleach",
+    "nhs",
+    "doctors",
+    "hospital",
+    "disease",
+    "infection",
+    "flu",
+    "measles",
+    "autism",
+    "pharma",
+    "lockdown",
+    "who",
+    "cdc",
+    "deaths",
+    "died",
+    "test",
+    "tests",
+    "testing",
+    "drug",
+    "treatment",
+    "outbreak",
+    "symptoms",
+];
+
+/// Normalisation, lexicon and feature extraction: the part shared by analysis and training.
+#[derive(Debug)]
+pub struct Pipeline {
+    normaliser: Normaliser,
+    lexicon: Lexicon,
+}
+
+/// A text prepared for the models.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The normalised tokens.
+    pub norm: Normalised,
+    /// The lexicon score.
+    pub lexicon: LexiconScore,
+    /// The hashed features, with the lexicon scores as dense features.
+    pub features: Features,
+}
+
+impl Pipeline {
+    /// Builds the normaliser and the lexicon.
+    pub fn new() -> Result<Self, Error> {
+        let lexicon = Lexicon::new()?;
+        let normaliser = Normaliser::new(lexicon.emoticons(), Segmenter::new(lexicon.words()));
+        Ok(Pipeline {
+            normaliser,
+            lexicon,
+        })
+    }
+
+    /// Normalises, scores and extracts features.
+    pub fn prepare(&self, text: &str) -> Prepared {
+        let norm = self.normaliser.normalise(text);
+        let lexicon = self.lexicon.score(&norm);
+        let mut features = extract(&norm);
+        add_dense(&mut features, "lex_compound", lexicon.compound * 2.0);
+        add_dense(&mut features, "lex_pos", lexicon.pos * 2.0);
+        add_dense(&mut features, "lex_neg", lexicon.neg * 2.0);
+        add_dense(
+            &mut features,
+            "lex_complaint",
+            (lexicon.complaint_terms.len() as f32).min(3.0),
+        );
+        add_dense(&mut features, "bias", 1.0);
+        Prepared {
+            norm,
+            lexicon,
+            features,
+        }
+    }
+}
+
+/// The four trained models.
+#[derive(Debug, Clone)]
+pub struct Models {
+    /// Three-class sentiment (negative, neutral, positive).
+    pub sentiment: LinearModel,
+    /// Complaint or not (one sigmoid).
+    pub complaint: LinearModel,
+    /// COVID-era health misinformation (fake) or not (one sigmoid).
+    pub misinformation: LinearModel,
+    /// Patient-experience themes (one sigmoid per theme, thresholds tuned).
+    pub themes: LinearModel,
+    /// A short fingerprint of the model bytes, for the audit trail.
+    pub fingerprint: String,
+}
+
+impl Models {
+    fn from_parts(parts: [&[u8]; 4]) -> Result<Self, Error> {
+        let mut fp = 0xcbf2_9ce4_8422_2325u64;
+        for p in parts {
+            if p.is_empty() {
+                return Err(Error::Model(
+                    "a model file is empty: run `switchboard train` first".into(),
+                ));
+            }
+            fp ^= features::hash(0, p);
+        }
+        let [s, c, m, t] = parts;
+        Ok(Models {
+            sentiment: LinearModel::from_bytes(s)?,
+            complaint: LinearModel::from_bytes(c)?,
+            misinformation: LinearModel::from_bytes(m)?,
+            themes: LinearModel::from_bytes(t)?,
+            fingerprint: format!("{:08x}", fp >> 32),
+        })
+    }
+
+    /// The models embedded in this build.
+    pub fn embedded() -> Result<Self, Error> {
+        Self::from_parts(EMBEDDED)
+    }
+
+    /// Models read from a directory holding the files of [`MODEL_FILES`].
+    pub fn from_dir(dir: &Path) -> Result<Self, Error> {
+        let mut bytes = Vec::new();
+        for name in MODEL_FILES {
+            let path = dir.join(name);
+            bytes.push(std::fs::read(&path).map_err(|e| {
+                Error::Model(format!("{}: {e}; run `switchboard train`", path.display()))
+            })?);
+        }
+        match bytes.as_slice() {
+            [a, b, c, d] => Self::from_parts([a, b, c, d]),
+            _ => Err(Error::Model("four model files expected".into())),
+        }
+    }
+}
+
+/// The analysis engine. Build once, share across threads (`&self` only).
+#[derive(Debug)]
+pub struct Analyser {
+    pipeline: Pipeline,
+    models: Models,
+    languages: lang::LanguageDetector,
+    pii: pii::PiiFinder,
+    people: people::People,
+    rules: rules::Rules,
+}
+
+/// A theme's readable name from a pxtextmining column name.
+pub fn readable_theme(column: &str) -> String {
+    column.trim().replace(" & ", " and ").replace('&', " and ")
+}
+
+/// A stable identifier for a theme name (`Timeliness of care` → `timeliness_of_care`).
+pub fn theme_id(label: &str) -> String {
+    let mut id = String::new();
+    for c in label.chars() {
+        if c.is_ascii_alphanumeric() {
+            id.push(c.to_ascii_lowercase());
+        } else if !id.ends_with('_') && !id.is_empty() {
+            id.push('_');
+        }
+    }
+    id.trim_end_matches('_').to_owned()
+}
+
+impl Analyser {
+    /// The engine with the models embedded in this build.
+    pub fn new() -> Result<Self, Error> {
+        Self::with_models(Models::embedded()?)
+    }
+
+    /// The engine with the given models.
+    pub fn with_models(models: Models) -> Result<Self, Error> {
+        Ok(Analyser {
+            pipeline: Pipeline::new()?,
+            models,
+            languages: lang::LanguageDetector::new(),
+            pii: pii::PiiFinder::new()?,
+            people: people::People::new()?,
+            rules: rules::Rules::new()?,
+        })
+    }
+
+    /// The models in use.
+    pub fn models(&self) -> &Models {
+        &self.models
+    }
+
+    /// The shared normalisation and feature pipeline.
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    /// Analyses free text, as a post with no author and no declared language.
+    pub fn analyse_text(&self, text: &str) -> Analysis {
+        let post = Post::new(
+            Network::Feedback,
+            "",
+            Author::default(),
+            text,
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        self.analyse(&post)
+    }
+
+    /// The sentiment of prepared text: combined score, label, label probability.
+    pub fn sentiment(&self, prep: &Prepared) -> Sentiment {
+        let probs = self.models.sentiment.predict(&prep.features);
+        let p = |i: usize| probs.get(i).copied().unwrap_or(0.0);
+        let (best, conf) =
+            probs.iter().enumerate().fold(
+                (1, 0.0f32),
+                |acc, (i, v)| if *v > acc.1 { (i, *v) } else { acc },
+            );
+        let label = match best {
+            0 => SentimentLabel::Negative,
+            2 => SentimentLabel::Positive,
+            _ => SentimentLabel::Neutral,
+        };
+        let model_score = p(2) - p(0);
+        let score = (0.5 * prep.lexicon.compound + 0.5 * model_score).clamp(-1.0, 1.0);
+        let words: Vec<String> = prep
+            .lexicon
+            .evidence
+            .iter()
+            .take(4)
+            .map(|(w, v)| format!("{w} ({v:+.1})"))
+            .collect();
+        let reason = format!(
+            "model {} p={conf:.2}; lexicon {:+.2}{}{}",
+            label.as_str(),
+            prep.lexicon.compound,
+            if words.is_empty() { "" } else { ": " },
+            words.join(", ")
+        );
+        Sentiment {
+            score,
+            label,
+            confidence: conf,
+            lexicon_score: prep.lexicon.compound,
+            reason,
+        }
+    }
+
+    /// The probability that prepared text is a complaint, from the model alone.
+    pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
+        self.models
+            .complaint
+            .predict(&prep.features)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The probability that prepared text is misinformation, from the model alone.
+    pub fn misinformation_probability(&self, prep: &Prepared) -> f32 {
+        self.models
+            .misinformation
+            .predict(&prep.features)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Theme probabilities (one per theme of the themes model, in its class order).
+    pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
+        self.models.themes.predict(&prep.features)
+    }
+
+    fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
+        let mut scored: Vec<(f32, &str)> = norm
+            .tokens
+            .iter()
+            .filter(|t| t.is_word() && t.text.len() > 2)
+            .map(|t| {
+                (
+                    model.weight(features::hash(1, t.text.as_bytes()), class),
+                    t.text.as_str(),
+                )
+            })
+            .filter(|(w, _)| *w > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+        scored.dedup_by(|a, b| a.1 == b.1);
+        let words: Vec<String> = scored
+            .iter()
+            .take(3)
+            .map(|(_, w)| format!("\"{w}\""))
+            .collect();
+        if words.is_empty() {
+            String::new()
+        } else {
+            format!("; words {}", words.join(", "))
+        }
+    }
+
+    /// Analyses one post.
+    pub fn analyse(&self, post: &Post) -> Analysis {
+        let text = match &post.title {
+            Some(title) if !title.is_empty() => format!("{title}\n{}", post.text),
+            _ => post.text.clone(),
+        };
+        let prep = self.pipeline.prepare(&text);
+        let padded = format!(" {} ", prep.norm.joined);
+        let language = self.languages.detect(&text, post.lang.as_deref());
+        let sentiment = self.sentiment(&prep);
+        let english = language.code == "en";
+
+        let mut intents = Vec::with_capacity(6);
+        let pc = self.complaint_probability(&prep);
+        let terms = &prep.lexicon.complaint_terms;
+        let (pc, reason) = if terms.is_empty() {
+            (
+                pc,
+                format!(
+                    "complaint model p={pc:.2}{}",
+                    self.top_words(&self.models.complaint, 0, &prep.norm)
+                ),
+            )
+        } else {
+            let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
+            let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
+            (
+                pc.max(rule),
+                format!(
+                    "complaint model p={pc:.2}; healthcare complaint words {}",
+                    quoted.join(", ")
+                ),
+            )
+        };
+        let complaint_detected =
+            pc >= 0.5 && sentiment.label != SentimentLabel::Positive || pc >= 0.75;
+        intents.push(Intent {
+            kind: IntentKind::Complaint,
+            probability: pc,
+            detected: complaint_detected,
+            reason,
+        });
+
+        let thanks = self.rules.thanks(&padded);
+        let (pt, reason) = match (&thanks, sentiment.label) {
+            (Some(hit), SentimentLabel::Negative) => (
+                hit.probability * 0.5,
+                format!("thanks {} but negative sentiment", hit.reason),
+            ),
+            (Some(hit), _) => (hit.probability, format!("thanks or praise {}", hit.reason)),
+            (None, SentimentLabel::Positive) if !complaint_detected => (
+                0.5 * sentiment.confidence + 0.1,
+                format!("positive sentiment p={:.2}", sentiment.confidence),
+            ),
+            _ => (0.05, "no thanks or praise".into()),
+        };
+        intents.push(Intent {
+            kind: IntentKind::Compliment,
+            probability: pt,
+            detected: pt >= 0.5,
+            reason,
+        });
+
+        let question = self.rules.question(&prep.norm, &padded);
+        let (pq, reason) = question.map_or((0.05, "no question or request".to_owned()), |h| {
+            (h.probability, h.reason)
+        });
+        intents.push(Intent {
+            kind: IntentKind::Question,
+            probability: pq,
+            detected: pq >= 0.5,
+            reason,
+        });
+
+        let pm_raw = self.misinformation_probability(&prep);
+        let topic = prep
+            .norm
+            .tokens
+            .iter()
+            .find(|t| t.is_word() && HEALTH_TOPIC.contains(&t.text.as_str()));
+        let (pm, reason) = match topic {
+            Some(t) if english => (
+                pm_raw,
+                format!(
+                    "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
+                    t.text,
+                    self.top_words(&self.models.misinformation, 0, &prep.norm)
+                ),
+            ),
+            _ => (
+                pm_raw * 0.2,
+                format!("misinformation model p={pm_raw:.2}, lowered: no health claim topic"),
+            ),
+        };
+        intents.push(Intent {
+            kind: IntentKind::Misinformation,
+            probability: pm,
+            detected: pm >= 0.8,
+            reason,
+        });
+
+        let safety = self.rules.safety(&padded);
+        let (ps, reason) = safety.map_or((0.0, "no safety phrase".to_owned()), |h| {
+            (h.probability, h.reason)
+        });
+        intents.push(Intent {
+            kind: IntentKind::Safety,
+            probability: ps,
+            detected: ps >= 0.5,
+            reason,
+        });
+
+        let any = intents.iter().any(|i| i.detected);
+        let top = intents.iter().map(|i| i.probability).fold(0.0f32, f32::max);
+        intents.push(Intent {
+            kind: IntentKind::Other,
+            probability: (1.0 - top).max(0.0),
+            detected: !any,
+            reason: if any {
+                "another intent applies".into()
+            } else {
+                "no intent reached its threshold".into()
+            },
+        });
+
+        let theme_probs = self.theme_probabilities(&prep);
+        let mut themes: Vec<Theme> = Vec::new();
+        if english {
+            for (k, p) in theme_probs.iter().enumerate() {
+                let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
+                if *p >= threshold
+                    && let Some(label) = self.models.themes.classes.get(k)
+                {
+                    themes.push(Theme {
+                        id: theme_id(label),
+                        label: label.clone(),
+                        probability: *p,
+                        reason: format!(
+                            "theme model p={p:.2} ≥ {threshold:.2}{}",
+                            self.top_words(&self.models.themes, k, &prep.norm)
+                        ),
+                    });
+                }
+            }
+            themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        }
+
+        let professional = self.people.professional(&post.author);
+        let journalist = self.people.journalist(&post.author);
+        let personal_data = self.pii.find(&post.text);
+
+        let mut analysis = Analysis {
+            engine: format!(
+                "analyse {} models {}",
+                env!("CARGO_PKG_VERSION"),
+                self.models.fingerprint
+            ),
+            language,
+            sentiment,
+            intents,
+            themes,
+            professional,
+            journalist,
+            personal_data,
+            priority: Priority {
+                score: 0,
+                reasons: Vec::new(),
+            },
+        };
+        analysis.priority = priority(&analysis, &post.author, &prep);
+        analysis
+    }
+}
+
+/// The priority of an analysed post: safety first, then complaints, personal data, questions,
+/// negative sentiment, misinformation, and the reach and kind of the author.
+pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
+    let mut parts: Vec<(f32, String)> = Vec::new();
+    if a.has_intent(IntentKind::Safety) {
+        let p = a.intent_probability(IntentKind::Safety);
+        parts.push((60.0 * p, format!("safety concern (p={p:.2})")));
+    }
+    if a.has_intent(IntentKind::Complaint) {
+        let p = a.intent_probability(IntentKind::Complaint);
+        parts.push((25.0 * p, format!("complaint (p={p:.2})")));
+    }
+    if let Some(worst) = a
+        .personal_data
+        .iter()
+        .map(|p| p.kind)
+        .max_by_key(|k| match k {
+            PersonalDataKind::NhsNumber => 3,
+            PersonalDataKind::DateOfBirth => 2,
+            _ => 1,
+        })
+    {
+        let w = if worst == PersonalDataKind::NhsNumber {
+            20.0
+        } else {
+            12.0
+        };
+        parts.push((w, format!("personal data exposed ({})", worst.as_str())));
+    }
+    if a.has_intent(IntentKind::Question) {
+        parts.push((12.0, "asks a question or for help".into()));
+    }
+    if a.has_intent(IntentKind::Misinformation) {
+        parts.push((12.0, "possible health misinformation".into()));
+    }
+    if a.sentiment.score < -0.3 {
+        parts.push((
+            12.0 * -a.sentiment.score,
+            format!("negative ({:+.2})", a.sentiment.score),
+        ));
+    }
+    if a.has_intent(IntentKind::Compliment) && parts.is_empty() {
+        parts.push((5.0, "thanks or praise to acknowledge".into()));
+    }
+    let followers = author.followers.unwrap_or(0);
+    let reach = match followers {
+        f if f >= 100_000 => 15.0,
+        f if f >= 10_000 => 10.0,
+        f if f >= 1_000 => 5.0,
+        _ => 0.0,
+    };
+    if reach > 0.0 {
+        parts.push((reach, format!("reach: {followers} followers")));
+    }
+    if author.verified {
+        parts.push((3.0, "verified account".into()));
+    }
+    if let Some(j) = &a.journalist {
+        parts.push((15.0, format!("journalist ({})", j.reason)));
+    }
+    if let Some(p) = &a.professional {
+        parts.push((5.0, format!("healthcare professional: {}", p.role)));
+    }
+    if prep
+        .norm
+        .tokens
+        .iter()
+        .filter(|t| t.kind != TokenKind::Punct)
+        .count()
+        < 3
+        && parts.is_empty()
+    {
+        parts.push((0.0, "very short text".into()));
+    }
+    parts.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let total: f32 = 5.0 + parts.iter().map(|(w, _)| w).sum::<f32>();
+    Priority {
+        score: total.round().clamp(0.0, 100.0) as u8,
+        reasons: parts
+            .into_iter()
+            .filter(|(w, _)| *w > 0.0)
+            .map(|(w, r)| format!("+{w:.0} {r}"))
+            .collect(),
+    }
+}

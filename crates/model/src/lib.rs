@@ -7,6 +7,7 @@
 //! The identity of a post is `(network, id)`: the network's own id, as a string, exactly as the
 //! network spells it (64-bit X ids are never routed through a float).
 
+pub mod analysis;
 pub mod query;
 
 use std::{fmt, str::FromStr};

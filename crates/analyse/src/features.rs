@@ -1,0 +1,143 @@
+//! Hashed features of a normalised text: word unigrams and bigrams (with negation scope
+//! marked), character n-grams of words, and a few named dense values (the lexicon scores).
+//!
+//! Features are hashed once to 64 bits with FNV-1a and a final mix; each model folds the hash
+//! into its own number of buckets, so one extraction serves every model.
+
+use crate::normalise::{Normalised, TokenKind};
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a over bytes, continuing from a state.
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// A well-mixed 64-bit hash of a namespaced string.
+pub fn hash(namespace: u8, bytes: &[u8]) -> u64 {
+    mix(fnv(fnv(FNV_OFFSET, &[namespace]), bytes))
+}
+
+fn mix(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+/// The features of one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Features {
+    /// Hashes of word unigrams and bigrams.
+    pub words: Vec<u64>,
+    /// Hashes of character n-grams of words.
+    pub chars: Vec<u64>,
+    /// Named dense values (hash of the name, value).
+    pub dense: Vec<(u64, f32)>,
+}
+
+fn is_negator(word: &str) -> bool {
+    matches!(
+        word,
+        "not" | "no" | "never" | "nobody" | "nothing" | "none" | "cannot" | "without" | "nor"
+    ) || word.ends_with("n't")
+        || matches!(
+            word,
+            "dont" | "didnt" | "cant" | "wont" | "isnt" | "wasnt" | "doesnt"
+        )
+}
+
+/// Extracts word and character features from a normalised text.
+pub fn extract(norm: &Normalised) -> Features {
+    let mut f = Features {
+        words: Vec::with_capacity(norm.tokens.len() * 2 + 2),
+        chars: Vec::with_capacity(norm.joined.len() * 2),
+        dense: Vec::new(),
+    };
+    let mut prev: Option<&str> = None;
+    let mut negated = false;
+    for tok in &norm.tokens {
+        let text = tok.text.as_str();
+        if tok.kind == TokenKind::Punct {
+            negated = false;
+        }
+        let ns = if negated { 2 } else { 1 };
+        f.words.push(hash(ns, text.as_bytes()));
+        if tok.caps {
+            f.words.push(hash(3, text.as_bytes()));
+        }
+        let p = prev.unwrap_or("<s>");
+        let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
+        f.words.push(mix(fnv(h, text.as_bytes())));
+        prev = Some(text);
+        if tok.is_word() {
+            char_ngrams(text.as_bytes(), &mut f.chars);
+            if is_negator(text) {
+                negated = true;
+            }
+        }
+    }
+    if let Some(p) = prev {
+        let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
+        f.words.push(mix(fnv(h, b"</s>")));
+    }
+    f
+}
+
+/// Character 3- to 5-grams of a word with boundary marks.
+fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
+    if word.len() > 30 {
+        return;
+    }
+    let mut buf = [0u8; 32];
+    let n = word.len() + 2;
+    if let Some(first) = buf.first_mut() {
+        *first = b'<';
+    }
+    if let Some(middle) = buf.get_mut(1..=word.len()) {
+        middle.copy_from_slice(word);
+    }
+    if let Some(last) = buf.get_mut(word.len() + 1) {
+        *last = b'>';
+    }
+    for len in 3..=5usize {
+        if n < len {
+            break;
+        }
+        for start in 0..=(n - len) {
+            if let Some(gram) = buf.get(start..start + len) {
+                out.push(hash(5 + len as u8, gram));
+            }
+        }
+    }
+}
+
+/// Adds a named dense value.
+pub fn add_dense(f: &mut Features, name: &str, value: f32) {
+    f.dense.push((hash(20, name.as_bytes()), value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::{Normaliser, Segmenter};
+
+    #[test]
+    fn features_are_stable_and_mark_negation() {
+        let n = Normaliser::new(Default::default(), Segmenter::new([]));
+        let a = extract(&n.normalise("not good"));
+        let b = extract(&n.normalise("good"));
+        assert_eq!(a, extract(&n.normalise("not good")));
+        assert!(
+            !a.words.contains(&b.words[0]),
+            "negated good differs from good"
+        );
+        assert_eq!(hash(1, b"x"), hash(1, b"x"));
+        assert_ne!(hash(1, b"x"), hash(2, b"x"));
+    }
+}

@@ -1,0 +1,204 @@
+//! The language of a post: the network's own declaration when present, else a cheap check for
+//! plain English, else whatlang restricted to the languages spoken in the UK that it knows.
+//!
+//! whatlang 0.18 knows Welsh (`cym`) but not Somali, Pashto, Tigrinya or Kurdish; those fall to
+//! the nearest listed language or to the default. Texts too short to tell (fewer than three
+//! words of letters) are taken as English, the default, marked as such.
+
+use model::analysis::{Language, LanguageSource};
+use whatlang::{Detector, Lang};
+
+/// The languages whatlang may answer with.
+const UK_LANGUAGES: &[Lang] = &[
+    Lang::Eng,
+    Lang::Cym,
+    Lang::Pol,
+    Lang::Urd,
+    Lang::Pan,
+    Lang::Ben,
+    Lang::Guj,
+    Lang::Ara,
+    Lang::Ron,
+    Lang::Por,
+    Lang::Spa,
+    Lang::Fra,
+    Lang::Ita,
+    Lang::Lit,
+    Lang::Bul,
+    Lang::Tam,
+    Lang::Hin,
+    Lang::Cmn,
+    Lang::Tur,
+    Lang::Deu,
+    Lang::Pes,
+];
+
+/// Very common English words: a text made mostly of these is English without asking whatlang.
+const ENGLISH_WORDS: &[&str] = &[
+    "the", "and", "to", "of", "a", "i", "is", "in", "it", "you", "that", "for", "was", "on", "my",
+    "with", "this", "be", "are", "have", "not", "at", "me", "so", "but", "we", "they", "just",
+    "your", "all", "been", "what", "from", "will", "can", "get", "up", "out", "no", "do", "if",
+    "he", "she", "his", "her", "our", "an", "by", "or", "had", "there", "about", "when", "who",
+    "how", "why", "today", "tomorrow", "going", "day", "time", "thank", "thanks", "love", "good",
+    "great", "people", "like", "know", "it's", "i'm", "don't", "did", "has",
+];
+
+/// The language detector.
+#[derive(Debug)]
+pub struct LanguageDetector {
+    detector: Detector,
+}
+
+fn names(lang: Lang) -> (&'static str, &'static str) {
+    match lang {
+        Lang::Eng => ("en", "English"),
+        Lang::Cym => ("cy", "Welsh"),
+        Lang::Pol => ("pl", "Polish"),
+        Lang::Urd => ("ur", "Urdu"),
+        Lang::Pan => ("pa", "Punjabi"),
+        Lang::Ben => ("bn", "Bengali"),
+        Lang::Guj => ("gu", "Gujarati"),
+        Lang::Ara => ("ar", "Arabic"),
+        Lang::Ron => ("ro", "Romanian"),
+        Lang::Por => ("pt", "Portuguese"),
+        Lang::Spa => ("es", "Spanish"),
+        Lang::Fra => ("fr", "French"),
+        Lang::Ita => ("it", "Italian"),
+        Lang::Lit => ("lt", "Lithuanian"),
+        Lang::Bul => ("bg", "Bulgarian"),
+        Lang::Tam => ("ta", "Tamil"),
+        Lang::Hin => ("hi", "Hindi"),
+        Lang::Cmn => ("zh", "Chinese"),
+        Lang::Tur => ("tr", "Turkish"),
+        Lang::Deu => ("de", "German"),
+        Lang::Pes => ("fa", "Persian"),
+        other => (other.code(), other.eng_name()),
+    }
+}
+
+fn declared_name(code: &str) -> String {
+    let primary = code
+        .split(['-', '_'])
+        .next()
+        .unwrap_or(code)
+        .to_ascii_lowercase();
+    let known = UK_LANGUAGES
+        .iter()
+        .map(|l| names(*l))
+        .find(|(c, _)| *c == primary);
+    match (primary.as_str(), known) {
+        (_, Some((_, name))) => name.to_owned(),
+        ("so", None) => "Somali".to_owned(),
+        ("ps", None) => "Pashto".to_owned(),
+        ("ti", None) => "Tigrinya".to_owned(),
+        ("ku", None) => "Kurdish".to_owned(),
+        _ => primary,
+    }
+}
+
+impl Default for LanguageDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LanguageDetector {
+    /// A detector restricted to the UK list.
+    pub fn new() -> Self {
+        LanguageDetector {
+            detector: Detector::with_allowlist(UK_LANGUAGES.to_vec()),
+        }
+    }
+
+    /// The language of a text, trusting `declared` (a BCP 47 tag) when present.
+    pub fn detect(&self, text: &str, declared: Option<&str>) -> Language {
+        if let Some(code) = declared
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && *c != "und")
+        {
+            let primary = code
+                .split(['-', '_'])
+                .next()
+                .unwrap_or(code)
+                .to_ascii_lowercase();
+            return Language {
+                name: declared_name(&primary),
+                code: primary,
+                confidence: 1.0,
+                source: LanguageSource::Declared,
+            };
+        }
+        let english = || Language {
+            code: "en".into(),
+            name: "English".into(),
+            confidence: 0.5,
+            source: LanguageSource::Default,
+        };
+        let mut words = 0usize;
+        let mut common = 0usize;
+        for w in text.split_whitespace() {
+            if w.starts_with(['@', '#']) || w.starts_with("http") {
+                continue;
+            }
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            if !w.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            words += 1;
+            if w.len() <= 8 && ENGLISH_WORDS.contains(&w.to_lowercase().as_str()) {
+                common += 1;
+            }
+        }
+        if words < 3 {
+            return english();
+        }
+        if text.is_ascii() && common * 4 >= words && common >= 2 {
+            return Language {
+                code: "en".into(),
+                name: "English".into(),
+                confidence: 0.9,
+                source: LanguageSource::Detected,
+            };
+        }
+        match self.detector.detect(text) {
+            Some(info) => {
+                let (code, name) = names(info.lang());
+                Language {
+                    code: code.into(),
+                    name: name.into(),
+                    confidence: info.confidence() as f32,
+                    source: LanguageSource::Detected,
+                }
+            }
+            None => english(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_fast_path_and_detection() {
+        let d = LanguageDetector::new();
+        assert_eq!(d.detect("anything", Some("pl-PL")).name, "Polish");
+        assert_eq!(d.detect("anything", Some("so")).name, "Somali");
+        let en = d.detect("I waited for hours and nobody came to see me", None);
+        assert_eq!(
+            (en.code.as_str(), en.source),
+            ("en", LanguageSource::Detected)
+        );
+        assert_eq!(d.detect("ok", None).source, LanguageSource::Default);
+        let cy = d.detect(
+            "Diolch yn fawr iawn i'r staff yn yr ysbyty am eu gofal arbennig",
+            None,
+        );
+        assert_eq!(cy.code, "cy");
+        let pl = d.detect(
+            "Dziękuję bardzo za pomoc, lekarze byli bardzo mili i pomocni",
+            None,
+        );
+        assert_eq!(pl.code, "pl");
+    }
+}

@@ -1,0 +1,498 @@
+//! Lexicon sentiment with valence shifters, in the manner of VADER (Hutto & Gilbert, ICWSM 2014).
+//!
+//! The word list is the VADER lexicon (MIT licence, see `data/README.md`), used as data; the rules
+//! are written here: boosters and dampeners (`very`, `slightly`), negation in the three words
+//! before (`not`, `never`, `no one`, `n't`), contrast (`but`: the part before counts half, the
+//! part after one and a half), capitals among lower-case words, elongation, `!` and `?`
+//! emphasis, emoji through their names, and the normalised compound score `s / sqrt(s² + 15)`.
+//! On top of that sits a lexicon of healthcare complaint and praise words and phrases
+//! (`data/nhs_lexicon.tsv`) and a rule for waits (`waited 9 hours`).
+
+use std::collections::{HashMap, HashSet};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
+
+use crate::normalise::{Normalised, Token, TokenKind};
+
+const VADER_LEXICON: &str = include_str!("../data/vader_lexicon.tsv");
+const VADER_EMOJI: &str = include_str!("../data/vader_emoji.tsv");
+const NHS_LEXICON: &str = include_str!("../data/nhs_lexicon.tsv");
+
+const BOOST: f32 = 0.293;
+const CAPS_BOOST: f32 = 0.733;
+const NEGATION: f32 = -0.74;
+
+/// Words that raise the intensity of the next sentiment word.
+const BOOSTERS_UP: &[&str] = &[
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerably",
+    "decidedly",
+    "deeply",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptionally",
+    "extremely",
+    "fabulously",
+    "fully",
+    "greatly",
+    "highly",
+    "hugely",
+    "incredibly",
+    "intensely",
+    "majorly",
+    "more",
+    "most",
+    "particularly",
+    "purely",
+    "quite",
+    "really",
+    "remarkably",
+    "so",
+    "substantially",
+    "thoroughly",
+    "totally",
+    "tremendously",
+    "unbelievably",
+    "unusually",
+    "utterly",
+    "very",
+    "truly",
+    "seriously",
+    "bloody",
+    "fucking",
+    "effing",
+    "flipping",
+    "super",
+    "proper",
+];
+
+/// Words that lower the intensity of the next sentiment word.
+const BOOSTERS_DOWN: &[&str] = &[
+    "almost",
+    "barely",
+    "hardly",
+    "kinda",
+    "less",
+    "little",
+    "marginally",
+    "occasionally",
+    "partly",
+    "scarcely",
+    "slightly",
+    "somewhat",
+    "sorta",
+    "fairly",
+    "bit",
+];
+
+/// Words that negate what follows them.
+const NEGATORS: &[&str] = &[
+    "not", "no", "never", "none", "nobody", "nothing", "nowhere", "neither", "nor", "without",
+    "cannot", "cant", "dont", "doesnt", "didnt", "wont", "wouldnt", "shouldnt", "couldnt", "isnt",
+    "arent", "wasnt", "werent", "hasnt", "havent", "hadnt", "aint", "rarely", "seldom",
+];
+
+/// Collapses every run of a repeated letter to one (`soo` → `so`).
+fn squeeze(word: &str) -> String {
+    let mut single = String::with_capacity(word.len());
+    for c in word.chars() {
+        if !single.ends_with(c) {
+            single.push(c);
+        }
+    }
+    single
+}
+
+/// The lexicon score of a text, with the evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LexiconScore {
+    /// Normalised compound score in [-1, 1].
+    pub compound: f32,
+    /// Share of positive sentiment.
+    pub pos: f32,
+    /// Share of negative sentiment.
+    pub neg: f32,
+    /// Share of neutral words.
+    pub neu: f32,
+    /// The raw sum before normalisation.
+    pub sum: f32,
+    /// The strongest contributions, as `word (+1.9)`.
+    pub evidence: Vec<(String, f32)>,
+    /// A healthcare complaint word or phrase was found.
+    pub complaint_terms: Vec<String>,
+}
+
+/// The lexicon scorer.
+#[derive(Debug)]
+pub struct Lexicon {
+    words: HashMap<String, f32>,
+    emoji: HashMap<char, Vec<String>>,
+    phrases: AhoCorasick,
+    phrase_values: Vec<(String, f32, bool)>,
+    wait: Regex,
+    boost_up: HashSet<&'static str>,
+    boost_down: HashSet<&'static str>,
+    negators: HashSet<&'static str>,
+}
+
+fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.lines().filter_map(|line| {
+        let line = line.trim_end_matches('\r');
+        if line.starts_with("# ") || line.is_empty() {
+            return None;
+        }
+        line.split_once('\t')
+    })
+}
+
+impl Lexicon {
+    /// Loads the embedded lexicons.
+    pub fn new() -> Result<Self, crate::Error> {
+        let mut words = HashMap::with_capacity(8000);
+        for (word, value) in parse_tsv(VADER_LEXICON) {
+            if let Ok(v) = value.trim().parse::<f32>() {
+                words.insert(word.to_owned(), v);
+            }
+        }
+        let mut phrase_values = Vec::new();
+        for (term, rest) in parse_tsv(NHS_LEXICON) {
+            let mut cols = rest.split('\t');
+            let value = cols.next().and_then(|v| v.trim().parse::<f32>().ok());
+            let complaint = cols.next().is_some_and(|c| c.trim() == "complaint");
+            let Some(value) = value else { continue };
+            if term.contains(' ') {
+                phrase_values.push((term.to_owned(), value, complaint));
+            } else {
+                words.insert(term.to_owned(), value);
+                if complaint {
+                    phrase_values.push((term.to_owned(), 0.0, true));
+                }
+            }
+        }
+        let mut emoji = HashMap::new();
+        for (e, name) in parse_tsv(VADER_EMOJI) {
+            let mut chars = e.chars().filter(|c| !matches!(*c as u32, 0xFE0F | 0x200D));
+            if let (Some(c), None) = (chars.next(), chars.next()) {
+                let name_words = name.split_whitespace().map(str::to_owned).collect();
+                emoji.insert(c, name_words);
+            }
+        }
+        let patterns: Vec<String> = phrase_values
+            .iter()
+            .map(|(p, _, _)| format!(" {p} "))
+            .collect();
+        let phrases = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&patterns)
+            .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
+        let wait = Regex::new(
+            r"\b(?:wait(?:ed|ing)?|sat|sitting|been here|queued?|queuing|on hold)(?: for)?(?: over| nearly| almost| about| around| more than)? (\d+|two|three|four|five|six|seven|eight|nine|ten|twelve) (hours?|hrs?|days?|weeks?|months?)\b",
+        )
+        .map_err(|e| crate::Error::Data(format!("wait rule: {e}")))?;
+        Ok(Lexicon {
+            words,
+            emoji,
+            phrases,
+            phrase_values,
+            wait,
+            boost_up: BOOSTERS_UP.iter().copied().collect(),
+            boost_down: BOOSTERS_DOWN.iter().copied().collect(),
+            negators: NEGATORS.iter().copied().collect(),
+        })
+    }
+
+    /// The emoticons the lexicon knows (for the normaliser).
+    pub fn emoticons(&self) -> HashSet<String> {
+        self.words
+            .keys()
+            .filter(|w| !w.chars().any(char::is_alphabetic) || w.starts_with(':'))
+            .filter(|w| w.len() >= 2)
+            .cloned()
+            .collect()
+    }
+
+    /// The words of the lexicon (for hashtag segmentation).
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.keys().map(String::as_str)
+    }
+
+    /// The valence of one word, trying the shortened form of an elongated word.
+    pub fn valence(&self, word: &str) -> Option<f32> {
+        if let Some(v) = self.words.get(word) {
+            return Some(*v);
+        }
+        if let Some(stripped) = word.strip_suffix("'s") {
+            return self.words.get(stripped).copied();
+        }
+        None
+    }
+
+    fn token_valence(&self, token: &Token) -> Option<f32> {
+        match token.kind {
+            TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon => {
+                let v = self.valence(&token.text);
+                if v.is_none() && token.elongated {
+                    return self.valence(&squeeze(&token.text));
+                }
+                v
+            }
+            TokenKind::Emoji => {
+                let c = token.text.chars().next()?;
+                let names = self.emoji.get(&c)?;
+                let mut total = 0.0;
+                let mut found = false;
+                for name in names {
+                    if let Some(v) = self.words.get(name) {
+                        total += v;
+                        found = true;
+                    }
+                }
+                found.then_some(total)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_negator(&self, word: &str) -> bool {
+        self.negators.contains(word) || word.ends_with("n't")
+    }
+
+    fn booster(&self, token: &Token, target: f32) -> f32 {
+        let sign = if target < 0.0 { -1.0 } else { 1.0 };
+        let squeezed;
+        let word = if token.elongated {
+            squeezed = squeeze(&token.text);
+            squeezed.as_str()
+        } else {
+            token.text.as_str()
+        };
+        let mut b = if self.boost_up.contains(word) {
+            BOOST
+        } else if self.boost_down.contains(word) {
+            -BOOST
+        } else {
+            return 0.0;
+        };
+        if token.caps {
+            b += if b > 0.0 { CAPS_BOOST } else { -CAPS_BOOST };
+        }
+        b * sign
+    }
+
+    /// Scores a normalised text.
+    pub fn score(&self, norm: &Normalised) -> LexiconScore {
+        let toks: Vec<&Token> = norm
+            .tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
+            .collect();
+        let mut values: Vec<f32> = vec![0.0; toks.len()];
+        let mut evidence = Vec::new();
+        let mut but_at: Option<usize> = None;
+        for (i, tok) in toks.iter().enumerate() {
+            if tok.text == "but" && tok.kind == TokenKind::Word {
+                but_at = Some(i);
+            }
+            if tok.kind == TokenKind::Punct {
+                continue;
+            }
+            let squeezed = if tok.elongated {
+                squeeze(&tok.text)
+            } else {
+                String::new()
+            };
+            let word = if tok.elongated {
+                squeezed.as_str()
+            } else {
+                tok.text.as_str()
+            };
+            if self.boost_up.contains(word) || self.boost_down.contains(word) {
+                continue;
+            }
+            if word == "kind" && toks.get(i + 1).is_some_and(|t| t.text == "of") {
+                continue;
+            }
+            if word == "no"
+                && toks
+                    .get(i + 1)
+                    .is_some_and(|t| self.valence(&t.text).is_some())
+            {
+                continue;
+            }
+            let Some(mut v) = self.token_valence(tok) else {
+                continue;
+            };
+            if tok.caps && norm.mixed_case {
+                v += if v > 0.0 { CAPS_BOOST } else { -CAPS_BOOST };
+            }
+            if tok.elongated {
+                v += if v > 0.0 { BOOST } else { -BOOST };
+            }
+            let mut negated = false;
+            for back in 1..=3usize {
+                let Some(prev) = i.checked_sub(back).and_then(|j| toks.get(j)) else {
+                    break;
+                };
+                if prev.kind == TokenKind::Punct && prev.text != "," {
+                    break;
+                }
+                let damp = match back {
+                    1 => 1.0,
+                    2 => 0.95,
+                    _ => 0.9,
+                };
+                v += self.booster(prev, v) * damp;
+                if self.is_negator(&prev.text) {
+                    negated = true;
+                }
+            }
+            if negated {
+                v *= NEGATION;
+            }
+            if let Some(slot) = values.get_mut(i) {
+                *slot = v;
+            }
+            evidence.push((tok.text.clone(), v));
+        }
+        if let Some(b) = but_at {
+            for (i, v) in values.iter_mut().enumerate() {
+                if i < b {
+                    *v *= 0.5;
+                } else if i > b {
+                    *v *= 1.5;
+                }
+            }
+        }
+        let padded = format!(" {} ", norm.joined);
+        let mut complaint_terms = Vec::new();
+        for m in self.phrases.find_iter(&padded) {
+            if let Some((term, value, complaint)) = self.phrase_values.get(m.pattern().as_usize()) {
+                if *value != 0.0 {
+                    values.push(*value);
+                    evidence.push((term.clone(), *value));
+                }
+                if *complaint {
+                    complaint_terms.push(term.clone());
+                }
+            }
+        }
+        if let Some(c) = self.wait.captures(&norm.joined) {
+            let unit = c.get(2).map_or("", |m| m.as_str());
+            let amount = c.get(1).map_or("", |m| m.as_str());
+            let hours: f32 = amount.parse().unwrap_or(3.0);
+            let v = if unit.starts_with('h') && hours < 2.0 {
+                -0.8
+            } else {
+                -2.0
+            };
+            values.push(v);
+            let phrase = c.get(0).map_or(String::new(), |m| m.as_str().to_owned());
+            evidence.push((phrase.clone(), v));
+            complaint_terms.push(phrase);
+        }
+        let mut sum: f32 = values.iter().sum();
+        if sum != 0.0 {
+            let bangs = norm.exclamations.min(4) as f32 * 0.292;
+            let qs = match norm.questions {
+                0 | 1 => 0.0,
+                2 | 3 => norm.questions as f32 * 0.18,
+                _ => 0.96,
+            };
+            let emphasis = bangs + qs;
+            sum += if sum > 0.0 { emphasis } else { -emphasis };
+        }
+        let compound = (sum / (sum * sum + 15.0).sqrt()).clamp(-1.0, 1.0);
+        let mut pos = 0.0;
+        let mut neg = 0.0;
+        let mut neutral = 0usize;
+        for v in &values {
+            if *v > 0.0 {
+                pos += v + 1.0;
+            } else if *v < 0.0 {
+                neg += v - 1.0;
+            }
+        }
+        for (i, t) in toks.iter().enumerate() {
+            if t.kind != TokenKind::Punct && values.get(i).is_some_and(|v| *v == 0.0) {
+                neutral += 1;
+            }
+        }
+        let total = pos - neg + neutral as f32;
+        let (pos, neg, neu) = if total > 0.0 {
+            (pos / total, -neg / total, neutral as f32 / total)
+        } else {
+            (0.0, 0.0, 1.0)
+        };
+        evidence.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+        evidence.truncate(5);
+        LexiconScore {
+            compound,
+            pos,
+            neg,
+            neu,
+            sum,
+            evidence,
+            complaint_terms,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::{Normaliser, Segmenter};
+
+    fn score(text: &str) -> f32 {
+        let lex = Lexicon::new().unwrap();
+        let norm = Normaliser::new(lex.emoticons(), Segmenter::new(lex.words()));
+        lex.score(&norm.normalise(text)).compound
+    }
+
+    #[test]
+    fn basic_polarity() {
+        assert!(score("The nurses were wonderful") > 0.5);
+        assert!(score("The food was awful") < -0.4);
+        assert_eq!(score("The clinic opens at nine"), 0.0);
+    }
+
+    #[test]
+    fn negation_flips() {
+        assert!(score("The staff were not helpful") < 0.0);
+        assert!(score("I didn't hate it") > 0.0);
+        assert!(score("nobody was kind") < 0.0);
+    }
+
+    #[test]
+    fn but_shifts_weight_to_the_second_part() {
+        let s = score("The nurses were lovely but the wait was awful and the ward dirty");
+        assert!(s < 0.0, "{s}");
+        assert!(score("The wait was bad but the nurses were brilliant") > 0.0);
+    }
+
+    #[test]
+    fn capitals_boosters_and_punctuation_intensify() {
+        assert!(score("the care was GOOD") > score("the care was good"));
+        assert!(score("the care was very good") > score("the care was good"));
+        assert!(score("the care was good!!!") > score("the care was good"));
+        assert!(score("the care was sooo good") > score("the care was good"));
+    }
+
+    #[test]
+    fn healthcare_complaints_are_negative() {
+        assert!(score("Waited 9 hours in A&E. Absolutely disgraceful.") < -0.5);
+        assert!(score("My operation was cancelled again") < 0.0);
+        assert!(score("nobody called back") < 0.0);
+        assert!(score("Dad was discharged too early") < 0.0);
+    }
+
+    #[test]
+    fn emoji_and_emoticons_count() {
+        assert!(score("at the clinic 😀") > 0.0);
+        assert!(score("at the clinic :(") < 0.0);
+    }
+}

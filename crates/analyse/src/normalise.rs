@@ -1,0 +1,588 @@
+//! Normalisation of social text into tokens that the lexicon, the rules and the models share.
+//!
+//! HTML entities and the literal `\uXXXX` escapes of old tweet dumps are decoded; URLs and
+//! @mentions become placeholder tokens; hashtags are split into words (camel case, digits, a
+//! small dictionary of NHS tags such as `#AandE`, and dictionary segmentation of lower-case
+//! tags such as `#thankyounhs`); emoji and emoticons are kept as tokens of their own, because they
+//! carry sentiment; elongated words (`sooooo`) are shortened and marked, and words written in
+//! capitals are marked, because both are emphasis.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A word (letters, digits, inner apostrophes, `&` or hyphens).
+    Word,
+    /// A word that came from splitting a hashtag.
+    HashtagWord,
+    /// A text emoticon such as `:)` or `<3`.
+    Emoticon,
+    /// One emoji character.
+    Emoji,
+    /// A link.
+    Url,
+    /// An @mention.
+    Mention,
+    /// Sentence punctuation: `.`, `,`, `;`, `:`, `!` or `?`.
+    Punct,
+}
+
+/// One token of a normalised text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The lower-case form, with elongations shortened to two letters.
+    pub text: String,
+    /// What the token is.
+    pub kind: TokenKind,
+    /// Written in capitals (two or more letters, none lower case).
+    pub caps: bool,
+    /// A letter was repeated three or more times (`sooo`).
+    pub elongated: bool,
+}
+
+impl Token {
+    /// Whether the token is a word (plain or from a hashtag).
+    pub fn is_word(&self) -> bool {
+        matches!(self.kind, TokenKind::Word | TokenKind::HashtagWord)
+    }
+}
+
+/// A text normalised for analysis.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Normalised {
+    /// The tokens, in text order.
+    pub tokens: Vec<Token>,
+    /// How many `!` the text has.
+    pub exclamations: u32,
+    /// How many `?` the text has.
+    pub questions: u32,
+    /// Some words are in capitals and some are not (capitals then mean emphasis).
+    pub mixed_case: bool,
+    /// The decoded text, lower case, tokens joined by single spaces (URLs as `<url>`, mentions as
+    /// `@user`), for phrase matching.
+    pub joined: String,
+}
+
+/// Hashtags that camel-case splitting gets wrong, lower case, with their words.
+const HASHTAG_WORDS: &[(&str, &str)] = &[
+    ("aande", "a&e"),
+    ("ae", "a&e"),
+    ("nhsheroes", "nhs heroes"),
+    ("clapforcarers", "clap for carers"),
+    ("clapforournhs", "clap for our nhs"),
+    ("protectthenhs", "protect the nhs"),
+    ("savethenhs", "save the nhs"),
+    ("covid19", "covid19"),
+    ("covid", "covid"),
+    ("gp", "gp"),
+    ("nhs", "nhs"),
+    ("fft", "friends and family test"),
+];
+
+/// Extra words for segmenting lower-case hashtags, beside the sentiment lexicon.
+const SEGMENT_WORDS: &[&str] = &[
+    "a",
+    "i",
+    "the",
+    "to",
+    "of",
+    "and",
+    "for",
+    "in",
+    "on",
+    "at",
+    "our",
+    "my",
+    "your",
+    "you",
+    "we",
+    "is",
+    "it",
+    "be",
+    "all",
+    "day",
+    "week",
+    "nhs",
+    "gp",
+    "care",
+    "carers",
+    "staff",
+    "nurse",
+    "nurses",
+    "doctor",
+    "doctors",
+    "hospital",
+    "health",
+    "mental",
+    "team",
+    "work",
+    "life",
+    "love",
+    "thank",
+    "thanks",
+    "hero",
+    "heroes",
+    "save",
+    "protect",
+    "stay",
+    "home",
+    "safe",
+    "clap",
+    "covid",
+    "vaccine",
+    "patient",
+    "patients",
+    "ward",
+    "wait",
+    "waiting",
+    "time",
+    "times",
+    "junior",
+    "strike",
+    "pay",
+    "fair",
+    "support",
+    "help",
+    "family",
+    "friends",
+    "test",
+    "ambulance",
+    "cancer",
+    "baby",
+    "mum",
+    "new",
+    "year",
+    "happy",
+    "good",
+    "great",
+    "best",
+    "social",
+    "media",
+    "comms",
+    "news",
+    "people",
+    "kind",
+    "kindness",
+    "hello",
+    "my",
+    "name",
+    "is",
+    "this",
+    "that",
+    "not",
+    "no",
+    "one",
+    "two",
+    "first",
+    "last",
+    "night",
+    "shift",
+    "back",
+    "get",
+    "well",
+    "soon",
+    "free",
+];
+
+/// A dictionary used to split lower-case hashtags into words.
+#[derive(Debug, Default)]
+pub struct Segmenter {
+    words: HashSet<String>,
+    longest: usize,
+}
+
+impl Segmenter {
+    /// A segmenter over the given words and the built-in list.
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut set: HashSet<String> = SEGMENT_WORDS.iter().map(|w| (*w).to_owned()).collect();
+        for w in words {
+            if w.len() >= 2 && w.bytes().all(|b| b.is_ascii_lowercase()) {
+                set.insert(w.to_owned());
+            }
+        }
+        let longest = set.iter().map(String::len).max().unwrap_or(0);
+        Segmenter {
+            words: set,
+            longest,
+        }
+    }
+
+    /// Splits a lower-case ASCII string into known words with the fewest pieces, or `None`.
+    pub fn split(&self, s: &str) -> Option<Vec<String>> {
+        let n = s.len();
+        if n == 0 || n > 40 || !s.bytes().all(|b| b.is_ascii_lowercase()) {
+            return None;
+        }
+        let mut best: Vec<Option<(usize, usize)>> = vec![None; n + 1];
+        best[0] = Some((0, 0));
+        for end in 1..=n {
+            let from = end.saturating_sub(self.longest);
+            for start in from..end {
+                let Some((pieces, _)) = best[start] else {
+                    continue;
+                };
+                if self.words.contains(&s[start..end]) {
+                    let cand = pieces + 1;
+                    if best[end].is_none_or(|(p, _)| cand < p) {
+                        best[end] = Some((cand, start));
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut end = n;
+        while end > 0 {
+            let (_, start) = best[end]?;
+            out.push(s[start..end].to_owned());
+            end = start;
+        }
+        out.reverse();
+        Some(out)
+    }
+}
+
+/// Decodes HTML entities and literal `\uXXXX` escapes; borrows when there is nothing to decode.
+pub fn decode(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') && !text.contains("\\u") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(['&', '\\']) {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos..];
+        if let Some((ch, used)) = decode_one(tail) {
+            out.push(ch);
+            rest = &tail[used..];
+        } else {
+            out.push_str(&tail[..1]);
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+fn decode_one(tail: &str) -> Option<(char, usize)> {
+    if let Some(hex) = tail.strip_prefix("\\u") {
+        let code = hex.get(..4)?;
+        let value = u32::from_str_radix(code, 16).ok()?;
+        return char::from_u32(value).map(|c| (c, 6));
+    }
+    let semi = tail.find(';')?;
+    if semi > 10 {
+        return None;
+    }
+    let name = tail.get(1..semi)?;
+    let ch = match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "nbsp" => ' ',
+        "pound" => '£',
+        _ => {
+            let num = name.strip_prefix('#')?;
+            let value = if let Some(h) = num.strip_prefix(['x', 'X']) {
+                u32::from_str_radix(h, 16).ok()?
+            } else {
+                num.parse().ok()?
+            };
+            char::from_u32(value)?
+        }
+    };
+    Some((ch, semi + 1))
+}
+
+/// Whether a character is an emoji or pictograph (the ranges that carry meaning in posts).
+pub fn is_emoji(c: char) -> bool {
+    matches!(c as u32,
+        0x1F300..=0x1FAFF | 0x2600..=0x27BF | 0x2B50 | 0x2B55 | 0x1F000..=0x1F2FF)
+}
+
+fn is_joiner(c: char) -> bool {
+    matches!(
+        c as u32,
+        0xFE0F | 0xFE0E | 0x200D | 0x1F3FB..=0x1F3FF | 0x20E3
+    )
+}
+
+/// Shortens runs of three or more identical letters to two; reports whether it did.
+fn shorten(word: &str) -> (String, bool) {
+    let mut out = String::with_capacity(word.len());
+    let mut last = '\0';
+    let mut run = 0;
+    let mut changed = false;
+    for c in word.chars() {
+        if c == last {
+            run += 1;
+        } else {
+            last = c;
+            run = 1;
+        }
+        if run <= 2 || !c.is_alphabetic() {
+            out.push(c);
+        } else {
+            changed = true;
+        }
+    }
+    (out, changed)
+}
+
+/// Splits a hashtag body into words: dictionary, camel case, letters and digits.
+fn split_hashtag(tag: &str, segmenter: &Segmenter) -> Vec<String> {
+    let lower = tag.to_lowercase();
+    if let Some((_, words)) = HASHTAG_WORDS.iter().find(|(t, _)| *t == lower) {
+        return words.split(' ').map(str::to_owned).collect();
+    }
+    let chars: Vec<char> = tag.chars().collect();
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).and_then(|p| chars.get(p)).copied();
+        let next = chars.get(i + 1).copied();
+        let boundary = match prev {
+            None => false,
+            Some(p) => {
+                (p.is_lowercase() && c.is_uppercase())
+                    || (p.is_alphabetic() && c.is_numeric())
+                    || (p.is_numeric() && c.is_alphabetic())
+                    || (p.is_uppercase()
+                        && c.is_uppercase()
+                        && next.is_some_and(char::is_lowercase))
+                    || c == '_'
+            }
+        };
+        if boundary && !cur.is_empty() {
+            parts.push(std::mem::take(&mut cur));
+        }
+        if c != '_' {
+            cur.push(c);
+        }
+    }
+    if !cur.is_empty() {
+        parts.push(cur);
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        let lower = part.to_lowercase();
+        if let Some((_, words)) = HASHTAG_WORDS.iter().find(|(t, _)| *t == lower) {
+            out.extend(words.split(' ').map(str::to_owned));
+        } else if part.chars().all(char::is_lowercase) && lower.len() > 5 {
+            match segmenter.split(&lower) {
+                Some(words) => out.extend(words),
+                None => out.push(lower),
+            }
+        } else {
+            out.push(lower);
+        }
+    }
+    out
+}
+
+/// The tokeniser: emoticons known to the lexicon plus the hashtag segmenter.
+#[derive(Debug, Default)]
+pub struct Normaliser {
+    emoticons: HashSet<String>,
+    segmenter: Segmenter,
+}
+
+impl Normaliser {
+    /// A normaliser that knows these emoticons and segments hashtags with these words.
+    pub fn new(emoticons: HashSet<String>, segmenter: Segmenter) -> Self {
+        Normaliser {
+            emoticons,
+            segmenter,
+        }
+    }
+
+    /// Normalises a text.
+    pub fn normalise(&self, text: &str) -> Normalised {
+        let decoded = decode(text);
+        let mut out = Normalised::default();
+        let mut caps_words = 0usize;
+        let mut words = 0usize;
+        for chunk in decoded.split_whitespace() {
+            self.chunk(chunk, &mut out);
+        }
+        for t in &out.tokens {
+            if t.kind == TokenKind::Word && t.text.chars().any(char::is_alphabetic) {
+                words += 1;
+                if t.caps {
+                    caps_words += 1;
+                }
+            }
+        }
+        out.mixed_case = caps_words > 0 && caps_words < words;
+        let mut joined = String::with_capacity(decoded.len());
+        for t in &out.tokens {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(&t.text);
+        }
+        out.joined = joined;
+        out
+    }
+
+    fn chunk(&self, chunk: &str, out: &mut Normalised) {
+        let lower_chunk = chunk.to_lowercase();
+        if lower_chunk.starts_with("http://")
+            || lower_chunk.starts_with("https://")
+            || lower_chunk.starts_with("www.")
+        {
+            push(out, "<url>", TokenKind::Url, false, false);
+            return;
+        }
+        if let Some(handle) = chunk.strip_prefix('@')
+            && handle
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            push(out, "@user", TokenKind::Mention, false, false);
+            return;
+        }
+        let trimmed = chunk.trim_end_matches([',', '.', ';']);
+        if trimmed.len() >= 2 && !trimmed.chars().all(char::is_alphanumeric) {
+            let lower = trimmed.to_lowercase();
+            if self.emoticons.contains(&lower) {
+                push(out, &lower, TokenKind::Emoticon, false, false);
+                return;
+            }
+        }
+        if let Some(tag) = chunk.strip_prefix('#') {
+            let body: String = tag
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !body.is_empty() {
+                for word in split_hashtag(&body, &self.segmenter) {
+                    push(out, &word, TokenKind::HashtagWord, false, false);
+                }
+                let rest = &tag[body.len()..];
+                if !rest.is_empty() {
+                    self.chunk(rest, out);
+                }
+                return;
+            }
+        }
+        let mut word = String::new();
+        let mut chars = chunk.chars().peekable();
+        while let Some(c) = chars.next() {
+            let next_alnum = chars.peek().is_some_and(|n| n.is_alphanumeric());
+            if c.is_alphanumeric()
+                || (!word.is_empty() && next_alnum && matches!(c, '\'' | '’' | '&' | '-'))
+            {
+                word.push(if c == '’' { '\'' } else { c });
+                continue;
+            }
+            flush(&mut word, out);
+            if is_emoji(c) {
+                push(out, &c.to_string(), TokenKind::Emoji, false, false);
+            } else if matches!(c, '!' | '?' | '.' | ',' | ';' | ':') {
+                if c == '!' {
+                    out.exclamations += 1;
+                } else if c == '?' {
+                    out.questions += 1;
+                }
+                let s = c.to_string();
+                if out.tokens.last().is_none_or(|t| t.text != s) {
+                    push(out, &s, TokenKind::Punct, false, false);
+                }
+            } else if is_joiner(c) {
+                continue;
+            }
+        }
+        flush(&mut word, out);
+    }
+}
+
+fn flush(word: &mut String, out: &mut Normalised) {
+    if word.is_empty() {
+        return;
+    }
+    let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+    let caps = letters >= 2 && !word.chars().any(char::is_lowercase);
+    let lower = word.to_lowercase();
+    let (text, elongated) = shorten(&lower);
+    push(out, &text, TokenKind::Word, caps, elongated);
+    word.clear();
+}
+
+fn push(out: &mut Normalised, text: &str, kind: TokenKind, caps: bool, elongated: bool) {
+    out.tokens.push(Token {
+        text: text.to_owned(),
+        kind,
+        caps,
+        elongated,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normaliser() -> Normaliser {
+        let emoticons = [":)", ":(", "<3", ":-("]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        Normaliser::new(emoticons, Segmenter::new(["wonderful", "you"]))
+    }
+
+    fn words(text: &str) -> Vec<String> {
+        normaliser()
+            .normalise(text)
+            .tokens
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    }
+
+    #[test]
+    fn entities_and_escapes_are_decoded() {
+        assert_eq!(decode("A&amp;E &lt;3 &#39;hi&#x27;"), "A&E <3 'hi'");
+        assert_eq!(decode("it\\u2019s"), "it’s");
+        assert_eq!(decode("fish & chips"), "fish & chips");
+    }
+
+    #[test]
+    fn urls_mentions_and_hashtags() {
+        assert_eq!(
+            words("@NHSEngland thanks! https://t.co/x #NHSHeroes #AandE #thankyounhs"),
+            vec![
+                "@user", "thanks", "!", "<url>", "nhs", "heroes", "a&e", "thank", "you", "nhs"
+            ]
+        );
+        assert_eq!(words("#WaitingTimes2024"), vec!["waiting", "times", "2024"]);
+    }
+
+    #[test]
+    fn emoji_emoticons_elongation_and_caps() {
+        let n = normaliser().normalise("Sooooo GOOD :) 😀😀 in A&E, it's fine");
+        let texts: Vec<&str> = n.tokens.iter().map(|t| t.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "soo", "good", ":)", "😀", "😀", "in", "a&e", ",", "it's", "fine"
+            ]
+        );
+        assert!(n.tokens[0].elongated);
+        assert!(n.tokens[1].caps);
+        assert!(n.mixed_case);
+        assert_eq!(n.tokens[2].kind, TokenKind::Emoticon);
+        assert_eq!(n.tokens[3].kind, TokenKind::Emoji);
+    }
+
+    #[test]
+    fn punctuation_is_counted() {
+        let n = normaliser().normalise("Why?? Really!!!");
+        assert_eq!(n.questions, 2);
+        assert_eq!(n.exclamations, 3);
+        assert_eq!(n.joined, "why ? really !");
+    }
+}

@@ -1,0 +1,349 @@
+//! Hand-written intent rules: questions and requests for help, thanks and compliments, and the
+//! careful phrase list for safety (self-harm, abuse, safeguarding, threats).
+//!
+//! Phrases are matched on the normalised text padded with spaces, so they match whole words
+//! only (`kill myself` does not match `skill myself`). Each rule returns its probability and the
+//! words that fired it.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::Error;
+use crate::normalise::{Normalised, TokenKind};
+
+/// Safety phrases with their category and probability.
+const SAFETY: &[(&str, &str, f32)] = &[
+    ("kill myself", "self-harm", 0.95),
+    ("killing myself", "self-harm", 0.95),
+    ("end my life", "self-harm", 0.95),
+    ("end it all", "self-harm", 0.9),
+    ("take my own life", "self-harm", 0.95),
+    ("taking my own life", "self-harm", 0.95),
+    ("want to die", "self-harm", 0.9),
+    ("wanna die", "self-harm", 0.85),
+    ("want to be dead", "self-harm", 0.9),
+    ("better off dead", "self-harm", 0.9),
+    ("no reason to live", "self-harm", 0.9),
+    ("can't go on", "self-harm", 0.7),
+    ("cannot go on", "self-harm", 0.7),
+    ("i'm suicidal", "self-harm", 0.95),
+    ("im suicidal", "self-harm", 0.95),
+    ("feeling suicidal", "self-harm", 0.95),
+    ("suicidal thoughts", "self-harm", 0.9),
+    ("suicidal", "self-harm", 0.75),
+    ("self harm", "self-harm", 0.8),
+    ("self-harm", "self-harm", 0.8),
+    ("self harming", "self-harm", 0.85),
+    ("cut myself", "self-harm", 0.85),
+    ("cutting myself", "self-harm", 0.85),
+    ("hurt myself", "self-harm", 0.8),
+    ("hurting myself", "self-harm", 0.8),
+    ("overdose", "self-harm", 0.7),
+    ("overdosed", "self-harm", 0.8),
+    ("domestic abuse", "abuse", 0.85),
+    ("domestic violence", "abuse", 0.85),
+    ("he hits me", "abuse", 0.95),
+    ("she hits me", "abuse", 0.95),
+    ("he beats me", "abuse", 0.95),
+    ("hit me again", "abuse", 0.85),
+    ("abusing me", "abuse", 0.9),
+    ("abused me", "abuse", 0.85),
+    ("being abused", "abuse", 0.9),
+    ("raped", "abuse", 0.9),
+    ("sexually assaulted", "abuse", 0.95),
+    ("sexual assault", "abuse", 0.85),
+    ("scared to go home", "abuse", 0.85),
+    ("afraid to go home", "abuse", 0.85),
+    ("not safe at home", "safeguarding", 0.9),
+    ("child at risk", "safeguarding", 0.9),
+    ("children at risk", "safeguarding", 0.85),
+    ("safeguarding concern", "safeguarding", 0.9),
+    ("safeguarding issue", "safeguarding", 0.85),
+    ("being neglected", "safeguarding", 0.85),
+    ("left alone for days", "safeguarding", 0.85),
+    ("left in soiled", "safeguarding", 0.85),
+    ("elder abuse", "safeguarding", 0.9),
+    ("child abuse", "safeguarding", 0.85),
+    ("grooming", "safeguarding", 0.6),
+    ("missing person", "safeguarding", 0.7),
+    ("i will kill", "threat", 0.95),
+    ("i'll kill", "threat", 0.9),
+    ("going to kill", "threat", 0.85),
+    ("gonna kill", "threat", 0.8),
+    ("i'll hurt", "threat", 0.85),
+    ("i will hurt", "threat", 0.9),
+    ("i know where you live", "threat", 0.95),
+    ("watch your back", "threat", 0.85),
+    ("burn it down", "threat", 0.85),
+    ("burn the place down", "threat", 0.9),
+    ("bomb threat", "threat", 0.95),
+    ("plant a bomb", "threat", 0.95),
+    ("shoot up", "threat", 0.85),
+    ("you'll regret", "threat", 0.6),
+    ("deserve to die", "threat", 0.85),
+    ("should be shot", "threat", 0.85),
+];
+
+/// Phrases that defuse a safety phrase when found with it (awareness posts, fundraising).
+const SAFETY_CONTEXT_DOWN: &[&str] = &[
+    "awareness",
+    "prevention",
+    "campaign",
+    "fundraising",
+    "charity",
+    "webinar",
+    "training",
+    "conference",
+    "research",
+    "podcast",
+    "helpline",
+    "samaritans",
+    "world suicide",
+];
+
+/// Thanks and compliment phrases.
+const THANKS: &[&str] = &[
+    "thank you",
+    "thanks",
+    "thankyou",
+    "thx",
+    "grateful",
+    "gratitude",
+    "well done",
+    "kudos",
+    "shout out",
+    "shoutout",
+    "couldn't fault",
+    "could not fault",
+    "can't fault",
+    "above and beyond",
+    "amazing staff",
+    "brilliant staff",
+    "fantastic staff",
+    "wonderful staff",
+    "amazing care",
+    "brilliant care",
+    "excellent care",
+    "fantastic care",
+    "great care",
+    "so kind",
+    "lifesaver",
+    "lifesavers",
+    "saved my life",
+    "heroes",
+    "angels",
+    "diolch",
+    "credit to",
+    "proud of",
+    "appreciate",
+    "appreciated",
+    "nothing was too much trouble",
+];
+
+/// Sarcastic thanks.
+const NOT_THANKS: &[&str] = &[
+    "thanks for nothing",
+    "thanks a lot for",
+    "no thanks",
+    "thanks but no",
+    "no thank you",
+];
+
+/// Requests for help and questions without a question mark.
+const REQUESTS: &[&str] = &[
+    "can anyone",
+    "can someone",
+    "does anyone",
+    "anyone know",
+    "any advice",
+    "please advise",
+    "please help",
+    "need help",
+    "need advice",
+    "who do i contact",
+    "who should i contact",
+    "how do i",
+    "how can i",
+    "where can i",
+    "where do i",
+    "is there a",
+    "could you tell",
+    "can you tell",
+    "please can",
+    "please could",
+    "i'd like to know",
+    "i would like to know",
+    "looking for information",
+    "wondering if",
+    "dm me",
+    "please dm",
+    "please reply",
+    "please get in touch",
+    "please contact me",
+];
+
+/// Words that open a question.
+const INTERROGATIVES: &[&str] = &[
+    "how", "what", "where", "when", "why", "who", "which", "can", "could", "is", "are", "does",
+    "do", "did", "will", "would", "should", "has", "have", "any", "anyone",
+];
+
+/// The output of one rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleHit {
+    /// Probability in [0, 1].
+    pub probability: f32,
+    /// What fired it.
+    pub reason: String,
+}
+
+/// The intent rules.
+#[derive(Debug)]
+pub struct Rules {
+    safety: AhoCorasick,
+    safety_down: AhoCorasick,
+    thanks: AhoCorasick,
+    not_thanks: AhoCorasick,
+    requests: AhoCorasick,
+}
+
+fn padded_matcher(words: &[&str]) -> Result<AhoCorasick, Error> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .build(words.iter().map(|w| format!(" {w} ")))
+        .map_err(|e| Error::Data(format!("phrase list: {e}")))
+}
+
+impl Rules {
+    /// Builds the phrase matchers.
+    pub fn new() -> Result<Self, Error> {
+        let safety: Vec<&str> = SAFETY.iter().map(|(p, _, _)| *p).collect();
+        Ok(Rules {
+            safety: padded_matcher(&safety)?,
+            safety_down: AhoCorasick::new(SAFETY_CONTEXT_DOWN)
+                .map_err(|e| Error::Data(format!("phrase list: {e}")))?,
+            thanks: padded_matcher(THANKS)?,
+            not_thanks: padded_matcher(NOT_THANKS)?,
+            requests: padded_matcher(REQUESTS)?,
+        })
+    }
+
+    /// The safety rule: the strongest phrase found, and its category.
+    pub fn safety(&self, padded: &str) -> Option<RuleHit> {
+        let mut best: Option<(f32, &str, &str)> = None;
+        for m in self.safety.find_iter(padded) {
+            if let Some((phrase, category, p)) = SAFETY.get(m.pattern().as_usize())
+                && best.is_none_or(|(b, _, _)| *p > b)
+            {
+                best = Some((*p, phrase, category));
+            }
+        }
+        let (mut p, phrase, category) = best?;
+        let mut reason = format!("{category}: \"{phrase}\"");
+        if let Some(m) = self.safety_down.find(padded) {
+            p *= 0.6;
+            let context = SAFETY_CONTEXT_DOWN
+                .get(m.pattern().as_usize())
+                .unwrap_or(&"");
+            reason.push_str(&format!(
+                " (lowered: \"{context}\" suggests an awareness post)"
+            ));
+        }
+        Some(RuleHit {
+            probability: p,
+            reason,
+        })
+    }
+
+    /// The thanks and compliment rule.
+    pub fn thanks(&self, padded: &str) -> Option<RuleHit> {
+        if self.not_thanks.is_match(padded) {
+            return None;
+        }
+        let m = self.thanks.find(padded)?;
+        let phrase = THANKS.get(m.pattern().as_usize()).unwrap_or(&"");
+        Some(RuleHit {
+            probability: 0.85,
+            reason: format!("\"{phrase}\""),
+        })
+    }
+
+    /// The question and request-for-help rule.
+    pub fn question(&self, norm: &Normalised, padded: &str) -> Option<RuleHit> {
+        let first = norm
+            .tokens
+            .iter()
+            .find(|t| t.kind == TokenKind::Word)
+            .map(|t| t.text.as_str());
+        let opens = first.is_some_and(|w| INTERROGATIVES.contains(&w));
+        let request = self
+            .requests
+            .find(padded)
+            .and_then(|m| REQUESTS.get(m.pattern().as_usize()));
+        match (norm.questions > 0, opens, request) {
+            (true, _, Some(r)) => Some(RuleHit {
+                probability: 0.95,
+                reason: format!("\"{r}\" and a question mark"),
+            }),
+            (true, true, None) => Some(RuleHit {
+                probability: 0.9,
+                reason: format!(
+                    "opens with \"{}\" and has a question mark",
+                    first.unwrap_or("")
+                ),
+            }),
+            (true, false, None) => Some(RuleHit {
+                probability: 0.65,
+                reason: "question mark".into(),
+            }),
+            (false, _, Some(r)) => Some(RuleHit {
+                probability: 0.8,
+                reason: format!("\"{r}\""),
+            }),
+            (false, true, None) if norm.tokens.len() >= 4 => Some(RuleHit {
+                probability: 0.4,
+                reason: format!("opens with \"{}\"", first.unwrap_or("")),
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalise::{Normaliser, Segmenter};
+
+    fn norm(text: &str) -> (Normalised, String) {
+        let n = Normaliser::new(Default::default(), Segmenter::new([])).normalise(text);
+        let padded = format!(" {} ", n.joined);
+        (n, padded)
+    }
+
+    #[test]
+    fn safety_phrases_are_careful() {
+        let r = Rules::new().unwrap();
+        assert!(r.safety(&norm("I want to kill myself tonight").1).is_some());
+        assert!(
+            r.safety(&norm("My partner hits me again and again, he hits me").1)
+                .is_some()
+        );
+        assert!(r.safety(&norm("This skill myself is great").1).is_none());
+        assert!(r.safety(&norm("You're killing it, well done!").1).is_none());
+        let aware = r.safety(&norm("Suicide prevention awareness week: self harm support").1);
+        assert!(aware.unwrap().probability < 0.6);
+    }
+
+    #[test]
+    fn thanks_and_questions() {
+        let r = Rules::new().unwrap();
+        assert!(
+            r.thanks(&norm("Thank you to the staff on ward 3").1)
+                .is_some()
+        );
+        assert!(r.thanks(&norm("Thanks for nothing").1).is_none());
+        let (n, p) = norm("How do I get a repeat prescription?");
+        assert!(r.question(&n, &p).unwrap().probability > 0.9);
+        let (n, p) = norm("The ward was clean");
+        assert!(r.question(&n, &p).is_none());
+    }
+}

@@ -1,0 +1,315 @@
+//! Training of the four models from the training splits only, reproducibly (same data and seed,
+//! same bytes), and the metrics shared with evaluation.
+//!
+//! - sentiment: SemEval 2013-2016 tweets without the TweetEval validation tweets and without
+//!   conflicting labels;
+//! - complaint: the complaints development file minus the rows of the fixed hold-out rule
+//!   ([`crate::datasets::is_held_out`]);
+//! - misinformation: `Constraint_Train.csv`;
+//! - themes: the pxtextmining v6 development file minus the hold-out rows; per-theme thresholds
+//!   are tuned on a second fixed part of the training rows ([`crate::datasets::is_tuning`]) with
+//!   a model trained on the rest, and the final model is trained on all training rows.
+
+use std::path::{Path, PathBuf};
+
+use crate::datasets::{self, Labelled};
+use crate::linear::{Example, Kind, LinearModel, TrainConfig, vectorise};
+use crate::{Error, Pipeline, SENTIMENT_CLASSES};
+
+/// Where the training data is and how to train.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// The `shared/data` directory.
+    pub data_dir: PathBuf,
+    /// The shuffle seed.
+    pub seed: u64,
+    /// Use at most this many rows per data set (for quick checks).
+    pub limit: Option<usize>,
+}
+
+/// The sentiment training settings.
+pub fn sentiment_config(seed: u64) -> TrainConfig {
+    TrainConfig {
+        bits: 18,
+        use_chars: true,
+        epochs: 6,
+        rate: 0.05,
+        l2: 1e-6,
+        seed,
+        balance: 0.6,
+    }
+}
+
+fn binary_config(seed: u64, bits: u32) -> TrainConfig {
+    TrainConfig {
+        bits,
+        use_chars: true,
+        epochs: 8,
+        rate: 0.05,
+        l2: 1e-6,
+        seed,
+        balance: 1.5,
+    }
+}
+
+fn themes_config(seed: u64) -> TrainConfig {
+    TrainConfig {
+        bits: 15,
+        use_chars: false,
+        epochs: 12,
+        rate: 0.1,
+        l2: 1e-6,
+        seed,
+        balance: 4.0,
+    }
+}
+
+fn examples(
+    pipeline: &Pipeline,
+    rows: &[Labelled],
+    classes: &[String],
+    cfg: &TrainConfig,
+) -> Vec<Example> {
+    rows.iter()
+        .map(|r| {
+            let prep = pipeline.prepare(&r.text);
+            Example {
+                x: vectorise(&prep.features, cfg.bits, cfg.use_chars),
+                y: r.labels
+                    .iter()
+                    .filter_map(|l| classes.iter().position(|c| c == l).map(|p| p as u16))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Trains the three-class sentiment model.
+pub fn train_sentiment(pipeline: &Pipeline, rows: &[Labelled], seed: u64) -> LinearModel {
+    let classes: Vec<String> = SENTIMENT_CLASSES.iter().map(|c| (*c).to_owned()).collect();
+    let cfg = sentiment_config(seed);
+    let ex: Vec<Example> = examples(pipeline, rows, &classes, &cfg)
+        .into_iter()
+        .filter(|e| e.y.len() == 1)
+        .collect();
+    LinearModel::train(&ex, classes, Kind::Softmax, &cfg)
+}
+
+/// Trains a one-class (sigmoid) model for `positive` against everything else.
+pub fn train_binary(
+    pipeline: &Pipeline,
+    rows: &[Labelled],
+    positive: &str,
+    seed: u64,
+    bits: u32,
+) -> LinearModel {
+    let classes = vec![positive.to_owned()];
+    let cfg = binary_config(seed, bits);
+    let ex = examples(pipeline, rows, &classes, &cfg);
+    LinearModel::train(&ex, classes, Kind::MultiLabel, &cfg)
+}
+
+/// F1 from counts.
+pub fn f1(tp: usize, fp: usize, fn_: usize) -> f64 {
+    if tp == 0 {
+        return 0.0;
+    }
+    let p = tp as f64 / (tp + fp) as f64;
+    let r = tp as f64 / (tp + fn_) as f64;
+    2.0 * p * r / (p + r)
+}
+
+/// Trains the multi-label themes model with tuned thresholds; themes with fewer than
+/// `min_positives` training rows are left out. Returns the model and a tuning report.
+pub fn train_themes(
+    pipeline: &Pipeline,
+    names: &[String],
+    rows: &[Labelled],
+    seed: u64,
+    min_positives: usize,
+) -> (LinearModel, String) {
+    let classes: Vec<String> = names
+        .iter()
+        .filter(|n| rows.iter().filter(|r| r.labels.contains(n)).count() >= min_positives)
+        .cloned()
+        .collect();
+    let cfg = themes_config(seed);
+    let (tune_rows, fit_rows): (Vec<Labelled>, Vec<Labelled>) = rows
+        .iter()
+        .cloned()
+        .partition(|r| datasets::is_tuning(&r.text));
+    let fit = examples(pipeline, &fit_rows, &classes, &cfg);
+    let tuner = LinearModel::train(&fit, classes.clone(), Kind::MultiLabel, &cfg);
+    let tune_probs: Vec<Vec<f32>> = tune_rows
+        .iter()
+        .map(|r| tuner.predict(&pipeline.prepare(&r.text).features))
+        .collect();
+    let mut thresholds = Vec::with_capacity(classes.len());
+    for (k, name) in classes.iter().enumerate() {
+        let gold: Vec<bool> = tune_rows.iter().map(|r| r.labels.contains(name)).collect();
+        let mut best = (0.5f32, -1.0f64);
+        if gold.iter().any(|g| *g) {
+            for step in 1..=18 {
+                let t = step as f32 * 0.05;
+                let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+                for (probs, g) in tune_probs.iter().zip(&gold) {
+                    let pred = probs.get(k).is_some_and(|p| *p >= t);
+                    match (pred, *g) {
+                        (true, true) => tp += 1,
+                        (true, false) => fp += 1,
+                        (false, true) => fn_ += 1,
+                        _ => {}
+                    }
+                }
+                let f = f1(tp, fp, fn_);
+                if f > best.1 + 1e-9 {
+                    best = (t, f);
+                }
+            }
+        }
+        thresholds.push(best.0);
+    }
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    for (probs, r) in tune_probs.iter().zip(&tune_rows) {
+        for (k, name) in classes.iter().enumerate() {
+            let pred =
+                probs.get(k).copied().unwrap_or(0.0) >= thresholds.get(k).copied().unwrap_or(0.5);
+            match (pred, r.labels.contains(name)) {
+                (true, true) => tp += 1,
+                (true, false) => fp += 1,
+                (false, true) => fn_ += 1,
+                _ => {}
+            }
+        }
+    }
+    let report = format!(
+        "themes: {} themes; thresholds tuned on {} training rows held out by the tuning rule \
+         (micro F1 there {:.3}); final model on {} rows",
+        classes.len(),
+        tune_rows.len(),
+        f1(tp, fp, fn_),
+        rows.len()
+    );
+    let all = examples(pipeline, rows, &classes, &cfg);
+    let mut model = LinearModel::train(&all, classes, Kind::MultiLabel, &cfg);
+    model.thresholds = thresholds;
+    (model, report)
+}
+
+fn limited(mut rows: Vec<Labelled>, limit: Option<usize>) -> Vec<Labelled> {
+    if let Some(n) = limit {
+        rows.truncate(n);
+    }
+    rows
+}
+
+/// The training files under the data directory.
+pub fn training_files(data_dir: &Path) -> [PathBuf; 4] {
+    [
+        data_dir.join("semeval-twitter-sentiment/combined_2013-2016_dedup.tsv"),
+        data_dir.join("complaints-twitter/complaints-data.dev.csv"),
+        data_dir.join("constraint-covid-fake-news/Constraint_Train.csv"),
+        data_dir.join("pxtextmining/v6framework_230831.dev.csv"),
+    ]
+}
+
+/// Trains all four models; returns their bytes in the order of [`crate::MODEL_FILES`] and a
+/// report line per model. `log` is called as each step starts.
+pub fn train_all(
+    pipeline: &Pipeline,
+    opts: &TrainOptions,
+    log: &mut dyn FnMut(&str),
+) -> Result<([Vec<u8>; 4], Vec<String>), Error> {
+    let [sent_path, comp_path, misinfo_path, px_path] = training_files(&opts.data_dir);
+    let mut report = Vec::new();
+
+    log("sentiment: reading SemEval 2013-2016 (TweetEval validation tweets left out)");
+    let rows = limited(datasets::semeval_combined(&sent_path)?, opts.limit);
+    let sentiment = train_sentiment(pipeline, &rows, opts.seed);
+    report.push(format!(
+        "sentiment: trained on {} SemEval tweets",
+        rows.len()
+    ));
+
+    log("complaint: reading the complaints development file (hold-out rows left out)");
+    let rows: Vec<Labelled> = datasets::complaints(&comp_path)?
+        .into_iter()
+        .filter(|r| !datasets::is_held_out(&r.text))
+        .collect();
+    let rows = limited(rows, opts.limit);
+    let complaint = train_binary(pipeline, &rows, "complaint", opts.seed, 17);
+    report.push(format!(
+        "complaint: trained on {} rows (hold-out rule excluded)",
+        rows.len()
+    ));
+
+    log("misinformation: reading Constraint_Train");
+    let rows = limited(datasets::constraint(&misinfo_path)?, opts.limit);
+    let misinformation = train_binary(pipeline, &rows, "fake", opts.seed, 18);
+    report.push(format!(
+        "misinformation: trained on {} Constraint_Train rows",
+        rows.len()
+    ));
+
+    log("themes: reading the pxtextmining v6 development file (hold-out rows left out)");
+    let (names, rows) = datasets::pxtextmining_v6(&px_path)?;
+    let rows: Vec<Labelled> = rows
+        .into_iter()
+        .filter(|r| !datasets::is_held_out(&r.text))
+        .collect();
+    let rows = limited(rows, opts.limit);
+    let (themes, theme_report) = train_themes(pipeline, &names, &rows, opts.seed, 8);
+    report.push(theme_report);
+
+    Ok((
+        [
+            sentiment.to_bytes(),
+            complaint.to_bytes(),
+            misinformation.to_bytes(),
+            themes.to_bytes(),
+        ],
+        report,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_on_a_small_sample_is_byte_identical() {
+        let pipeline = Pipeline::new().unwrap();
+        let rows: Vec<Labelled> = (0..60)
+            .map(|i| Labelled {
+                text: match i % 3 {
+                    0 => format!("I love the nurses {i} :)"),
+                    1 => format!("Waited {i} hours, awful"),
+                    _ => format!("Clinic opens at {i}"),
+                },
+                labels: vec![SENTIMENT_CLASSES[[2, 0, 1][i % 3]].to_owned()],
+                value: None,
+            })
+            .collect();
+        let a = train_sentiment(&pipeline, &rows, 42).to_bytes();
+        let b = train_sentiment(&pipeline, &rows, 42).to_bytes();
+        assert_eq!(a, b);
+        let model = LinearModel::from_bytes(&a).unwrap();
+        let p = model.predict(&pipeline.prepare("I love the nurses").features);
+        assert!(p[2] > p[0]);
+        let themes = vec!["Parking".to_owned(), "Food".to_owned()];
+        let trows: Vec<Labelled> = (0..80)
+            .map(|i| Labelled {
+                text: if i % 2 == 0 {
+                    format!("no parking spaces {i}")
+                } else {
+                    format!("cold food {i}")
+                },
+                labels: vec![themes[i % 2].clone()],
+                value: None,
+            })
+            .collect();
+        let (m1, _) = train_themes(&pipeline, &themes, &trows, 1, 2);
+        let (m2, _) = train_themes(&pipeline, &themes, &trows, 1, 2);
+        assert_eq!(m1.to_bytes(), m2.to_bytes());
+    }
+}
