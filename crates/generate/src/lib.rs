@@ -658,8 +658,11 @@ impl Generator {
                         .unwrap_or(("{kw}", Kind::Chatter));
                     slot.kind = kind;
                     slot.author = author_for(rng, cast, kind);
+                    let body = ctx.opener(rng, &mut slot.text, kind);
                     ctx.fill(rng, &mut slot.text, tpl, Some(kind_i));
+                    Ctx::soften(&mut slot.text, body);
                     ctx.decorate(rng, &mut slot.text, kind);
+                    ctx.vary(rng, &mut slot.text, kind);
                 }
             }
         } else if repost_ok && rng.f64() < config.mix.reposts {

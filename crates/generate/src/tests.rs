@@ -489,3 +489,18 @@ fn throughput() {
         );
     }
 }
+
+#[test]
+#[ignore = "diagnostic"]
+fn top_texts() {
+    let (seen, _, _) = collect(OutputFormat::Bluesky, 100_000, 11);
+    let mut m: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in &seen {
+        *m.entry(s.text.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<_> = m.into_iter().collect();
+    v.sort_by_key(|x| std::cmp::Reverse(x.1));
+    for (t, n) in v.iter().take(40) {
+        println!("{n:6} {t}");
+    }
+}

@@ -330,6 +330,115 @@ pub(crate) const CEO: &[&str] = &[
     "Walked the corridors at {hosp} at {time} with the night team. Quiet heroes, every one {pos}",
 ];
 
+const OPENERS: &[&str] = &[
+    "Ok so ",
+    "Honestly, ",
+    "Not gonna lie, ",
+    "Tbh ",
+    "So ",
+    "Right, ",
+    "Well. ",
+    "PSA: ",
+    "Just saying, ",
+    "Update: ",
+    "Morning all. ",
+    "Evening. ",
+    "Quick one: ",
+    "Genuinely, ",
+    "Can I just say ",
+    "Day {n}: ",
+    "Ugh. ",
+    "Hmm. ",
+    "FYI ",
+    "Listen, ",
+    "Wow. ",
+    "Anyone else? ",
+];
+const SIGNOFFS: &[&str] = &[
+    " ^CE",
+    " ^JH",
+    " ^SM",
+    " ^AK",
+    " ^RB",
+    " ^LP",
+    " Thanks, the comms team",
+    " ^Comms team",
+];
+const COMPLAINT_TAILS: &[&str] = &[
+    " Sort it out.",
+    " Shocking.",
+    " Not good enough.",
+    " Who do I complain to?",
+    " Staff doing their best but the system is broken.",
+    " Every single time.",
+    " Rant over.",
+    " This is the {Nth} time.",
+    " Since {time}!",
+    " Absolute joke.",
+    " {so} fed up.",
+    " And they wonder why people complain.",
+    " Not the nurses' fault.",
+    " {@trust} sort it.",
+    " Day {n} of this.",
+    " On a {day}!",
+    " Still waiting at {time}.",
+    " Wouldn't treat a dog like this.",
+    " Writing to my MP.",
+    " Ridiculous.",
+    " Can't believe it.",
+    " In {town} of all places.",
+];
+const COMPLIMENT_TAILS: &[&str] = &[
+    " Thank you!",
+    " Couldn't ask for more.",
+    " Proper heroes.",
+    " You lot are amazing.",
+    " Made a horrible {day} so much better.",
+    " Will be baking you all a cake.",
+    " Forever grateful.",
+    " Special mention to {name}.",
+    " Brilliant.",
+    " Faith in the NHS restored.",
+    " From all the family.",
+    " {so} thankful.",
+    " Thank you {name}!",
+    " Stars, every one of you.",
+];
+const QUESTION_TAILS: &[&str] = &[
+    " Thanks in advance.",
+    " Anyone?",
+    " Help!",
+    " Cheers.",
+    " Thanks x",
+    " Asking for {rel}.",
+    " Appointment is on {day}.",
+    " Need to know by {time}.",
+    " Website is useless.",
+    " Ta.",
+    " Coming from {town}.",
+    " Any help appreciated.",
+];
+const GENERAL_TAILS: &[&str] = &[
+    " Anyway.",
+    " Just saying.",
+    " (again)",
+    " on {day}",
+    " this morning",
+    " tonight",
+    " x",
+    " lol",
+    " haha",
+    " Thoughts?",
+    " 🤷",
+    " #justsaying",
+    " Love {town}.",
+    " on my break",
+    " at {time}",
+    " Bless.",
+    " True story.",
+    " Happy {day}!",
+];
+
 pub(crate) const PEER: &[&str] = &[
     "Our emergency departments are very busy today. Please use NHS 111 online unless it's an emergency",
     "We're recruiting nurses and healthcare assistants across our hospitals. Apply now {pos}",
@@ -819,8 +928,88 @@ impl Ctx<'_> {
             self.personal_data(rng, out);
         }
         self.decorate(rng, out, kind);
+        self.vary(rng, out, kind);
         if kind == Kind::Safety {
             out.sensitive = true;
+        }
+    }
+
+    /// Writes an opener (sometimes) and returns where the body starts.
+    pub(crate) fn opener(&self, rng: &mut Rng, out: &mut Text, kind: Kind) -> Option<usize> {
+        let chance = match kind {
+            Kind::Organisation | Kind::News | Kind::Safety => 0,
+            _ => 4,
+        };
+        if rng.u8(..10) >= chance {
+            return None;
+        }
+        let tpl = pick(rng, OPENERS);
+        self.fill(rng, out, tpl, None);
+        Some(out.text.len())
+    }
+
+    /// Lower-cases the first letter of the body after an opener, as people type.
+    pub(crate) fn soften(out: &mut Text, body: Option<usize>) {
+        let Some(i) = body else { return };
+        let b = out.text.as_bytes();
+        if b.get(i).is_some_and(u8::is_ascii_uppercase)
+            && b.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+        {
+            let lower = b
+                .get(i)
+                .map(u8::to_ascii_lowercase)
+                .map(char::from)
+                .unwrap_or('a');
+            out.text
+                .replace_range(i..i + 1, lower.encode_utf8(&mut [0; 4]));
+        }
+    }
+
+    /// The variation layer: clauses, emoji, punctuation and case, so that texts rarely repeat.
+    pub(crate) fn vary(&self, rng: &mut Rng, out: &mut Text, kind: Kind) {
+        if kind == Kind::Organisation {
+            if rng.u8(..3) == 0 {
+                let sig = pick(rng, SIGNOFFS);
+                out.text.push_str(sig);
+            }
+            return;
+        }
+        if matches!(kind, Kind::News | Kind::Safety) {
+            return;
+        }
+        if rng.u8(..2) == 0 {
+            let table = match kind {
+                Kind::Complaint => COMPLAINT_TAILS,
+                Kind::Compliment => COMPLIMENT_TAILS,
+                Kind::Question => QUESTION_TAILS,
+                _ => GENERAL_TAILS,
+            };
+            let tpl = pick(rng, table);
+            self.fill(rng, out, tpl, None);
+        }
+        match rng.u8(..12) {
+            0 => out.text.push_str("!!"),
+            1 => out.text.push('.'),
+            2 => out.text.push_str("..."),
+            3 => out.text.push('!'),
+            _ => {}
+        }
+        if rng.u8(..3) == 0 {
+            out.text.push(' ');
+            let e = if matches!(kind, Kind::Complaint | Kind::Misinformation) {
+                pick(rng, NEG)
+            } else {
+                pick(rng, POS)
+            };
+            out.text.push_str(e);
+        }
+        if rng.u8(..12) == 0
+            && !out
+                .spans
+                .iter()
+                .any(|s| matches!(s.kind, SpanKind::Mention(_)))
+        {
+            out.text.make_ascii_lowercase();
         }
     }
 
@@ -833,40 +1022,9 @@ impl Ctx<'_> {
 
     /// Adds closers, hashtags and emphasis so that texts rarely repeat.
     pub(crate) fn decorate(&self, rng: &mut Rng, out: &mut Text, kind: Kind) {
-        match kind {
-            Kind::Complaint if rng.u8(..3) == 0 => {
-                let closer = pick(
-                    rng,
-                    &[
-                        " Sort it out.",
-                        " Shocking.",
-                        " Not good enough.",
-                        " Who do I complain to?",
-                        " Staff doing their best but the system is broken.",
-                        " Every single time.",
-                        " Rant over.",
-                        " {neg}",
-                    ],
-                );
-                self.fill(rng, out, closer, None);
-            }
-            Kind::Compliment if rng.u8(..3) == 0 => {
-                let closer = pick(
-                    rng,
-                    &[
-                        " Thank you!",
-                        " Couldn't ask for more.",
-                        " {pos}{pos}",
-                        " Proper heroes.",
-                        " You lot are amazing.",
-                    ],
-                );
-                self.fill(rng, out, closer, None);
-            }
-            _ => {}
-        }
         if !matches!(kind, Kind::Safety) && rng.u8(..4) == 0 {
-            out.text.push(' ');
+            out.text
+                .push_str(if rng.u8(..4) == 0 { "\n\n" } else { " " });
             let tag = match kind {
                 Kind::Compliment => pick(rng, &["NHSHeroes", "ThankYouNHS", "NHS", "Northgate"]),
                 Kind::Complaint => {
@@ -903,7 +1061,16 @@ impl Ctx<'_> {
                 _ => REPLY_TO_COMPLAINT,
             };
             let tpl = pick(rng, table);
-            self.fill(rng, out, tpl, None);
+            if rng.u8(..3) == 0 {
+                let hi = pick(rng, &["Hi {name}, ", "Hi there, ", "Hello, ", "Hi, "]);
+                self.fill(rng, out, hi, None);
+                let body = Some(out.text.len());
+                self.fill(rng, out, tpl, None);
+                Self::soften(out, body);
+            } else {
+                self.fill(rng, out, tpl, None);
+            }
+            self.vary(rng, out, Kind::Organisation);
             Kind::Organisation
         } else {
             let kind = match rng.u8(..10) {
@@ -915,8 +1082,11 @@ impl Ctx<'_> {
                 self.compose(rng, out, kind);
                 kind
             } else {
+                let body = self.opener(rng, out, Kind::Chatter);
                 let tpl = pick(rng, REPLY_PUBLIC);
                 self.fill(rng, out, tpl, None);
+                Self::soften(out, body);
+                self.vary(rng, out, Kind::Chatter);
                 Kind::Chatter
             }
         }
