@@ -1,530 +1,533 @@
 //! Behaviour of the SQLite store against real database files in a temporary folder.
 
-use std::sync::Arc;
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
 
-use jiff::Timestamp;
-use model::{Author, Change, Deletion, Network, Post, query::parse};
-use store::{SearchQuery, SqliteStore, Store, StoreError};
+    use jiff::Timestamp;
+    use model::{Author, Change, Deletion, Network, Post, query::parse};
+    use store::{SearchQuery, SqliteStore, Store, StoreError};
 
-fn at(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn author(handle: &str, name: &str) -> Author {
-    Author {
-        id: format!("u-{handle}"),
-        handle: handle.to_owned(),
-        display_name: Some(name.to_owned()),
-        ..Author::default()
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
     }
-}
 
-fn post(id: &str, text: &str, created: &str) -> Post {
-    let mut post = Post::new(
-        Network::X,
-        id,
-        author("someone", "Some One"),
-        text,
-        at(created),
-    );
-    post.raw = format!("{{\"id\":\"{id}\"}}");
-    post
-}
-
-fn up(post: &Post) -> Change {
-    Change::Upsert(Box::new(post.clone()))
-}
-
-fn del(id: &str, when: &str) -> Change {
-    Change::Delete(Deletion {
-        network: Network::X,
-        id: id.to_owned(),
-        deleted_at: Some(at(when)),
-    })
-}
-
-fn open() -> (tempfile::TempDir, SqliteStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path().join("switchboard.db")).unwrap();
-    (dir, store)
-}
-
-fn ids(store: &SqliteStore, query: &SearchQuery) -> Vec<String> {
-    store
-        .search(query)
-        .unwrap()
-        .into_iter()
-        .map(|p| p.post.id)
-        .collect()
-}
-
-fn words(store: &SqliteStore, text: &str) -> Vec<String> {
-    ids(
-        store,
-        &SearchQuery {
-            text: Some(parse(text).unwrap()),
-            include_deleted: true,
-            ..SearchQuery::default()
-        },
-    )
-}
-
-#[test]
-fn apply_is_idempotent_and_round_trips() {
-    let (_dir, store) = open();
-    let mut a = post(
-        "1",
-        "Thank you to the ward 7 nurses",
-        "2024-03-01T10:00:00Z",
-    );
-    a.hashtags = vec!["NHS".into()];
-    a.counts.likes = Some(3);
-    a.title = Some("cw".into());
-    let b = post("2", "Waited 9 hours in A&E", "2024-03-01T11:00:00Z");
-    let changes = vec![up(&a), up(&b), del("3", "2024-03-02T00:00:00Z")];
-    let first = store.apply(&changes).unwrap();
-    assert_eq!((first.inserted, first.deleted), (2, 1));
-    for _ in 0..3 {
-        let again = store.apply(&changes).unwrap();
-        assert_eq!(again.unchanged, 3, "{again:?}");
-        assert_eq!(again.total(), 3);
+    fn author(handle: &str, name: &str) -> Author {
+        Author {
+            id: format!("u-{handle}"),
+            handle: handle.to_owned(),
+            display_name: Some(name.to_owned()),
+            ..Author::default()
+        }
     }
-    assert_eq!(store.count_posts().unwrap(), 2);
-    let stored = store.post(Network::X, "1").unwrap().unwrap();
-    assert_eq!(stored.post, a);
-    assert_eq!(stored.versions, 1);
-    assert!(store.post(Network::Mastodon, "1").unwrap().is_none());
-}
 
-#[test]
-fn edits_in_any_order_keep_history() {
-    let (_dir, store) = open();
-    let v1 = post("1", "Clinic opens at 9", "2024-03-01T10:00:00Z");
-    let mut v2 = v1.clone();
-    v2.text = "Clinic opens at 10".into();
-    v2.edited_at = Some(at("2024-03-01T10:05:00Z"));
-    let mut v3 = v1.clone();
-    v3.text = "Clinic opens at 11".into();
-    v3.edited_at = Some(at("2024-03-01T10:09:00Z"));
-
-    // In order.
-    let s = store.apply(&[up(&v1), up(&v2)]).unwrap();
-    assert_eq!((s.inserted, s.updated), (1, 1));
-    // Newest, then an older one that was never seen: history only.
-    let mut late = v1.clone();
-    late.text = "Clinic opens at 9:30".into();
-    late.edited_at = Some(at("2024-03-01T10:02:00Z"));
-    let s = store.apply(&[up(&v3), up(&late)]).unwrap();
-    assert_eq!((s.updated, s.history_only), (1, 1), "{s:?}");
-    let stored = store.post(Network::X, "1").unwrap().unwrap();
-    assert_eq!(stored.post.text, "Clinic opens at 11");
-    assert_eq!(stored.versions, 4);
-    let history = store.history(Network::X, "1").unwrap();
-    let texts: Vec<&str> = history.iter().map(|v| v.text.as_str()).collect();
-    assert_eq!(
-        texts,
-        [
-            "Clinic opens at 9",
-            "Clinic opens at 9:30",
-            "Clinic opens at 10",
-            "Clinic opens at 11"
-        ]
-    );
-    assert!(history.last().unwrap().current);
-    assert_eq!(history.iter().filter(|v| v.current).count(), 1);
-    // Re-applying everything changes nothing; search sees only the current words.
-    let s = store
-        .apply(&[up(&v1), up(&v2), up(&v3), up(&late)])
-        .unwrap();
-    assert_eq!(s.unchanged, 4, "{s:?}");
-    assert_eq!(words(&store, "11"), ["1"]);
-    assert!(words(&store, "10").is_empty());
-
-    // Out of order from the start in a second store.
-    let (_dir2, other) = open();
-    let s = other.apply(&[up(&v3), up(&v1), up(&v2)]).unwrap();
-    assert_eq!((s.inserted, s.history_only), (1, 2), "{s:?}");
-    assert_eq!(
-        other.post(Network::X, "1").unwrap().unwrap().post.text,
-        "Clinic opens at 11"
-    );
-    assert_eq!(other.history(Network::X, "1").unwrap().len(), 3);
-}
-
-#[test]
-fn same_time_different_text_does_not_flip_on_reapply() {
-    let (_dir, store) = open();
-    let a = post("1", "first wording", "2024-03-01T10:00:00Z");
-    let mut b = a.clone();
-    b.text = "second wording".into();
-    let s = store.apply(&[up(&a), up(&b)]).unwrap();
-    assert_eq!((s.inserted, s.updated), (1, 1));
-    let s = store.apply(&[up(&a), up(&b)]).unwrap();
-    assert_eq!(s.unchanged, 2, "{s:?}");
-    assert_eq!(
-        store.post(Network::X, "1").unwrap().unwrap().post.text,
-        "second wording"
-    );
-}
-
-#[test]
-fn counts_refresh() {
-    let (_dir, store) = open();
-    let mut p = post("1", "Great care", "2024-03-01T10:00:00Z");
-    p.counts.likes = Some(1);
-    store.apply(&[up(&p)]).unwrap();
-    p.counts.likes = Some(40);
-    p.counts.reposts = Some(2);
-    let s = store.apply(&[up(&p)]).unwrap();
-    assert_eq!((s.refreshed, s.updated, s.unchanged), (1, 0, 0));
-    let stored = store.post(Network::X, "1").unwrap().unwrap();
-    assert_eq!(stored.post.counts.likes, Some(40));
-    assert_eq!(stored.versions, 1);
-    assert_eq!(store.apply(&[up(&p)]).unwrap().unchanged, 1);
-}
-
-#[test]
-fn deletions_before_and_after_the_post() {
-    let (_dir, store) = open();
-    let a = post("1", "delete me later", "2024-03-01T10:00:00Z");
-    let b = post("2", "deleted before arriving", "2024-03-01T11:00:00Z");
-    store.apply(&[up(&a)]).unwrap();
-    let s = store
-        .apply(&[
-            del("1", "2024-03-05T00:00:00Z"),
-            del("2", "2024-03-04T00:00:00Z"),
-        ])
-        .unwrap();
-    assert_eq!(s.deleted, 2);
-    assert_eq!(store.stats().unwrap().pending_deletions, 1);
-    let s = store.apply(&[up(&b)]).unwrap();
-    assert_eq!(s.inserted, 1);
-    let stored = store.post(Network::X, "2").unwrap().unwrap();
-    assert!(stored.post.deleted);
-    assert_eq!(stored.deleted_at, Some(at("2024-03-04T00:00:00Z")));
-    let stored = store.post(Network::X, "1").unwrap().unwrap();
-    assert_eq!(stored.deleted_at, Some(at("2024-03-05T00:00:00Z")));
-    assert_eq!(store.stats().unwrap().pending_deletions, 0);
-    let s = store
-        .apply(&[
-            del("1", "2024-03-05T00:00:00Z"),
-            del("2", "2024-03-04T00:00:00Z"),
-            up(&b),
-        ])
-        .unwrap();
-    assert_eq!(s.unchanged, 3);
-    // Hidden from search unless asked.
-    let hidden = SearchQuery {
-        text: Some(parse("deleted OR delete").unwrap()),
-        ..SearchQuery::default()
-    };
-    assert!(ids(&store, &hidden).is_empty());
-    assert_eq!(
-        ids(
-            &store,
-            &SearchQuery {
-                include_deleted: true,
-                ..hidden
-            }
-        ),
-        ["2", "1"]
-    );
-}
-
-#[test]
-fn search_language_features() {
-    let (_dir, store) = open();
-    let mut posts = vec![
-        post(
-            "1",
-            "Lovely café in the main hospital",
-            "2024-03-01T10:00:00Z",
-        ),
-        post(
-            "2",
-            "The nurses on ward 7 were wonderful",
-            "2024-03-02T10:00:00Z",
-        ),
-        post(
-            "3",
-            "Agency nurse shortage on night shift",
-            "2024-03-03T10:00:00Z",
-        ),
-        post(
-            "4",
-            "Night shift again, ward 7 short staffed",
-            "2024-03-04T10:00:00Z",
-        ),
-        post("5", "Nothing to see", "2024-03-05T10:00:00Z"),
-    ];
-    posts[4].author = author("drjones_nhs", "Dr Ana Jones");
-    posts[0].title = Some("Food review".into());
-    let changes: Vec<Change> = posts.iter().map(up).collect();
-    store.apply(&changes).unwrap();
-
-    assert_eq!(words(&store, "cafe"), ["1"]);
-    assert_eq!(words(&store, "CAFÉ"), ["1"]);
-    assert_eq!(words(&store, "review"), ["1"]);
-    assert_eq!(words(&store, "nurs*"), ["3", "2"]);
-    assert_eq!(words(&store, "\"night shift\""), ["4", "3"]);
-    assert_eq!(words(&store, "\"shift night\""), Vec::<String>::new());
-    assert_eq!(words(&store, "night shift -agency"), ["4"]);
-    assert_eq!(words(&store, "night NOT agency"), ["4"]);
-    assert_eq!(words(&store, "ward AND 7"), ["4", "2"]);
-    assert_eq!(words(&store, "cafe OR wonderful"), ["2", "1"]);
-    assert_eq!(words(&store, "(cafe OR wonderful) -nurses"), ["1"]);
-    assert_eq!(words(&store, "drjones_nhs"), ["5"]);
-    assert_eq!(words(&store, "ana jones"), ["5"]);
-    // Hostile input is only ever words.
-    assert!(words(&store, "text:nurse NEAR(a b) ^x").is_empty());
-    assert_eq!(words(&store, "\"(nurses:\""), ["2"]);
-
-    let only_x = SearchQuery {
-        networks: vec![Network::Mastodon],
-        ..SearchQuery::default()
-    };
-    assert!(ids(&store, &only_x).is_empty());
-    let window = SearchQuery {
-        since: Some(at("2024-03-02T10:00:00Z")),
-        until: Some(at("2024-03-04T10:00:00Z")),
-        networks: vec![Network::X, Network::Bluesky],
-        ..SearchQuery::default()
-    };
-    assert_eq!(ids(&store, &window), ["3", "2"]);
-    let words_in_window = SearchQuery {
-        text: Some(parse("ward").unwrap()),
-        ..window
-    };
-    assert_eq!(ids(&store, &words_in_window), ["2"]);
-    let limited = SearchQuery {
-        limit: 2,
-        ..SearchQuery::default()
-    };
-    assert_eq!(ids(&store, &limited), ["5", "4"]);
-    // A hand-built query with only a NOT is refused, not sent to SQLite.
-    let bad = SearchQuery {
-        text: Some(model::query::Query::Not(Box::new(parse("x").unwrap()))),
-        ..SearchQuery::default()
-    };
-    assert!(matches!(
-        store.search(&bad),
-        Err(StoreError::InvalidQuery { .. })
-    ));
-}
-
-#[test]
-fn posts_in_the_same_microsecond_all_stored_newest_first() {
-    let (_dir, store) = open();
-    let changes: Vec<Change> = (0..50)
-        .map(|i| up(&post(&i.to_string(), "same time", "2024-03-01T00:00:00Z")))
-        .chain([up(&post("later", "same time", "2024-03-01T00:00:00.5Z"))])
-        .collect();
-    assert_eq!(store.apply(&changes).unwrap().inserted, 51);
-    let all = SearchQuery {
-        text: Some(parse("same").unwrap()),
-        limit: 100,
-        ..SearchQuery::default()
-    };
-    let found = ids(&store, &all);
-    assert_eq!(found.len(), 51);
-    assert_eq!(found[0], "later");
-    let window = SearchQuery {
-        until: Some(at("2024-03-01T00:00:00.1Z")),
-        limit: 100,
-        ..SearchQuery::default()
-    };
-    assert_eq!(ids(&store, &window).len(), 50);
-}
-
-#[test]
-fn authors_keep_the_newest_profile() {
-    let (_dir, store) = open();
-    let mut old = post("1", "hello", "2024-03-01T10:00:00Z");
-    old.author.display_name = Some("Old Name".into());
-    let mut new = post("2", "hello again", "2024-03-02T10:00:00Z");
-    new.author.display_name = Some("New Name".into());
-    new.author.followers = Some(10);
-    store.apply(&[up(&new), up(&old)]).unwrap();
-    let first = store.post(Network::X, "1").unwrap().unwrap();
-    assert_eq!(first.post.author.display_name.as_deref(), Some("New Name"));
-    assert_eq!(first.post.author.followers, Some(10));
-    assert_eq!(store.stats().unwrap().authors, 1);
-}
-
-#[test]
-fn stats_and_cursors() {
-    let (_dir, store) = open();
-    let mut m = post("m1", "toot", "2024-03-02T23:59:59Z");
-    m.network = Network::Mastodon;
-    store
-        .apply(&[
-            up(&post("1", "a", "2024-03-01T10:00:00Z")),
-            up(&post("2", "b", "2024-03-01T12:00:00Z")),
-            up(&m),
-            del("2", "2024-03-03T00:00:00Z"),
-        ])
-        .unwrap();
-    let stats = store.stats().unwrap();
-    assert_eq!((stats.posts, stats.deleted), (3, 1));
-    assert_eq!(stats.by_network.len(), 2);
-    assert_eq!(stats.by_network[0].network, Network::X);
-    assert_eq!(
-        (stats.by_network[0].posts, stats.by_network[0].deleted),
-        (2, 1)
-    );
-    let days: Vec<(String, u64)> = stats
-        .by_day
-        .iter()
-        .map(|d| (d.day.to_string(), d.posts))
-        .collect();
-    assert_eq!(
-        days,
-        [("2024-03-01".to_owned(), 2), ("2024-03-02".to_owned(), 1)]
-    );
-    assert_eq!(stats.oldest, Some(at("2024-03-01T10:00:00Z")));
-
-    assert_eq!(store.cursor("mastodon:home").unwrap(), None);
-    store.set_cursor("mastodon:home", "123").unwrap();
-    store.set_cursor("mastodon:home", "456").unwrap();
-    assert_eq!(
-        store.cursor("mastodon:home").unwrap().as_deref(),
-        Some("456")
-    );
-}
-
-#[test]
-fn migrations_upgrade_old_files_and_refuse_newer_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(include_str!("../migrations/sqlite/0001_posts.sql"))
-            .unwrap();
-        conn.pragma_update(None, "user_version", 1).unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
-    store.set_cursor("x", "1").unwrap();
-    store
-        .apply(&[up(&post("1", "after migration", "2024-03-01T10:00:00Z"))])
-        .unwrap();
-    drop(store);
-    {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        let version: u32 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .unwrap();
-        assert_eq!(version, store::sqlite::SCHEMA_VERSION);
-        conn.pragma_update(None, "user_version", 99).unwrap();
-    }
-    let err = SqliteStore::open(&path).unwrap_err();
-    assert!(
-        matches!(err, StoreError::NewerSchema { found: 99, .. }),
-        "{err}"
-    );
-    let message = err.to_string();
-    assert!(
-        message.contains("old.db") && message.contains("upgrade switchboard"),
-        "{message}"
-    );
-
-    let junk = dir.path().join("junk.db");
-    std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
-    let err = SqliteStore::open(&junk).unwrap_err();
-    assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
-}
-
-#[test]
-fn readers_read_while_the_writer_writes() {
-    let (_dir, store) = open();
-    let store = Arc::new(store);
-    store
-        .apply(&[up(&post("seed", "ward news", "2024-01-01T00:00:00Z"))])
-        .unwrap();
-    let writer = {
-        let store = Arc::clone(&store);
-        std::thread::spawn(move || {
-            for batch in 0..20 {
-                let changes: Vec<Change> = (0..500)
-                    .map(|i| {
-                        let mut p =
-                            post(&format!("{batch}-{i}"), "ward news", "2024-02-01T00:00:00Z");
-                        p.created_at = at("2024-02-01T00:00:00Z")
-                            + jiff::SignedDuration::from_secs(batch * 1000 + i);
-                        up(&p)
-                    })
-                    .collect();
-                store.apply(&changes).unwrap();
-            }
-        })
-    };
-    let mut last = 0;
-    let mut reads = 0;
-    while !writer.is_finished() || reads < 5 {
-        let n = store.count_posts().unwrap();
-        assert!(
-            n >= last && (n - 1) % 500 == 0,
-            "{n}: readers see whole batches"
+    fn post(id: &str, text: &str, created: &str) -> Post {
+        let mut post = Post::new(
+            Network::X,
+            id,
+            author("someone", "Some One"),
+            text,
+            at(created),
         );
-        last = n;
-        assert!(!words(&store, "ward").is_empty());
-        reads += 1;
+        post.raw = format!("{{\"id\":\"{id}\"}}");
+        post
     }
-    writer.join().unwrap();
-    assert_eq!(store.count_posts().unwrap(), 10_001);
-}
 
-#[test]
-fn in_memory_store_works() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    store
-        .apply(&[up(&post("1", "in memory", "2024-03-01T10:00:00Z"))])
-        .unwrap();
-    assert_eq!(words(&store, "memory"), ["1"]);
-}
+    fn up(post: &Post) -> Change {
+        Change::Upsert(Box::new(post.clone()))
+    }
 
-#[test]
-fn matcher_agrees_with_the_index() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let texts = [
-        "Café crème at the A&E entrance",
-        "NAÏVE question about Œdema",
-        "Ελληνικά και ДОКТОР 看護師",
-        "cafe\u{301} with combining accent",
-        "Straße & naïveté — ward-7 nurses",
-        "don't forget the 2nd dose",
-        "ﬁne ligature and Ǆ digraph",
-        "emoji 💙 between words💙here",
-    ];
-    let changes: Vec<Change> = texts
-        .iter()
-        .enumerate()
-        .map(|(i, t)| up(&post(&i.to_string(), t, "2024-03-01T10:00:00Z")))
-        .collect();
-    store.apply(&changes).unwrap();
-    for (i, text) in texts.iter().enumerate() {
-        for token in model::query::tokens(text) {
-            let q = model::query::Query::Term {
-                text: token.clone(),
-                prefix: false,
-            };
-            let found = ids(
+    fn del(id: &str, when: &str) -> Change {
+        Change::Delete(Deletion {
+            network: Network::X,
+            id: id.to_owned(),
+            deleted_at: Some(at(when)),
+        })
+    }
+
+    fn open() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("switchboard.db")).unwrap();
+        (dir, store)
+    }
+
+    fn ids(store: &SqliteStore, query: &SearchQuery) -> Vec<String> {
+        store
+            .search(query)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.post.id)
+            .collect()
+    }
+
+    fn words(store: &SqliteStore, text: &str) -> Vec<String> {
+        ids(
+            store,
+            &SearchQuery {
+                text: Some(parse(text).unwrap()),
+                include_deleted: true,
+                ..SearchQuery::default()
+            },
+        )
+    }
+
+    #[test]
+    fn apply_is_idempotent_and_round_trips() {
+        let (_dir, store) = open();
+        let mut a = post(
+            "1",
+            "Thank you to the ward 7 nurses",
+            "2024-03-01T10:00:00Z",
+        );
+        a.hashtags = vec!["NHS".into()];
+        a.counts.likes = Some(3);
+        a.title = Some("cw".into());
+        let b = post("2", "Waited 9 hours in A&E", "2024-03-01T11:00:00Z");
+        let changes = vec![up(&a), up(&b), del("3", "2024-03-02T00:00:00Z")];
+        let first = store.apply(&changes).unwrap();
+        assert_eq!((first.inserted, first.deleted), (2, 1));
+        for _ in 0..3 {
+            let again = store.apply(&changes).unwrap();
+            assert_eq!(again.unchanged, 3, "{again:?}");
+            assert_eq!(again.total(), 3);
+        }
+        assert_eq!(store.count_posts().unwrap(), 2);
+        let stored = store.post(Network::X, "1").unwrap().unwrap();
+        assert_eq!(stored.post, a);
+        assert_eq!(stored.versions, 1);
+        assert!(store.post(Network::Mastodon, "1").unwrap().is_none());
+    }
+
+    #[test]
+    fn edits_in_any_order_keep_history() {
+        let (_dir, store) = open();
+        let v1 = post("1", "Clinic opens at 9", "2024-03-01T10:00:00Z");
+        let mut v2 = v1.clone();
+        v2.text = "Clinic opens at 10".into();
+        v2.edited_at = Some(at("2024-03-01T10:05:00Z"));
+        let mut v3 = v1.clone();
+        v3.text = "Clinic opens at 11".into();
+        v3.edited_at = Some(at("2024-03-01T10:09:00Z"));
+
+        // In order.
+        let s = store.apply(&[up(&v1), up(&v2)]).unwrap();
+        assert_eq!((s.inserted, s.updated), (1, 1));
+        // Newest, then an older one that was never seen: history only.
+        let mut late = v1.clone();
+        late.text = "Clinic opens at 9:30".into();
+        late.edited_at = Some(at("2024-03-01T10:02:00Z"));
+        let s = store.apply(&[up(&v3), up(&late)]).unwrap();
+        assert_eq!((s.updated, s.history_only), (1, 1), "{s:?}");
+        let stored = store.post(Network::X, "1").unwrap().unwrap();
+        assert_eq!(stored.post.text, "Clinic opens at 11");
+        assert_eq!(stored.versions, 4);
+        let history = store.history(Network::X, "1").unwrap();
+        let texts: Vec<&str> = history.iter().map(|v| v.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "Clinic opens at 9",
+                "Clinic opens at 9:30",
+                "Clinic opens at 10",
+                "Clinic opens at 11"
+            ]
+        );
+        assert!(history.last().unwrap().current);
+        assert_eq!(history.iter().filter(|v| v.current).count(), 1);
+        // Re-applying everything changes nothing; search sees only the current words.
+        let s = store
+            .apply(&[up(&v1), up(&v2), up(&v3), up(&late)])
+            .unwrap();
+        assert_eq!(s.unchanged, 4, "{s:?}");
+        assert_eq!(words(&store, "11"), ["1"]);
+        assert!(words(&store, "10").is_empty());
+
+        // Out of order from the start in a second store.
+        let (_dir2, other) = open();
+        let s = other.apply(&[up(&v3), up(&v1), up(&v2)]).unwrap();
+        assert_eq!((s.inserted, s.history_only), (1, 2), "{s:?}");
+        assert_eq!(
+            other.post(Network::X, "1").unwrap().unwrap().post.text,
+            "Clinic opens at 11"
+        );
+        assert_eq!(other.history(Network::X, "1").unwrap().len(), 3);
+    }
+
+    #[test]
+    fn same_time_different_text_does_not_flip_on_reapply() {
+        let (_dir, store) = open();
+        let a = post("1", "first wording", "2024-03-01T10:00:00Z");
+        let mut b = a.clone();
+        b.text = "second wording".into();
+        let s = store.apply(&[up(&a), up(&b)]).unwrap();
+        assert_eq!((s.inserted, s.updated), (1, 1));
+        let s = store.apply(&[up(&a), up(&b)]).unwrap();
+        assert_eq!(s.unchanged, 2, "{s:?}");
+        assert_eq!(
+            store.post(Network::X, "1").unwrap().unwrap().post.text,
+            "second wording"
+        );
+    }
+
+    #[test]
+    fn counts_refresh() {
+        let (_dir, store) = open();
+        let mut p = post("1", "Great care", "2024-03-01T10:00:00Z");
+        p.counts.likes = Some(1);
+        store.apply(&[up(&p)]).unwrap();
+        p.counts.likes = Some(40);
+        p.counts.reposts = Some(2);
+        let s = store.apply(&[up(&p)]).unwrap();
+        assert_eq!((s.refreshed, s.updated, s.unchanged), (1, 0, 0));
+        let stored = store.post(Network::X, "1").unwrap().unwrap();
+        assert_eq!(stored.post.counts.likes, Some(40));
+        assert_eq!(stored.versions, 1);
+        assert_eq!(store.apply(&[up(&p)]).unwrap().unchanged, 1);
+    }
+
+    #[test]
+    fn deletions_before_and_after_the_post() {
+        let (_dir, store) = open();
+        let a = post("1", "delete me later", "2024-03-01T10:00:00Z");
+        let b = post("2", "deleted before arriving", "2024-03-01T11:00:00Z");
+        store.apply(&[up(&a)]).unwrap();
+        let s = store
+            .apply(&[
+                del("1", "2024-03-05T00:00:00Z"),
+                del("2", "2024-03-04T00:00:00Z"),
+            ])
+            .unwrap();
+        assert_eq!(s.deleted, 2);
+        assert_eq!(store.stats().unwrap().pending_deletions, 1);
+        let s = store.apply(&[up(&b)]).unwrap();
+        assert_eq!(s.inserted, 1);
+        let stored = store.post(Network::X, "2").unwrap().unwrap();
+        assert!(stored.post.deleted);
+        assert_eq!(stored.deleted_at, Some(at("2024-03-04T00:00:00Z")));
+        let stored = store.post(Network::X, "1").unwrap().unwrap();
+        assert_eq!(stored.deleted_at, Some(at("2024-03-05T00:00:00Z")));
+        assert_eq!(store.stats().unwrap().pending_deletions, 0);
+        let s = store
+            .apply(&[
+                del("1", "2024-03-05T00:00:00Z"),
+                del("2", "2024-03-04T00:00:00Z"),
+                up(&b),
+            ])
+            .unwrap();
+        assert_eq!(s.unchanged, 3);
+        // Hidden from search unless asked.
+        let hidden = SearchQuery {
+            text: Some(parse("deleted OR delete").unwrap()),
+            ..SearchQuery::default()
+        };
+        assert!(ids(&store, &hidden).is_empty());
+        assert_eq!(
+            ids(
                 &store,
                 &SearchQuery {
-                    text: Some(q.clone()),
-                    limit: 100,
-                    ..SearchQuery::default()
-                },
-            );
+                    include_deleted: true,
+                    ..hidden
+                }
+            ),
+            ["2", "1"]
+        );
+    }
+
+    #[test]
+    fn search_language_features() {
+        let (_dir, store) = open();
+        let mut posts = [
+            post(
+                "1",
+                "Lovely café in the main hospital",
+                "2024-03-01T10:00:00Z",
+            ),
+            post(
+                "2",
+                "The nurses on ward 7 were wonderful",
+                "2024-03-02T10:00:00Z",
+            ),
+            post(
+                "3",
+                "Agency nurse shortage on night shift",
+                "2024-03-03T10:00:00Z",
+            ),
+            post(
+                "4",
+                "Night shift again, ward 7 short staffed",
+                "2024-03-04T10:00:00Z",
+            ),
+            post("5", "Nothing to see", "2024-03-05T10:00:00Z"),
+        ];
+        posts[4].author = author("drjones_nhs", "Dr Ana Jones");
+        posts[0].title = Some("Food review".into());
+        let changes: Vec<Change> = posts.iter().map(up).collect();
+        store.apply(&changes).unwrap();
+
+        assert_eq!(words(&store, "cafe"), ["1"]);
+        assert_eq!(words(&store, "CAFÉ"), ["1"]);
+        assert_eq!(words(&store, "review"), ["1"]);
+        assert_eq!(words(&store, "nurs*"), ["3", "2"]);
+        assert_eq!(words(&store, "\"night shift\""), ["4", "3"]);
+        assert_eq!(words(&store, "\"shift night\""), Vec::<String>::new());
+        assert_eq!(words(&store, "night shift -agency"), ["4"]);
+        assert_eq!(words(&store, "night NOT agency"), ["4"]);
+        assert_eq!(words(&store, "ward AND 7"), ["4", "2"]);
+        assert_eq!(words(&store, "cafe OR wonderful"), ["2", "1"]);
+        assert_eq!(words(&store, "(cafe OR wonderful) -nurses"), ["1"]);
+        assert_eq!(words(&store, "drjones_nhs"), ["5"]);
+        assert_eq!(words(&store, "ana jones"), ["5"]);
+        // Hostile input is only ever words.
+        assert!(words(&store, "text:nurse NEAR(a b) ^x").is_empty());
+        assert_eq!(words(&store, "\"(nurses:\""), ["2"]);
+
+        let only_x = SearchQuery {
+            networks: vec![Network::Mastodon],
+            ..SearchQuery::default()
+        };
+        assert!(ids(&store, &only_x).is_empty());
+        let window = SearchQuery {
+            since: Some(at("2024-03-02T10:00:00Z")),
+            until: Some(at("2024-03-04T10:00:00Z")),
+            networks: vec![Network::X, Network::Bluesky],
+            ..SearchQuery::default()
+        };
+        assert_eq!(ids(&store, &window), ["3", "2"]);
+        let words_in_window = SearchQuery {
+            text: Some(parse("ward").unwrap()),
+            ..window
+        };
+        assert_eq!(ids(&store, &words_in_window), ["2"]);
+        let limited = SearchQuery {
+            limit: 2,
+            ..SearchQuery::default()
+        };
+        assert_eq!(ids(&store, &limited), ["5", "4"]);
+        // A hand-built query with only a NOT is refused, not sent to SQLite.
+        let bad = SearchQuery {
+            text: Some(model::query::Query::Not(Box::new(parse("x").unwrap()))),
+            ..SearchQuery::default()
+        };
+        assert!(matches!(
+            store.search(&bad),
+            Err(StoreError::InvalidQuery { .. })
+        ));
+    }
+
+    #[test]
+    fn posts_in_the_same_microsecond_all_stored_newest_first() {
+        let (_dir, store) = open();
+        let changes: Vec<Change> = (0..50)
+            .map(|i| up(&post(&i.to_string(), "same time", "2024-03-01T00:00:00Z")))
+            .chain([up(&post("later", "same time", "2024-03-01T00:00:00.5Z"))])
+            .collect();
+        assert_eq!(store.apply(&changes).unwrap().inserted, 51);
+        let all = SearchQuery {
+            text: Some(parse("same").unwrap()),
+            limit: 100,
+            ..SearchQuery::default()
+        };
+        let found = ids(&store, &all);
+        assert_eq!(found.len(), 51);
+        assert_eq!(found[0], "later");
+        let window = SearchQuery {
+            until: Some(at("2024-03-01T00:00:00.1Z")),
+            limit: 100,
+            ..SearchQuery::default()
+        };
+        assert_eq!(ids(&store, &window).len(), 50);
+    }
+
+    #[test]
+    fn authors_keep_the_newest_profile() {
+        let (_dir, store) = open();
+        let mut old = post("1", "hello", "2024-03-01T10:00:00Z");
+        old.author.display_name = Some("Old Name".into());
+        let mut new = post("2", "hello again", "2024-03-02T10:00:00Z");
+        new.author.display_name = Some("New Name".into());
+        new.author.followers = Some(10);
+        store.apply(&[up(&new), up(&old)]).unwrap();
+        let first = store.post(Network::X, "1").unwrap().unwrap();
+        assert_eq!(first.post.author.display_name.as_deref(), Some("New Name"));
+        assert_eq!(first.post.author.followers, Some(10));
+        assert_eq!(store.stats().unwrap().authors, 1);
+    }
+
+    #[test]
+    fn stats_and_cursors() {
+        let (_dir, store) = open();
+        let mut m = post("m1", "toot", "2024-03-02T23:59:59Z");
+        m.network = Network::Mastodon;
+        store
+            .apply(&[
+                up(&post("1", "a", "2024-03-01T10:00:00Z")),
+                up(&post("2", "b", "2024-03-01T12:00:00Z")),
+                up(&m),
+                del("2", "2024-03-03T00:00:00Z"),
+            ])
+            .unwrap();
+        let stats = store.stats().unwrap();
+        assert_eq!((stats.posts, stats.deleted), (3, 1));
+        assert_eq!(stats.by_network.len(), 2);
+        assert_eq!(stats.by_network[0].network, Network::X);
+        assert_eq!(
+            (stats.by_network[0].posts, stats.by_network[0].deleted),
+            (2, 1)
+        );
+        let days: Vec<(String, u64)> = stats
+            .by_day
+            .iter()
+            .map(|d| (d.day.to_string(), d.posts))
+            .collect();
+        assert_eq!(
+            days,
+            [("2024-03-01".to_owned(), 2), ("2024-03-02".to_owned(), 1)]
+        );
+        assert_eq!(stats.oldest, Some(at("2024-03-01T10:00:00Z")));
+
+        assert_eq!(store.cursor("mastodon:home").unwrap(), None);
+        store.set_cursor("mastodon:home", "123").unwrap();
+        store.set_cursor("mastodon:home", "456").unwrap();
+        assert_eq!(
+            store.cursor("mastodon:home").unwrap().as_deref(),
+            Some("456")
+        );
+    }
+
+    #[test]
+    fn migrations_upgrade_old_files_and_refuse_newer_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(include_str!("../migrations/sqlite/0001_posts.sql"))
+                .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        store.set_cursor("x", "1").unwrap();
+        store
+            .apply(&[up(&post("1", "after migration", "2024-03-01T10:00:00Z"))])
+            .unwrap();
+        drop(store);
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let version: u32 = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap();
+            assert_eq!(version, store::sqlite::SCHEMA_VERSION);
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 99, .. }),
+            "{err}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.contains("old.db") && message.contains("upgrade switchboard"),
+            "{message}"
+        );
+
+        let junk = dir.path().join("junk.db");
+        std::fs::write(&junk, vec![b'x'; 4096]).unwrap();
+        let err = SqliteStore::open(&junk).unwrap_err();
+        assert!(matches!(err, StoreError::NotADatabase { .. }), "{err}");
+    }
+
+    #[test]
+    fn readers_read_while_the_writer_writes() {
+        let (_dir, store) = open();
+        let store = Arc::new(store);
+        store
+            .apply(&[up(&post("seed", "ward news", "2024-01-01T00:00:00Z"))])
+            .unwrap();
+        let writer = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                for batch in 0..20 {
+                    let changes: Vec<Change> = (0..500)
+                        .map(|i| {
+                            let mut p =
+                                post(&format!("{batch}-{i}"), "ward news", "2024-02-01T00:00:00Z");
+                            p.created_at = at("2024-02-01T00:00:00Z")
+                                + jiff::SignedDuration::from_secs(batch * 1000 + i);
+                            up(&p)
+                        })
+                        .collect();
+                    store.apply(&changes).unwrap();
+                }
+            })
+        };
+        let mut last = 0;
+        let mut reads = 0;
+        while !writer.is_finished() || reads < 5 {
+            let n = store.count_posts().unwrap();
             assert!(
-                found.contains(&i.to_string()),
-                "token {token:?} of {text:?} not found by FTS5"
+                n >= last && (n - 1) % 500 == 0,
+                "{n}: readers see whole batches"
             );
-            for (j, other) in texts.iter().enumerate() {
-                assert_eq!(
-                    found.contains(&j.to_string()),
-                    q.matches(other),
-                    "{token:?} in {other:?}"
+            last = n;
+            assert!(!words(&store, "ward").is_empty());
+            reads += 1;
+        }
+        writer.join().unwrap();
+        assert_eq!(store.count_posts().unwrap(), 10_001);
+    }
+
+    #[test]
+    fn in_memory_store_works() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .apply(&[up(&post("1", "in memory", "2024-03-01T10:00:00Z"))])
+            .unwrap();
+        assert_eq!(words(&store, "memory"), ["1"]);
+    }
+
+    #[test]
+    fn matcher_agrees_with_the_index() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let texts = [
+            "Café crème at the A&E entrance",
+            "NAÏVE question about Œdema",
+            "Ελληνικά και ДОКТОР 看護師",
+            "cafe\u{301} with combining accent",
+            "Straße & naïveté — ward-7 nurses",
+            "don't forget the 2nd dose",
+            "ﬁne ligature and Ǆ digraph",
+            "emoji 💙 between words💙here",
+        ];
+        let changes: Vec<Change> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| up(&post(&i.to_string(), t, "2024-03-01T10:00:00Z")))
+            .collect();
+        store.apply(&changes).unwrap();
+        for (i, text) in texts.iter().enumerate() {
+            for token in model::query::tokens(text) {
+                let q = model::query::Query::Term {
+                    text: token.clone(),
+                    prefix: false,
+                };
+                let found = ids(
+                    &store,
+                    &SearchQuery {
+                        text: Some(q.clone()),
+                        limit: 100,
+                        ..SearchQuery::default()
+                    },
                 );
+                assert!(
+                    found.contains(&i.to_string()),
+                    "token {token:?} of {text:?} not found by FTS5"
+                );
+                for (j, other) in texts.iter().enumerate() {
+                    assert_eq!(
+                        found.contains(&j.to_string()),
+                        q.matches(other),
+                        "{token:?} in {other:?}"
+                    );
+                }
             }
         }
     }
