@@ -439,6 +439,21 @@ const GENERAL_TAILS: &[&str] = &[
     " Happy {day}!",
 ];
 
+const VOICE_TAILS: &[&str] = &[
+    "",
+    ".",
+    ". Thank you all",
+    ". More on {day}",
+    ". Proud of you all",
+    " this {day}",
+    ". Please share",
+    ". #TeamNHS",
+    " across {n} sites",
+    ". Updates to follow",
+    ". Thank you {name} and team",
+    " 👏",
+];
+
 pub(crate) const PEER: &[&str] = &[
     "Our emergency departments are very busy today. Please use NHS 111 online unless it's an emergency",
     "We're recruiting nurses and healthcare assistants across our hospitals. Apply now {pos}",
@@ -938,7 +953,7 @@ impl Ctx<'_> {
     pub(crate) fn opener(&self, rng: &mut Rng, out: &mut Text, kind: Kind) -> Option<usize> {
         let chance = match kind {
             Kind::Organisation | Kind::News | Kind::Safety => 0,
-            _ => 4,
+            _ => 5,
         };
         if rng.u8(..10) >= chance {
             return None;
@@ -977,7 +992,7 @@ impl Ctx<'_> {
         if matches!(kind, Kind::News | Kind::Safety) {
             return;
         }
-        if rng.u8(..2) == 0 {
+        if rng.u8(..5) < 3 {
             let table = match kind {
                 Kind::Complaint => COMPLAINT_TAILS,
                 Kind::Compliment => COMPLIMENT_TAILS,
@@ -987,6 +1002,10 @@ impl Ctx<'_> {
             let tpl = pick(rng, table);
             self.fill(rng, out, tpl, None);
         }
+        if rng.u8(..5) < 2 {
+            let tpl = pick(rng, GENERAL_TAILS);
+            self.fill(rng, out, tpl, None);
+        }
         match rng.u8(..12) {
             0 => out.text.push_str("!!"),
             1 => out.text.push('.'),
@@ -994,7 +1013,7 @@ impl Ctx<'_> {
             3 => out.text.push('!'),
             _ => {}
         }
-        if rng.u8(..3) == 0 {
+        if rng.bool() {
             out.text.push(' ');
             let e = if matches!(kind, Kind::Complaint | Kind::Misinformation) {
                 pick(rng, NEG)
@@ -1017,7 +1036,13 @@ impl Ctx<'_> {
     pub(crate) fn compose_voice(&self, rng: &mut Rng, out: &mut Text, ceo: bool) {
         let tpl = pick(rng, if ceo { CEO } else { PEER });
         self.fill(rng, out, tpl, None);
+        let tail = pick(rng, VOICE_TAILS);
+        self.fill(rng, out, tail, None);
         self.decorate(rng, out, Kind::Organisation);
+        if rng.bool() {
+            out.text.push(' ');
+            out.text.push_str(pick(rng, POS));
+        }
     }
 
     /// Adds closers, hashtags and emphasis so that texts rarely repeat.
