@@ -14,7 +14,7 @@ use jiff::{Timestamp, civil, tz::TimeZone};
 use model::{Author, Change, Feedback, Network, Post};
 
 use crate::{
-    Location, Parsed, Record, Rejected,
+    Location, Record, Rejected,
     input::{Input, Records},
 };
 
@@ -391,7 +391,10 @@ mod tests {
     use std::{io::Cursor, path::Path};
 
     use super::*;
-    use crate::input::{ImportOptions, open_path, parse as parse_input};
+    use crate::{
+        Parsed,
+        input::{ImportOptions, open_path, parse as parse_input},
+    };
 
     fn run(text: &str, mapping: &Mapping) -> Result<Vec<Parsed>, String> {
         let input: Input = Box::new(Cursor::new(text.to_owned()));

@@ -154,6 +154,10 @@ fn detect_json(text: &str) -> Option<Format> {
     if has("\"time_us\"") && has("\"did\"") && has("\"kind\"") {
         return Some(Format::Jetstream);
     }
+    // X batch compliance results: {"id", "action": "delete", "created_at", "reason"}.
+    if has("\"action\"") && has("\"reason\"") && !has("\"acct\"") {
+        return Some(Format::X);
+    }
     let scores = [
         (
             Format::X,
@@ -165,6 +169,7 @@ fn detect_json(text: &str) -> Option<Format> {
                 "\"result_count\"",
                 "\"conversation_id\"",
                 "\"redacted_at\"",
+                "\"tweet_count\"",
             ]
             .iter()
             .filter(|needle| has(needle))
@@ -179,6 +184,7 @@ fn detect_json(text: &str) -> Option<Format> {
                 "\"favourites_count\"",
                 "\"visibility\"",
                 "\"in_reply_to_account_id\"",
+                "\"uses\"",
             ]
             .iter()
             .filter(|needle| has(needle))
@@ -205,6 +211,8 @@ fn detect_json(text: &str) -> Option<Format> {
                 "\"paging\"",
                 "\"cursors\"",
                 "\"message\"",
+                "\"fan_count\"",
+                "\"checkins\"",
             ]
             .iter()
             .filter(|needle| has(needle))
@@ -259,6 +267,10 @@ mod tests {
             Ok(Format::Jetstream)
         );
         assert_eq!("twitter".parse::<Format>(), Ok(Format::X));
+        assert_eq!(
+            detect(br#"{"id":"1","action":"delete","created_at":"2013-06-04T16:25:04+00:00","reason":"protected"}"#),
+            Ok(Format::X)
+        );
         assert!("myspace".parse::<Format>().is_err());
     }
 }

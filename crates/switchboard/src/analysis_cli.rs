@@ -1,14 +1,64 @@
-//! Placeholder: the `train`, `eval` and `analyse --text` commands are being written.
+//! The `train`, `eval` and `analyse --text` commands: thin wrappers over the `analyse` crate.
 
-use clap::Args;
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use analyse::eval::{Options, Task};
+use analyse::train::TrainOptions;
+use analyse::{Analyser, MODEL_FILES, Models, Pipeline};
 
 /// Arguments of `switchboard train`.
 #[derive(Debug, Args)]
-pub struct TrainArgs {}
+pub struct TrainArgs {
+    /// The labelled data directory (`shared/data`).
+    #[arg(long, default_value = "../shared/data", env = "SWITCHBOARD_DATA")]
+    pub data: PathBuf,
+    /// Where to write the model files.
+    #[arg(long, default_value = "crates/analyse/models")]
+    pub out: PathBuf,
+    /// The shuffle seed (same data and seed give byte-identical models).
+    #[arg(long, default_value_t = 20_240_901)]
+    pub seed: u64,
+    /// Use at most this many rows of each data set (quick checks).
+    #[arg(long)]
+    pub limit: Option<usize>,
+}
+
+/// The tasks `switchboard eval` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalTask {
+    /// Sentiment: TweetEval `*_text.txt`, VADER `tweets_GroundTruth.txt`, or JSON Lines.
+    Sentiment,
+    /// Complaint: the complaints CSV, or JSON Lines.
+    Complaint,
+    /// Themes: a pxtextmining v6 CSV, or JSON Lines.
+    Themes,
+    /// Misinformation: a CONSTRAINT CSV, or JSON Lines.
+    Misinformation,
+}
 
 /// Arguments of `switchboard eval`.
 #[derive(Debug, Args)]
-pub struct EvalArgs {}
+pub struct EvalArgs {
+    /// Which task.
+    #[arg(long, value_enum)]
+    pub task: EvalTask,
+    /// The labelled file, in the data set's own format or JSON Lines (`{text, label}`).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Sentiment from the lexicon alone, to compare with the combined engine.
+    #[arg(long)]
+    pub lexicon_only: bool,
+    /// Score every row even of a development file whose other rows trained the model.
+    #[arg(long)]
+    pub all_rows: bool,
+    /// Read models from this directory instead of the embedded ones.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+}
 
 /// Arguments of `switchboard analyse` when it reads free text rather than the store.
 #[derive(Debug, Args)]
@@ -23,16 +73,146 @@ pub struct TextArgs {
 }
 
 /// Runs `switchboard train`.
-pub fn train(_args: &TrainArgs) -> anyhow::Result<()> {
-    anyhow::bail!("training is not available yet")
+pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
+    let pipeline = Pipeline::new()?;
+    let opts = TrainOptions {
+        data_dir: args.data.clone(),
+        seed: args.seed,
+        limit: args.limit,
+    };
+    let started = std::time::Instant::now();
+    let (bytes, report) = analyse::train::train_all(&pipeline, &opts, &mut |step| {
+        eprintln!("[{:>5.1}s] {step}", started.elapsed().as_secs_f32());
+    })
+    .with_context(|| {
+        format!(
+            "training from {} (set --data to shared/data)",
+            args.data.display()
+        )
+    })?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    for (name, b) in MODEL_FILES.iter().zip(&bytes) {
+        let path = args.out.join(name);
+        std::fs::write(&path, b).with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {} ({} bytes)", path.display(), b.len());
+    }
+    for line in report {
+        println!("{line}");
+    }
+    println!(
+        "done in {:.1}s; rebuild to embed the new models",
+        started.elapsed().as_secs_f32()
+    );
+    Ok(())
 }
 
 /// Runs `switchboard eval`.
-pub fn eval(_args: &EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("evaluation is not available yet")
+pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    let models = match &args.models {
+        Some(dir) => Models::from_dir(dir)?,
+        None => Models::embedded()?,
+    };
+    let analyser = Analyser::with_models(models)?;
+    let task = match args.task {
+        EvalTask::Sentiment => Task::Sentiment,
+        EvalTask::Complaint => Task::Complaint,
+        EvalTask::Themes => Task::Themes,
+        EvalTask::Misinformation => Task::Misinformation,
+    };
+    let opts = Options {
+        lexicon_only: args.lexicon_only,
+        all_rows: args.all_rows,
+    };
+    let report = analyse::eval::evaluate(&analyser, task, &args.data, opts)?;
+    print!("{}", report.text);
+    println!("{} {:.4}", report.metric, report.value);
+    Ok(())
+}
+
+fn print_analysis(a: &model::analysis::Analysis, text: &str, json: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, a)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "text:        {text}")?;
+    writeln!(
+        out,
+        "language:    {} ({}, {:?}, {:.2})",
+        a.language.name, a.language.code, a.language.source, a.language.confidence
+    )?;
+    writeln!(
+        out,
+        "sentiment:   {} {:+.2} ({})",
+        a.sentiment.label.as_str(),
+        a.sentiment.score,
+        a.sentiment.reason
+    )?;
+    for i in &a.intents {
+        let mark = if i.detected { "*" } else { " " };
+        writeln!(
+            out,
+            "intent:    {mark} {:<15} {:.2}  {}",
+            i.kind.as_str(),
+            i.probability,
+            i.reason
+        )?;
+    }
+    for t in &a.themes {
+        writeln!(
+            out,
+            "theme:       {} {:.2} ({})",
+            t.label, t.probability, t.reason
+        )?;
+    }
+    if let Some(p) = &a.professional {
+        writeln!(out, "professional: {} ({})", p.role, p.reason)?;
+    }
+    if let Some(j) = &a.journalist {
+        writeln!(out, "journalist:  {} ({})", j.role, j.reason)?;
+    }
+    for p in &a.personal_data {
+        let span = text.get(p.start..p.end).unwrap_or("");
+        writeln!(
+            out,
+            "personal:    {} bytes {}..{} \"{span}\" ({})",
+            p.kind.as_str(),
+            p.start,
+            p.end,
+            p.reason
+        )?;
+    }
+    writeln!(
+        out,
+        "priority:    {} ({})",
+        a.priority.score,
+        a.priority.reasons.join("; ")
+    )?;
+    writeln!(out)?;
+    Ok(())
 }
 
 /// Runs `switchboard analyse --text`.
-pub fn analyse_text(_args: &TextArgs) -> anyhow::Result<()> {
-    anyhow::bail!("text analysis is not available yet")
+pub fn analyse_text(args: &TextArgs) -> anyhow::Result<()> {
+    let Some(text) = &args.text else {
+        anyhow::bail!(
+            "analysing stored posts is not available yet: give --text \"...\" (or --text - to \
+             read lines from standard input)"
+        );
+    };
+    let analyser = Analyser::new()?;
+    if text == "-" {
+        for line in std::io::stdin().lock().lines() {
+            let line = line.context("reading standard input")?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            print_analysis(&analyser.analyse_text(&line), &line, args.json)?;
+        }
+    } else {
+        print_analysis(&analyser.analyse_text(text), text, args.json)?;
+    }
+    Ok(())
 }

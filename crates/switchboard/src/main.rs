@@ -1,8 +1,13 @@
 //! The `switchboard` command line: a thin layer that wires the library crates together.
 
 mod analysis_cli;
+mod common;
+mod generate_cmd;
+mod import;
+mod search;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
 
 /// Switchboard: the social media switchboard of an NHS organisation.
 #[derive(Debug, Parser)]
@@ -14,6 +19,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Import files from X, Mastodon, Bluesky, Facebook, RSS/Atom feeds and CSV feedback exports.
+    Import(import::ImportArgs),
+    /// Search stored posts, newest first.
+    Search(search::SearchArgs),
+    /// Counts of stored posts by network and by day.
+    Stats(search::StatsArgs),
+    /// Write realistic traffic about a fictional NHS trust in a network's own format.
+    Generate(generate_cmd::GenerateArgs),
     /// Train the analysis models from the training splits in ../shared/data.
     Train(analysis_cli::TrainArgs),
     /// Measure an analysis task on a labelled file, printing the data set's own metric.
@@ -23,8 +36,18 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Import(args) => import::run(&args),
+        Command::Search(args) => search::search(&args),
+        Command::Stats(args) => search::stats(&args),
+        Command::Generate(args) => generate_cmd::run(&args),
         Command::Train(args) => analysis_cli::train(&args),
         Command::Eval(args) => analysis_cli::eval(&args),
         Command::Analyse(args) => analysis_cli::analyse_text(&args),

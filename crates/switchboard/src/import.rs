@@ -1,0 +1,425 @@
+//! `switchboard import`: files of any supported format into the store.
+//!
+//! Two threads share the work: a reader parses the files in order and sends batches of changes
+//! over a bounded channel; the calling thread writes each batch to the store in one transaction.
+//! Every change is an idempotent upsert or delete, so a run killed at any moment and started
+//! again ends with exactly the posts of a clean run. Rejected records go to a rejects file
+//! beside the database (JSON Lines, appended, one line per record with file, line and reason).
+
+use std::{
+    collections::BTreeMap,
+    fs::{File, OpenOptions},
+    io::{BufWriter, Read, Write},
+    path::{Path, PathBuf},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    thread,
+    time::Instant,
+};
+
+use anyhow::Context;
+use clap::Args;
+use crossbeam_channel::bounded;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
+use model::Change;
+use serde::Serialize;
+use store::{ApplySummary, Store};
+
+use crate::common::{DbArgs, open_store};
+
+/// Arguments of `switchboard import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import: JSON, JSON Lines, server-sent events, CSV, RSS or Atom, gzip or not.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The format of every file, or `auto` to recognise each one from its content.
+    #[arg(long, default_value = "auto", value_parser = parse_format)]
+    pub format: FormatChoice,
+    /// CSV column mapping, e.g. `text=FFT answer,time=Date,service=Ward,rating=Score,id=ID`.
+    /// Columns not named are guessed from the header.
+    #[arg(long, value_name = "FIELD=COLUMN,...")]
+    pub csv_map: Option<Mapping>,
+    /// Changes written per transaction.
+    #[arg(long, default_value_t = 10_000)]
+    pub batch: usize,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// A `--format` value: a format, or `None` for `auto`.
+#[derive(Debug, Clone, Copy)]
+pub struct FormatChoice(pub Option<Format>);
+
+fn parse_format(value: &str) -> Result<FormatChoice, String> {
+    if value.eq_ignore_ascii_case("auto") {
+        return Ok(FormatChoice(None));
+    }
+    value
+        .parse()
+        .map(|format| FormatChoice(Some(format)))
+        .map_err(|error: ingest::detect::UnknownFormat| error.to_string())
+}
+
+/// What an import did, printed at the end.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportSummary {
+    /// Files read to the end (or to their first unreadable byte).
+    pub files: u64,
+    /// Files that could not be read at all.
+    pub files_failed: u64,
+    /// Records read: posts, deletions, skipped items and rejected records.
+    pub read: u64,
+    /// Posts new to the store.
+    pub imported: u64,
+    /// Posts changed by a newer version (an edit).
+    pub updated: u64,
+    /// Posts whose counts (likes, replies, reposts) were refreshed.
+    pub refreshed: u64,
+    /// Posts already stored exactly so, including older versions of edited posts.
+    pub duplicates: u64,
+    /// Posts marked deleted.
+    pub deleted: u64,
+    /// Items understood and not imported, by kind.
+    pub skipped: BTreeMap<String, u64>,
+    /// Records that could not be imported (see the rejects file).
+    pub rejected: u64,
+    /// Where rejected records were written.
+    pub rejects_file: Option<PathBuf>,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl ImportSummary {
+    fn add(&mut self, applied: &ApplySummary) {
+        self.imported += applied.inserted;
+        self.updated += applied.updated;
+        self.refreshed += applied.refreshed;
+        self.duplicates += applied.unchanged + applied.history_only;
+        self.deleted += applied.deleted;
+    }
+
+    fn print(&self) {
+        let rate = if self.seconds > 0.0 { self.read as f64 / self.seconds } else { 0.0 };
+        println!(
+            "Read {} records from {} file(s) in {:.1} s ({rate:.0} records/s).",
+            self.read, self.files, self.seconds
+        );
+        println!("  imported   {:>10}", self.imported);
+        println!("  updated    {:>10}", self.updated);
+        println!("  refreshed  {:>10}", self.refreshed);
+        println!("  duplicates {:>10}", self.duplicates);
+        println!("  deleted    {:>10}", self.deleted);
+        let skipped: u64 = self.skipped.values().sum();
+        println!("  skipped    {skipped:>10}");
+        for (kind, count) in &self.skipped {
+            println!("    {count:>8}  {kind}");
+        }
+        println!("  rejected   {:>10}", self.rejected);
+        if let (true, Some(path)) = (self.rejected > 0, &self.rejects_file) {
+            println!("Rejected records are listed in {}.", path.display());
+        }
+        if self.files_failed > 0 {
+            println!("{} file(s) could not be read: see the messages above.", self.files_failed);
+        }
+    }
+}
+
+/// A message from the reader thread to the writer.
+enum Message {
+    Changes(Vec<Change>),
+    Rejected(PathBuf, Rejected),
+}
+
+/// Counts from the reader thread.
+#[derive(Default)]
+struct ReadCounts {
+    files: u64,
+    files_failed: u64,
+    read: u64,
+    skipped: BTreeMap<String, u64>,
+    cursors: BTreeMap<String, String>,
+}
+
+/// A reader that counts the bytes read through it, for the progress bar.
+struct Counting<R> {
+    inner: R,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.bytes.fetch_add(read as u64, Ordering::Relaxed);
+        Ok(read)
+    }
+}
+
+/// Runs `switchboard import`.
+pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(&args.db)?;
+    let rejects_path = rejects_path(&args.db.path);
+    let options =
+        ImportOptions { format: args.format.0, csv: args.csv_map.clone().unwrap_or_default() };
+    let mut summary =
+        import_paths(store.as_ref(), &args.paths, &options, args.batch, &rejects_path)?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        summary.print();
+    }
+    if summary.files_failed > 0 && summary.files == 0 {
+        anyhow::bail!("no file could be imported");
+    }
+    Ok(())
+}
+
+/// The rejects file beside a database: `switchboard.db` → `switchboard.rejects.jsonl`.
+pub fn rejects_path(db: &Path) -> PathBuf {
+    let mut name = db.file_stem().map_or_else(|| "switchboard".into(), |stem| stem.to_os_string());
+    name.push(".rejects.jsonl");
+    db.with_file_name(name)
+}
+
+/// Imports `paths` into `store` in batches of `batch_size` changes, writing rejected records to
+/// `rejects_path`. Parsing runs on a second thread while this one writes.
+pub fn import_paths(
+    store: &dyn Store,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    batch_size: usize,
+    rejects_path: &Path,
+) -> anyhow::Result<ImportSummary> {
+    let total_bytes: u64 =
+        paths.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|meta| meta.len()).sum();
+    let progress = progress_bar(total_bytes);
+    let bytes = Arc::new(AtomicU64::new(0));
+    let batch_size = batch_size.max(1);
+    let (sender, receiver) = bounded::<Message>(4);
+    let mut rejects = RejectsFile::new(rejects_path);
+    let mut summary = ImportSummary::default();
+
+    let counts = thread::scope(|scope| -> anyhow::Result<ReadCounts> {
+        let reader_bytes = Arc::clone(&bytes);
+        let reader_progress = progress.clone();
+        let reader = scope.spawn(move || {
+            let mut counts = ReadCounts::default();
+            for path in paths {
+                let file = FileJob { path, options, batch_size, bytes: &reader_bytes };
+                if read_file(&file, &sender, &reader_progress, &mut counts).is_err() {
+                    break;
+                }
+            }
+            counts
+        });
+
+        let mut write_error = None;
+        for message in &receiver {
+            progress.set_position(bytes.load(Ordering::Relaxed));
+            match message {
+                Message::Changes(changes) => match store.apply(&changes) {
+                    Ok(applied) => summary.add(&applied),
+                    Err(error) => {
+                        write_error = Some(error);
+                        break;
+                    }
+                },
+                Message::Rejected(path, rejected) => {
+                    summary.rejected += 1;
+                    if summary.rejected <= 10 {
+                        progress.suspend(|| eprintln!("rejected: {}: {rejected}", path.display()));
+                    } else if summary.rejected == 11 {
+                        progress.suspend(|| {
+                            eprintln!("rejected: more records; see {}", rejects_path.display());
+                        });
+                    }
+                    rejects.write(&path, &rejected);
+                }
+            }
+        }
+        drop(receiver);
+        let counts =
+            reader.join().map_err(|_| anyhow::anyhow!("the reader thread stopped unexpectedly"))?;
+        if let Some(error) = write_error {
+            return Err(error).context(
+                "writing to the store failed; everything up to the last completed batch is \
+                 stored, so run the same import again to finish it",
+            );
+        }
+        Ok(counts)
+    })?;
+    progress.finish_and_clear();
+    for (source, cursor) in &counts.cursors {
+        store.set_cursor(source, cursor)?;
+    }
+    rejects.finish()?;
+    summary.files = counts.files;
+    summary.files_failed = counts.files_failed;
+    summary.read = counts.read;
+    summary.skipped = counts.skipped;
+    summary.rejects_file = (summary.rejected > 0).then(|| rejects_path.to_owned());
+    Ok(summary)
+}
+
+/// The writer has gone away (it failed); the reader stops.
+struct WriterGone;
+
+/// One file to read and how.
+struct FileJob<'a> {
+    path: &'a Path,
+    options: &'a ImportOptions,
+    batch_size: usize,
+    bytes: &'a Arc<AtomicU64>,
+}
+
+/// Parses one file and sends its changes and rejections to the writer.
+fn read_file(
+    job: &FileJob<'_>,
+    sender: &crossbeam_channel::Sender<Message>,
+    progress: &ProgressBar,
+    counts: &mut ReadCounts,
+) -> Result<(), WriterGone> {
+    let FileJob { path, options, batch_size, bytes } = *job;
+    let mut options = options.clone();
+    options.csv.default_time = options.csv.default_time.or_else(|| modified_time(path));
+    let opened = File::open(path)
+        .map_err(|source| ingest::InputError::Io { path: path.to_owned(), source })
+        .and_then(|file| {
+            let counting = Counting { inner: file, bytes: Arc::clone(bytes) };
+            ingest::input::open_reader(path, Box::new(counting), options.format)
+        })
+        .and_then(|(format, input)| {
+            ingest::input::parse(path, format, input, &options).map(|records| (format, records))
+        });
+    let (format, records) = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            progress.suspend(|| eprintln!("error: {error}"));
+            counts.files_failed += 1;
+            return Ok(());
+        }
+    };
+    let mut batch = Vec::with_capacity(batch_size);
+    for item in records {
+        match item {
+            Ok(Record::Change(change)) => {
+                counts.read += 1;
+                batch.push(change);
+                if batch.len() >= batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    sender.send(Message::Changes(full)).map_err(|_| WriterGone)?;
+                }
+            }
+            Ok(Record::Skipped { kind }) => {
+                counts.read += 1;
+                *counts.skipped.entry(kind).or_insert(0) += 1;
+            }
+            Ok(Record::Cursor(cursor)) => {
+                counts.cursors.insert(format!("import:{format}"), cursor);
+            }
+            Err(rejected) => {
+                counts.read += 1;
+                sender.send(Message::Rejected(path.to_owned(), rejected)).map_err(|_| WriterGone)?;
+            }
+        }
+    }
+    if !batch.is_empty() {
+        sender.send(Message::Changes(batch)).map_err(|_| WriterGone)?;
+    }
+    counts.files += 1;
+    tracing::info!(file = %path.display(), %format, "File imported.");
+    Ok(())
+}
+
+fn modified_time(path: &Path) -> Option<jiff::Timestamp> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    jiff::Timestamp::try_from(modified).ok()
+}
+
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr_with_hz(4));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} importing [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// The rejects file, opened on the first rejection only.
+struct RejectsFile {
+    path: PathBuf,
+    writer: Option<BufWriter<File>>,
+    error: Option<std::io::Error>,
+}
+
+#[derive(Serialize)]
+struct RejectLine<'a> {
+    at: String,
+    file: String,
+    line: Option<u64>,
+    pointer: Option<&'a str>,
+    reason: &'a str,
+    excerpt: Option<&'a str>,
+}
+
+impl RejectsFile {
+    fn new(path: &Path) -> Self {
+        RejectsFile { path: path.to_owned(), writer: None, error: None }
+    }
+
+    fn write(&mut self, file: &Path, rejected: &Rejected) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.writer.is_none() {
+            match OpenOptions::new().create(true).append(true).open(&self.path) {
+                Ok(opened) => self.writer = Some(BufWriter::new(opened)),
+                Err(error) => {
+                    self.error = Some(error);
+                    return;
+                }
+            }
+        }
+        let line = RejectLine {
+            at: jiff::Timestamp::now().to_string(),
+            file: file.display().to_string(),
+            line: rejected.location.line,
+            pointer: rejected.location.pointer.as_deref(),
+            reason: &rejected.reason,
+            excerpt: rejected.excerpt.as_deref(),
+        };
+        if let Some(writer) = &mut self.writer {
+            let result = serde_json::to_writer(&mut *writer, &line)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writer.write_all(b"\n"));
+            if let Err(error) = result {
+                self.error = Some(error);
+            }
+        }
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(error) = self.error.take() {
+            return Err(error).with_context(|| {
+                format!("cannot write the rejects file {}", self.path.display())
+            });
+        }
+        if let Some(mut writer) = self.writer.take() {
+            writer
+                .flush()
+                .with_context(|| format!("cannot write the rejects file {}", self.path.display()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! `switchboard import`, `search` and `stats` end to end.
+
+use std::{
+    fs,
+    io::Write,
+    process::Stdio,
+    thread,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::{run, samples, stderr, stdout, switchboard};
+
+fn import_json(dir: &std::path::Path, args: &[&str]) -> Value {
+    let output = run(switchboard(dir).arg("import").arg("--json").args(args));
+    assert!(output.status.success(), "import failed: {}", stderr(&output));
+    serde_json::from_str(&stdout(&output)).expect("the summary is JSON")
+}
+
+fn count(summary: &Value, field: &str) -> u64 {
+    summary[field].as_u64().unwrap_or_else(|| panic!("no {field} in {summary}"))
+}
+
+#[test]
+fn every_sample_folder_imports_and_a_second_import_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let folders = ["x-twitter", "mastodon", "bluesky", "facebook"];
+    let mut files = Vec::new();
+    for folder in folders {
+        for entry in fs::read_dir(samples().join(folder)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    files.sort();
+    let paths: Vec<&str> = files.iter().map(|path| path.to_str().unwrap()).collect();
+    let first = import_json(dir.path(), &paths);
+    assert_eq!(count(&first, "files"), files.len() as u64, "{first}");
+    assert_eq!(count(&first, "files_failed"), 0, "{first}");
+    assert!(count(&first, "imported") > 500, "{first}");
+    let stats = run(switchboard(dir.path()).args(["stats", "--json"]));
+    let stats: Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    let posts = stats["posts"].as_u64().unwrap();
+    assert_eq!(posts, count(&first, "imported"), "{stats}");
+    for network in ["x", "mastodon", "bluesky", "facebook"] {
+        let found = stats["by_network"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|row| row["network"] == network && row["posts"].as_u64().unwrap() > 0);
+        assert!(found, "no {network} posts in {stats}");
+    }
+
+    let second = import_json(dir.path(), &paths);
+    assert_eq!(count(&second, "imported"), 0, "{second}");
+    assert_eq!(count(&second, "updated"), 0, "{second}");
+    let stats = run(switchboard(dir.path()).args(["stats", "--json"]));
+    let stats: Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    assert_eq!(stats["posts"].as_u64().unwrap(), posts);
+    // The truncated stream line and the error bodies were reported and written down.
+    assert!(count(&first, "rejected") >= 3, "{first}");
+    let rejects = fs::read_to_string(dir.path().join("switchboard.rejects.jsonl")).unwrap();
+    assert!(rejects.contains("truncated-last-line.jsonl"), "{rejects}");
+    assert!(rejects.contains("\"line\":8"), "{rejects}");
+}
+
+#[test]
+fn search_finds_phrases_boolean_and_prefix_terms_with_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("feedback.csv");
+    fs::write(
+        &csv,
+        "id,date,comment,ward\n\
+         1,2024-05-01,The nurses on Ward 7 were wonderful,Ward 7\n\
+         2,2024-05-02,Waited nine hours in A&E. Disgraceful.,A&E\n\
+         3,2024-05-03,Parking was impossible but the nurses were kind,Outpatients\n\
+         4,2024-05-04,Café food was cold,Ward 7\n",
+    )
+    .unwrap();
+    import_json(dir.path(), &[csv.to_str().unwrap()]);
+    let ids = |query: &str, extra: &[&str]| -> Vec<String> {
+        let output =
+            run(switchboard(dir.path()).args(["search", query, "--json"]).args(extra));
+        assert!(output.status.success(), "{query}: {}", stderr(&output));
+        stdout(&output)
+            .lines()
+            .map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().into())
+            .collect()
+    };
+    assert_eq!(ids("nurses", &[]), ["3", "1"]);
+    assert_eq!(ids("\"nine hours\"", &[]), ["2"]);
+    assert_eq!(ids("nurses AND parking", &[]), ["3"]);
+    assert_eq!(ids("nurses NOT parking", &[]), ["1"]);
+    assert_eq!(ids("wonder* OR disgrace*", &[]), ["2", "1"]);
+    assert_eq!(ids("cafe", &[]), ["4"]);
+    assert_eq!(ids("nurses", &["--since", "2024-05-02"]), ["3"]);
+    assert_eq!(ids("nurses", &["--until", "2024-05-02", "--network", "feedback"]), ["1"]);
+    assert!(ids("nurses", &["--network", "x"]).is_empty());
+    let broken = run(switchboard(dir.path()).args(["search", "\"unclosed"]));
+    assert!(!broken.status.success());
+    assert!(stderr(&broken).contains("quote"), "{}", stderr(&broken));
+    let stats = run(switchboard(dir.path()).arg("stats"));
+    assert!(stdout(&stats).contains("2024-05-01"), "{}", stdout(&stats));
+}
+
+#[test]
+fn bad_inputs_get_one_clear_message_and_the_rest_is_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.json");
+    fs::write(&empty, "").unwrap();
+    let binary = dir.path().join("photo.json");
+    fs::write(&binary, [0x89, b'P', b'N', b'G', 0, 0, 1, 2, 3]).unwrap();
+    let unknown = dir.path().join("notes.txt");
+    fs::write(&unknown, "{\"hello\": \"world\"}\n").unwrap();
+    let good = samples().join("x-twitter/twarc-csv__search-all__two-tweets.json");
+    let output = run(switchboard(dir.path()).arg("import").arg("--json").args([
+        empty.to_str().unwrap(),
+        binary.to_str().unwrap(),
+        unknown.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let messages = stderr(&output);
+    assert!(messages.contains("empty.json: the file is empty"), "{messages}");
+    assert!(messages.contains("photo.json: the file is binary"), "{messages}");
+    assert!(messages.contains("notes.txt") && messages.contains("--format"), "{messages}");
+    let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(count(&summary, "files_failed"), 3);
+    assert_eq!(count(&summary, "files"), 1);
+    assert!(count(&summary, "imported") >= 2, "{summary}");
+
+    let csv = dir.path().join("fft.csv");
+    fs::write(&csv, "when,what\n2024-01-01,Great\n").unwrap();
+    let output = run(switchboard(dir.path()).args(["import", csv.to_str().unwrap()]));
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--csv-map text=COLUMN"), "{}", stderr(&output));
+    let output = run(switchboard(dir.path()).args([
+        "import",
+        "--csv-map",
+        "text=Comment",
+        csv.to_str().unwrap(),
+    ]));
+    assert!(stderr(&output).contains("`Comment`"), "{}", stderr(&output));
+    let output = run(switchboard(dir.path()).args([
+        "import",
+        "--csv-map",
+        "text=what,time=when",
+        csv.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+}
+
+#[test]
+fn a_truncated_gzip_keeps_what_came_before_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("x.jsonl");
+    let output = run(switchboard(dir.path()).args([
+        "generate",
+        "--posts",
+        "3000",
+        "--format",
+        "x",
+        "--out",
+        generated.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&fs::read(&generated).unwrap()).unwrap();
+    let gzip = encoder.finish().unwrap();
+    let whole = dir.path().join("whole.jsonl.gz");
+    fs::write(&whole, &gzip).unwrap();
+    let cut = dir.path().join("cut.jsonl.gz");
+    fs::write(&cut, &gzip[..gzip.len() / 2]).unwrap();
+
+    let summary = import_json(dir.path(), &[cut.to_str().unwrap()]);
+    let partial = count(&summary, "imported");
+    assert!(partial > 0, "{summary}");
+    assert!(count(&summary, "rejected") >= 1, "{summary}");
+    let rejects = fs::read_to_string(dir.path().join("switchboard.rejects.jsonl")).unwrap();
+    assert!(rejects.contains("cut short"), "{rejects}");
+    let summary = import_json(dir.path(), &[whole.to_str().unwrap()]);
+    assert!(count(&summary, "imported") > 0, "{summary}");
+    assert_eq!(count(&summary, "rejected"), 0, "{summary}");
+}
+
+fn snapshot(dir: &std::path::Path) -> Vec<String> {
+    let output = run(switchboard(dir).args(["search", "*", "--json", "--deleted", "--limit", "1000000"]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut rows: Vec<String> = stdout(&output)
+        .lines()
+        .map(|line| {
+            let post: Value = serde_json::from_str(line).unwrap();
+            format!("{} {} {} {}", post["network"], post["id"], post["text"], post["deleted"])
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("x.jsonl");
+    let output = run(switchboard(work.path()).args([
+        "generate",
+        "--posts",
+        "60000",
+        "--format",
+        "x",
+        "--seed",
+        "7",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let clean = tempfile::tempdir().unwrap();
+    import_json(clean.path(), &[data.to_str().unwrap(), "--batch", "2000"]);
+    let expected = snapshot(clean.path());
+    assert!(expected.len() > 50_000, "{}", expected.len());
+
+    let killed = tempfile::tempdir().unwrap();
+    for delay_ms in [150, 400, 900] {
+        let mut child = switchboard(killed.path())
+            .args(["import", "--batch", "2000", data.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(delay_ms) {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    import_json(killed.path(), &[data.to_str().unwrap(), "--batch", "2000"]);
+    assert_eq!(snapshot(killed.path()), expected);
+}
