@@ -11,7 +11,12 @@ use store::{SqliteStore, Store};
 #[derive(Debug, Clone, Args)]
 pub struct DbArgs {
     /// The SQLite database file (created if missing).
-    #[arg(long = "db", env = "SWITCHBOARD_DB", default_value = "switchboard.db", global = true)]
+    #[arg(
+        long = "db",
+        env = "SWITCHBOARD_DB",
+        default_value = "switchboard.db",
+        global = true
+    )]
     pub path: PathBuf,
 }
 
@@ -32,7 +37,10 @@ pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     }
     let london = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
     let local = |datetime: civil::DateTime| {
-        datetime.to_zoned(london.clone()).map(|zoned| zoned.timestamp()).map_err(|e| e.to_string())
+        datetime
+            .to_zoned(london.clone())
+            .map(|zoned| zoned.timestamp())
+            .map_err(|e| e.to_string())
     };
     if let Ok(datetime) = value.parse::<civil::DateTime>() {
         return local(datetime);
@@ -71,9 +79,18 @@ mod tests {
 
     #[test]
     fn reads_dates_times_and_spans() {
-        assert_eq!(parse_time("2024-07-01").unwrap().to_string(), "2024-06-30T23:00:00Z");
-        assert_eq!(parse_time("2024-01-01T10:00").unwrap().to_string(), "2024-01-01T10:00:00Z");
-        assert_eq!(parse_time("2024-01-01T10:00:00Z").unwrap().to_string(), "2024-01-01T10:00:00Z");
+        assert_eq!(
+            parse_time("2024-07-01").unwrap().to_string(),
+            "2024-06-30T23:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2024-01-01T10:00").unwrap().to_string(),
+            "2024-01-01T10:00:00Z"
+        );
+        assert_eq!(
+            parse_time("2024-01-01T10:00:00Z").unwrap().to_string(),
+            "2024-01-01T10:00:00Z"
+        );
         let day_ago = parse_time("1d").unwrap();
         let elapsed = Timestamp::now().as_second() - day_ago.as_second();
         assert!((86_399..=86_401).contains(&elapsed));

@@ -61,7 +61,13 @@ pub struct GenerateArgs {
 
 /// Runs `switchboard generate`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
-    let config = config(args.posts, args.format.into(), args.seed, args.start, args.days);
+    let config = config(
+        args.posts,
+        args.format.into(),
+        args.seed,
+        args.start,
+        args.days,
+    );
     match &args.out {
         Some(path) => {
             let written = write_file(config, path)?;
@@ -90,13 +96,19 @@ pub fn write_file(config: Config, path: &Path) -> anyhow::Result<u64> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr_with_hz(4));
     bar.set_style(
-        ProgressStyle::with_template("{spinner} generating [{bar:30}] {pos}/{len} posts ({eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} generating [{bar:30}] {pos}/{len} posts ({eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let generator = Generator::new(config);
-    let written = write_lines(generator, BufWriter::with_capacity(1 << 20, file), Some(&bar))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let written = write_lines(
+        generator,
+        BufWriter::with_capacity(1 << 20, file),
+        Some(&bar),
+    )
+    .with_context(|| format!("cannot write {}", path.display()))?;
     bar.finish_and_clear();
     Ok(written)
 }

@@ -106,7 +106,11 @@ impl ImportSummary {
     }
 
     fn print(&self) {
-        let rate = if self.seconds > 0.0 { self.read as f64 / self.seconds } else { 0.0 };
+        let rate = if self.seconds > 0.0 {
+            self.read as f64 / self.seconds
+        } else {
+            0.0
+        };
         println!(
             "Read {} records from {} file(s) in {:.1} s ({rate:.0} records/s).",
             self.read, self.files, self.seconds
@@ -126,7 +130,10 @@ impl ImportSummary {
             println!("Rejected records are listed in {}.", path.display());
         }
         if self.files_failed > 0 {
-            println!("{} file(s) could not be read: see the messages above.", self.files_failed);
+            println!(
+                "{} file(s) could not be read: see the messages above.",
+                self.files_failed
+            );
         }
     }
 }
@@ -166,10 +173,17 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&args.db)?;
     let rejects_path = rejects_path(&args.db.path);
-    let options =
-        ImportOptions { format: args.format.0, csv: args.csv_map.clone().unwrap_or_default() };
-    let mut summary =
-        import_paths(store.as_ref(), &args.paths, &options, args.batch, &rejects_path)?;
+    let options = ImportOptions {
+        format: args.format.0,
+        csv: args.csv_map.clone().unwrap_or_default(),
+    };
+    let mut summary = import_paths(
+        store.as_ref(),
+        &args.paths,
+        &options,
+        args.batch,
+        &rejects_path,
+    )?;
     summary.seconds = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -184,7 +198,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
 
 /// The rejects file beside a database: `switchboard.db` → `switchboard.rejects.jsonl`.
 pub fn rejects_path(db: &Path) -> PathBuf {
-    let mut name = db.file_stem().map_or_else(|| "switchboard".into(), |stem| stem.to_os_string());
+    let mut name = db
+        .file_stem()
+        .map_or_else(|| "switchboard".into(), |stem| stem.to_os_string());
     name.push(".rejects.jsonl");
     db.with_file_name(name)
 }
@@ -198,8 +214,11 @@ pub fn import_paths(
     batch_size: usize,
     rejects_path: &Path,
 ) -> anyhow::Result<ImportSummary> {
-    let total_bytes: u64 =
-        paths.iter().filter_map(|path| std::fs::metadata(path).ok()).map(|meta| meta.len()).sum();
+    let total_bytes: u64 = paths
+        .iter()
+        .filter_map(|path| std::fs::metadata(path).ok())
+        .map(|meta| meta.len())
+        .sum();
     let progress = progress_bar(total_bytes);
     let bytes = Arc::new(AtomicU64::new(0));
     let batch_size = batch_size.max(1);
@@ -213,7 +232,12 @@ pub fn import_paths(
         let reader = scope.spawn(move || {
             let mut counts = ReadCounts::default();
             for path in paths {
-                let file = FileJob { path, options, batch_size, bytes: &reader_bytes };
+                let file = FileJob {
+                    path,
+                    options,
+                    batch_size,
+                    bytes: &reader_bytes,
+                };
                 if read_file(&file, &sender, &reader_progress, &mut counts).is_err() {
                     break;
                 }
@@ -246,8 +270,9 @@ pub fn import_paths(
             }
         }
         drop(receiver);
-        let counts =
-            reader.join().map_err(|_| anyhow::anyhow!("the reader thread stopped unexpectedly"))?;
+        let counts = reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reader thread stopped unexpectedly"))?;
         if let Some(error) = write_error {
             return Err(error).context(
                 "writing to the store failed; everything up to the last completed batch is \
@@ -287,13 +312,24 @@ fn read_file(
     progress: &ProgressBar,
     counts: &mut ReadCounts,
 ) -> Result<(), WriterGone> {
-    let FileJob { path, options, batch_size, bytes } = *job;
+    let FileJob {
+        path,
+        options,
+        batch_size,
+        bytes,
+    } = *job;
     let mut options = options.clone();
     options.csv.default_time = options.csv.default_time.or_else(|| modified_time(path));
     let opened = File::open(path)
-        .map_err(|source| ingest::InputError::Io { path: path.to_owned(), source })
+        .map_err(|source| ingest::InputError::Io {
+            path: path.to_owned(),
+            source,
+        })
         .and_then(|file| {
-            let counting = Counting { inner: file, bytes: Arc::clone(bytes) };
+            let counting = Counting {
+                inner: file,
+                bytes: Arc::clone(bytes),
+            };
             ingest::input::open_reader(path, Box::new(counting), options.format)
         })
         .and_then(|(format, input)| {
@@ -315,7 +351,9 @@ fn read_file(
                 batch.push(change);
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    sender.send(Message::Changes(full)).map_err(|_| WriterGone)?;
+                    sender
+                        .send(Message::Changes(full))
+                        .map_err(|_| WriterGone)?;
                 }
             }
             Ok(Record::Skipped { kind }) => {
@@ -327,12 +365,16 @@ fn read_file(
             }
             Err(rejected) => {
                 counts.read += 1;
-                sender.send(Message::Rejected(path.to_owned(), rejected)).map_err(|_| WriterGone)?;
+                sender
+                    .send(Message::Rejected(path.to_owned(), rejected))
+                    .map_err(|_| WriterGone)?;
             }
         }
     }
     if !batch.is_empty() {
-        sender.send(Message::Changes(batch)).map_err(|_| WriterGone)?;
+        sender
+            .send(Message::Changes(batch))
+            .map_err(|_| WriterGone)?;
     }
     counts.files += 1;
     tracing::info!(file = %path.display(), %format, "File imported.");
@@ -345,7 +387,8 @@ fn modified_time(path: &Path) -> Option<jiff::Timestamp> {
 }
 
 fn progress_bar(total_bytes: u64) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr_with_hz(4));
+    let bar =
+        ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::stderr_with_hz(4));
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} importing [{bar:30}] {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, {eta} left)",
@@ -375,7 +418,11 @@ struct RejectLine<'a> {
 
 impl RejectsFile {
     fn new(path: &Path) -> Self {
-        RejectsFile { path: path.to_owned(), writer: None, error: None }
+        RejectsFile {
+            path: path.to_owned(),
+            writer: None,
+            error: None,
+        }
     }
 
     fn write(&mut self, file: &Path, rejected: &Rejected) {
@@ -383,7 +430,11 @@ impl RejectsFile {
             return;
         }
         if self.writer.is_none() {
-            match OpenOptions::new().create(true).append(true).open(&self.path) {
+            match OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+            {
                 Ok(opened) => self.writer = Some(BufWriter::new(opened)),
                 Err(error) => {
                     self.error = Some(error);
@@ -411,14 +462,13 @@ impl RejectsFile {
 
     fn finish(mut self) -> anyhow::Result<()> {
         if let Some(error) = self.error.take() {
-            return Err(error).with_context(|| {
-                format!("cannot write the rejects file {}", self.path.display())
-            });
+            return Err(error)
+                .with_context(|| format!("cannot write the rejects file {}", self.path.display()));
         }
         if let Some(mut writer) = self.writer.take() {
-            writer
-                .flush()
-                .with_context(|| format!("cannot write the rejects file {}", self.path.display()))?;
+            writer.flush().with_context(|| {
+                format!("cannot write the rejects file {}", self.path.display())
+            })?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The `switchboard` command line: a thin layer that wires the library crates together.
 
 mod analysis_cli;
+mod bench;
 mod common;
 mod generate_cmd;
 mod import;
@@ -27,6 +28,8 @@ enum Command {
     Stats(search::StatsArgs),
     /// Write realistic traffic about a fictional NHS trust in a network's own format.
     Generate(generate_cmd::GenerateArgs),
+    /// Measure throughput, memory and latency (see README for the figures).
+    Bench(bench::BenchArgs),
     /// Train the analysis models from the training splits in ../shared/data.
     Train(analysis_cli::TrainArgs),
     /// Measure an analysis task on a labelled file, printing the data set's own metric.
@@ -48,6 +51,7 @@ fn main() -> anyhow::Result<()> {
         Command::Search(args) => search::search(&args),
         Command::Stats(args) => search::stats(&args),
         Command::Generate(args) => generate_cmd::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Train(args) => analysis_cli::train(&args),
         Command::Eval(args) => analysis_cli::eval(&args),
         Command::Analyse(args) => analysis_cli::analyse_text(&args),

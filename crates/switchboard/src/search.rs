@@ -147,10 +147,21 @@ pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
     }
     println!("\nBy network:");
     for count in &stats.by_network {
-        println!("  {:<17} {:>10}  ({} deleted)", count.network.label(), count.posts, count.deleted);
+        println!(
+            "  {:<17} {:>10}  ({} deleted)",
+            count.network.label(),
+            count.posts,
+            count.deleted
+        );
     }
     println!("\nBy day (UTC):");
-    let busiest = stats.by_day.iter().map(|count| count.posts).max().unwrap_or(1).max(1);
+    let busiest = stats
+        .by_day
+        .iter()
+        .map(|count| count.posts)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     for count in &stats.by_day {
         let bar = "#".repeat(((count.posts * 40).div_ceil(busiest)) as usize);
         println!("  {}  {:>9}  {bar}", count.day, count.posts);

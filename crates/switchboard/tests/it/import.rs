@@ -14,12 +14,18 @@ use crate::{run, samples, stderr, stdout, switchboard};
 
 fn import_json(dir: &std::path::Path, args: &[&str]) -> Value {
     let output = run(switchboard(dir).arg("import").arg("--json").args(args));
-    assert!(output.status.success(), "import failed: {}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "import failed: {}",
+        stderr(&output)
+    );
     serde_json::from_str(&stdout(&output)).expect("the summary is JSON")
 }
 
 fn count(summary: &Value, field: &str) -> u64 {
-    summary[field].as_u64().unwrap_or_else(|| panic!("no {field} in {summary}"))
+    summary[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no {field} in {summary}"))
 }
 
 #[test]
@@ -79,12 +85,18 @@ fn search_finds_phrases_boolean_and_prefix_terms_with_filters() {
     .unwrap();
     import_json(dir.path(), &[csv.to_str().unwrap()]);
     let ids = |query: &str, extra: &[&str]| -> Vec<String> {
-        let output =
-            run(switchboard(dir.path()).args(["search", query, "--json"]).args(extra));
+        let output = run(switchboard(dir.path())
+            .args(["search", query, "--json"])
+            .args(extra));
         assert!(output.status.success(), "{query}: {}", stderr(&output));
         stdout(&output)
             .lines()
-            .map(|line| serde_json::from_str::<Value>(line).unwrap()["id"].as_str().unwrap().into())
+            .map(|line| {
+                serde_json::from_str::<Value>(line).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .into()
+            })
             .collect()
     };
     assert_eq!(ids("nurses", &[]), ["3", "1"]);
@@ -94,7 +106,13 @@ fn search_finds_phrases_boolean_and_prefix_terms_with_filters() {
     assert_eq!(ids("wonder* OR disgrace*", &[]), ["2", "1"]);
     assert_eq!(ids("cafe", &[]), ["4"]);
     assert_eq!(ids("nurses", &["--since", "2024-05-02"]), ["3"]);
-    assert_eq!(ids("nurses", &["--until", "2024-05-02", "--network", "feedback"]), ["1"]);
+    assert_eq!(
+        ids(
+            "nurses",
+            &["--until", "2024-05-02", "--network", "feedback"]
+        ),
+        ["1"]
+    );
     assert!(ids("nurses", &["--network", "x"]).is_empty());
     let broken = run(switchboard(dir.path()).args(["search", "\"unclosed"]));
     assert!(!broken.status.success());
@@ -121,9 +139,18 @@ fn bad_inputs_get_one_clear_message_and_the_rest_is_imported() {
     ]));
     assert!(output.status.success(), "{}", stderr(&output));
     let messages = stderr(&output);
-    assert!(messages.contains("empty.json: the file is empty"), "{messages}");
-    assert!(messages.contains("photo.json: the file is binary"), "{messages}");
-    assert!(messages.contains("notes.txt") && messages.contains("--format"), "{messages}");
+    assert!(
+        messages.contains("empty.json: the file is empty"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("photo.json: the file is binary"),
+        "{messages}"
+    );
+    assert!(
+        messages.contains("notes.txt") && messages.contains("--format"),
+        "{messages}"
+    );
     let summary: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(count(&summary, "files_failed"), 3);
     assert_eq!(count(&summary, "files"), 1);
@@ -133,7 +160,11 @@ fn bad_inputs_get_one_clear_message_and_the_rest_is_imported() {
     fs::write(&csv, "when,what\n2024-01-01,Great\n").unwrap();
     let output = run(switchboard(dir.path()).args(["import", csv.to_str().unwrap()]));
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("--csv-map text=COLUMN"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--csv-map text=COLUMN"),
+        "{}",
+        stderr(&output)
+    );
     let output = run(switchboard(dir.path()).args([
         "import",
         "--csv-map",
@@ -184,13 +215,17 @@ fn a_truncated_gzip_keeps_what_came_before_and_says_so() {
 }
 
 fn snapshot(dir: &std::path::Path) -> Vec<String> {
-    let output = run(switchboard(dir).args(["search", "*", "--json", "--deleted", "--limit", "1000000"]));
+    let output =
+        run(switchboard(dir).args(["search", "*", "--json", "--deleted", "--limit", "1000000"]));
     assert!(output.status.success(), "{}", stderr(&output));
     let mut rows: Vec<String> = stdout(&output)
         .lines()
         .map(|line| {
             let post: Value = serde_json::from_str(line).unwrap();
-            format!("{} {} {} {}", post["network"], post["id"], post["text"], post["deleted"])
+            format!(
+                "{} {} {} {}",
+                post["network"], post["id"], post["text"], post["deleted"]
+            )
         })
         .collect();
     rows.sort();
@@ -220,7 +255,7 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
     assert!(expected.len() > 50_000, "{}", expected.len());
 
     let killed = tempfile::tempdir().unwrap();
-    for delay_ms in [150, 400, 900] {
+    for (round, delay_ms) in [300u64, 200, 400].into_iter().enumerate() {
         let mut child = switchboard(killed.path())
             .args(["import", "--batch", "2000", data.to_str().unwrap()])
             .stdout(Stdio::null())
@@ -236,6 +271,13 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
         }
         let _ = child.kill();
         let _ = child.wait();
+        if round == 0 {
+            let partial = snapshot(killed.path()).len();
+            assert!(
+                partial < expected.len(),
+                "the first run was not interrupted: {partial}"
+            );
+        }
     }
     import_json(killed.path(), &[data.to_str().unwrap(), "--batch", "2000"]);
     assert_eq!(snapshot(killed.path()), expected);

@@ -15,7 +15,9 @@ pub fn samples() -> PathBuf {
 /// A `switchboard` command with its database in `dir`.
 pub fn switchboard(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
-    command.env("SWITCHBOARD_DB", dir.join("switchboard.db")).env_remove("SWITCHBOARD_LOG");
+    command
+        .env("SWITCHBOARD_DB", dir.join("switchboard.db"))
+        .env_remove("SWITCHBOARD_LOG");
     command
 }
 
