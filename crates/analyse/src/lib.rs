@@ -9,6 +9,7 @@
 //! (`models/*.bin`, written by `switchboard train`, see [`train`]).
 
 pub mod datasets;
+pub mod eval;
 pub mod features;
 pub mod lang;
 pub mod lexicon;
@@ -341,6 +342,27 @@ impl Analyser {
             .unwrap_or(0.0)
     }
 
+    /// The complaint probability of the engine (the model, raised by healthcare complaint words
+    /// and phrases of the lexicon), with its reason.
+    pub fn complaint(&self, prep: &Prepared) -> (f32, String) {
+        let pc = self.complaint_probability(prep);
+        let terms = &prep.lexicon.complaint_terms;
+        if terms.is_empty() {
+            let words = self.top_words(&self.models.complaint, 0, &prep.norm);
+            (pc, format!("complaint model p={pc:.2}{words}"))
+        } else {
+            let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
+            let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
+            (
+                pc.max(rule),
+                format!(
+                    "complaint model p={pc:.2}; healthcare complaint words {}",
+                    quoted.join(", ")
+                ),
+            )
+        }
+    }
+
     /// The probability that prepared text is misinformation, from the model alone.
     pub fn misinformation_probability(&self, prep: &Prepared) -> f32 {
         self.models
@@ -396,29 +418,8 @@ impl Analyser {
         let english = language.code == "en";
 
         let mut intents = Vec::with_capacity(6);
-        let pc = self.complaint_probability(&prep);
-        let terms = &prep.lexicon.complaint_terms;
-        let (pc, reason) = if terms.is_empty() {
-            (
-                pc,
-                format!(
-                    "complaint model p={pc:.2}{}",
-                    self.top_words(&self.models.complaint, 0, &prep.norm)
-                ),
-            )
-        } else {
-            let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
-            let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
-            (
-                pc.max(rule),
-                format!(
-                    "complaint model p={pc:.2}; healthcare complaint words {}",
-                    quoted.join(", ")
-                ),
-            )
-        };
-        let complaint_detected =
-            pc >= 0.5 && sentiment.label != SentimentLabel::Positive || pc >= 0.75;
+        let (pc, reason) = self.complaint(&prep);
+        let complaint_detected = pc >= 0.5;
         intents.push(Intent {
             kind: IntentKind::Complaint,
             probability: pc,
@@ -480,7 +481,7 @@ impl Analyser {
         intents.push(Intent {
             kind: IntentKind::Misinformation,
             probability: pm,
-            detected: pm >= 0.8,
+            detected: pm >= 0.5,
             reason,
         });
 
