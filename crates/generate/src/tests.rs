@@ -504,3 +504,17 @@ fn top_texts() {
         println!("{n:6} {t}");
     }
 }
+
+#[test]
+#[ignore = "diagnostic"]
+fn sample() {
+    for f in FORMATS {
+        let mut g = Generator::new(config(2000, f, 2));
+        let line = g.nth(3).unwrap();
+        println!("{}", &line[..line.len().min(2500)]);
+    }
+    println!(
+        "{:?}",
+        Generator::new(config(10, OutputFormat::X, 2)).incidents()
+    );
+}

@@ -1000,17 +1000,27 @@ impl Ctx<'_> {
                 _ => GENERAL_TAILS,
             };
             let tpl = pick(rng, table);
+            let ends_word = out.text.chars().last().is_some_and(char::is_alphanumeric);
+            if ends_word
+                && tpl.chars().nth(1).is_some_and(char::is_uppercase)
+                && out.spans.last().is_none_or(|s| s.end != out.text.len())
+            {
+                out.text.push('.');
+            }
             self.fill(rng, out, tpl, None);
         }
-        if rng.u8(..5) < 2 {
+        if rng.bool() {
             let tpl = pick(rng, GENERAL_TAILS);
             self.fill(rng, out, tpl, None);
         }
-        match rng.u8(..12) {
+        let bare = out.text.chars().last().is_some_and(char::is_alphanumeric)
+            && out.spans.last().is_none_or(|s| s.end != out.text.len());
+        match if bare { rng.u8(..7) } else { 12 } {
             0 => out.text.push_str("!!"),
             1 => out.text.push('.'),
             2 => out.text.push_str("..."),
             3 => out.text.push('!'),
+            4 => out.text.push_str("?!"),
             _ => {}
         }
         if rng.bool() {
