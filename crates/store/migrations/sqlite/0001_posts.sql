@@ -62,7 +62,7 @@ CREATE TABLE posts (
 
 -- Index on network: SQLite appends the key, so it serves "newest of these networks".
 CREATE INDEX posts_network ON posts (network);
-CREATE INDEX posts_author ON posts (author_key);
+-- No index on author_key yet: nothing reads posts by author, and each index slows imports.
 
 -- The payload of the current version, apart so that scans of posts stay small.
 CREATE TABLE post_raw (
