@@ -3,6 +3,7 @@
 mod analysis_cli;
 mod bench;
 mod common;
+mod demo;
 mod generate_cmd;
 mod import;
 mod search;
@@ -20,6 +21,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job on the embedded default: a demo fortnight for a fictional trust.
+    Demo(demo::DemoArgs),
     /// Import files from X, Mastodon, Bluesky, Facebook, RSS/Atom feeds and CSV feedback exports.
     Import(import::ImportArgs),
     /// Search stored posts, newest first.
@@ -47,6 +50,7 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(args) => demo::run(&args),
         Command::Import(args) => import::run(&args),
         Command::Search(args) => search::search(&args),
         Command::Stats(args) => search::stats(&args),

@@ -15,6 +15,9 @@
 //!   handle and author display name of the current version, and is kept in sync by the writer
 //!   in the same transaction: no triggers.
 //! - All times are stored as integer microseconds since the Unix epoch, UTC.
+//! - The writer never checkpoints the write-ahead log itself: a [`Checkpointer`] thread with its
+//!   own connection copies committed pages into the database file twice a second, so an import
+//!   writes on one core while the checkpoint runs on the other.
 
 mod fts;
 mod read;
@@ -23,7 +26,11 @@ mod write;
 use std::{
     collections::HashMap,
     path::Path,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{
+        Mutex, MutexGuard, PoisonError,
+        mpsc::{self, RecvTimeoutError},
+    },
+    thread::JoinHandle,
     time::Duration,
 };
 
@@ -33,13 +40,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use crate::{ApplySummary, PostVersion, SearchQuery, Stats, Store, StoreError, StoredPost};
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
+    include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
@@ -54,6 +62,45 @@ pub struct SqliteStore {
     writer: Mutex<write::Writer>,
     /// `None` for an in-memory database (reads use the writer).
     readers: Option<Readers>,
+    /// Kept for its `Drop`: stops the checkpoint thread. `None` for an in-memory database.
+    _checkpointer: Option<Checkpointer>,
+}
+
+/// How often the background thread checkpoints the write-ahead log.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// A thread that checkpoints the write-ahead log from its own connection (`PASSIVE`: it never
+/// waits for readers or the writer), stopped and joined when the store is dropped.
+struct Checkpointer {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(conn: Connection) -> Checkpointer {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .ok();
+        Checkpointer {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 struct Readers {
@@ -78,12 +125,19 @@ impl SqliteStore {
         let mut conn = Connection::open(path).map_err(|e| map_err(&name, e))?;
         configure(&conn, true).map_err(|e| map_err(&name, e))?;
         migrate(&mut conn, &name)?;
+        conn.pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| map_err(&name, e))?;
+        let checkpoints = Connection::open(path).map_err(|e| map_err(&name, e))?;
+        checkpoints
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| map_err(&name, e))?;
         Ok(SqliteStore {
             writer: Mutex::new(write::Writer::new(conn)),
             readers: Some(Readers {
                 path: path.to_path_buf(),
                 idle: Mutex::new(Vec::new()),
             }),
+            _checkpointer: Some(Checkpointer::start(checkpoints)),
             name,
         })
     }
@@ -97,6 +151,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer: Mutex::new(write::Writer::new(conn)),
             readers: None,
+            _checkpointer: None,
             name,
         })
     }

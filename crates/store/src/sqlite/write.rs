@@ -6,7 +6,10 @@
 //!   holds two versions with the same time does not flip between them);
 //! - every version replaced, and every older version arriving late, is in `post_versions` once
 //!   (checked by version time, text and title) and `posts.versions` counts them plus one;
-//! - `posts_fts` holds exactly the current words of every post (rowid = post key);
+//! - `posts_fts` holds exactly the current words of every post (rowid = post key). Its changes
+//!   are gathered during a batch and written at the end in ascending key order: FTS5 flushes
+//!   its in-memory index to disk whenever the rowid goes down, and pages of posts arrive
+//!   newest first, so writing them as they come costs a flush and a merge per post;
 //! - a deletion of an unknown post waits in `tombstones` and is consumed when the post arrives.
 
 use std::collections::HashMap;
@@ -98,6 +101,7 @@ impl Writer {
             tombstones: tx.query_row("SELECT EXISTS (SELECT 1 FROM tombstones)", [], |row| {
                 row.get(0)
             })?,
+            fts: Vec::with_capacity(changes.len()),
         };
         let mut summary = ApplySummary::default();
         for change in changes {
@@ -114,6 +118,7 @@ impl Writer {
                 Outcome::HistoryOnly => summary.history_only += 1,
             }
         }
+        batch.write_index()?;
         tx.commit()?;
         Ok(summary)
     }
@@ -131,16 +136,59 @@ impl Writer {
     }
 }
 
+/// A change to the full-text index, held until the end of the batch.
+enum FtsChange<'p> {
+    /// Remove the words indexed for a key.
+    Remove(i64),
+    /// Index a post's words under a key.
+    Add(i64, &'p Post),
+}
+
+impl FtsChange<'_> {
+    fn key(&self) -> i64 {
+        match self {
+            FtsChange::Remove(key) | FtsChange::Add(key, _) => *key,
+        }
+    }
+}
+
 /// One `apply` call in progress.
-struct Batch<'a> {
+struct Batch<'a, 'p> {
     tx: &'a Transaction<'a>,
     authors: &'a mut AuthorCache,
     now: i64,
     /// Whether any tombstone may exist (skips a lookup per new post when none do).
     tombstones: bool,
+    /// Index changes, written in key order by [`Batch::write_index`].
+    fts: Vec<FtsChange<'p>>,
 }
 
-impl Batch<'_> {
+impl<'p> Batch<'_, 'p> {
+    /// Writes the gathered index changes in ascending key order; for one key, in the order
+    /// they were made (a removal before the new words).
+    fn write_index(&mut self) -> rusqlite::Result<()> {
+        self.fts.sort_by_key(FtsChange::key);
+        let mut remove = self
+            .tx
+            .prepare_cached("DELETE FROM posts_fts WHERE rowid = ?1")?;
+        let mut add = self.tx.prepare_cached(
+            "INSERT INTO posts_fts (rowid, text, title, handle, name) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for change in self.fts.drain(..) {
+            match change {
+                FtsChange::Remove(key) => remove.execute([key])?,
+                FtsChange::Add(key, post) => add.execute(params![
+                    key,
+                    post.text,
+                    post.title,
+                    post.author.handle,
+                    post.author.display_name
+                ])?,
+            };
+        }
+        Ok(())
+    }
+
     fn current(&self, network: Network, id: &str) -> rusqlite::Result<Option<Current>> {
         self.tx
             .prepare_cached(
@@ -160,7 +208,7 @@ impl Batch<'_> {
             .optional()
     }
 
-    fn upsert(&mut self, post: &Post) -> rusqlite::Result<Outcome> {
+    fn upsert(&mut self, post: &'p Post) -> rusqlite::Result<Outcome> {
         let version_at = post.version_time().as_microsecond();
         let meta = meta_hash(post);
         let author_key = self.author(post.network, &post.author, version_at)?;
@@ -218,10 +266,8 @@ impl Batch<'_> {
                 version_at,
                 Some(kept > 0),
             )?;
-            self.tx
-                .prepare_cached("DELETE FROM posts_fts WHERE rowid = ?1")?
-                .execute([current.key])?;
-            self.index(current.key, post)?;
+            self.fts.push(FtsChange::Remove(current.key));
+            self.fts.push(FtsChange::Add(current.key, post));
             Outcome::Updated
         } else if meta != current.meta_hash {
             self.update(current.key, post, author_key, meta, version_at, None)?;
@@ -249,7 +295,7 @@ impl Batch<'_> {
 
     fn insert(
         &mut self,
-        post: &Post,
+        post: &'p Post,
         author_key: i64,
         meta: i64,
         version_at: i64,
@@ -328,7 +374,7 @@ impl Batch<'_> {
         self.tx
             .prepare_cached("INSERT INTO post_raw (key, raw) VALUES (?1, ?2)")?
             .execute(params![key, post.raw])?;
-        self.index(key, post)?;
+        self.fts.push(FtsChange::Add(key, post));
         Ok(Outcome::Inserted)
     }
 
@@ -408,22 +454,6 @@ impl Batch<'_> {
         self.tx
             .prepare_cached("UPDATE post_raw SET raw = ?2 WHERE key = ?1")?
             .execute(params![key, post.raw])?;
-        Ok(())
-    }
-
-    fn index(&self, key: i64, post: &Post) -> rusqlite::Result<()> {
-        self.tx
-            .prepare_cached(
-                "INSERT INTO posts_fts (rowid, text, title, handle, name)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                key,
-                post.text,
-                post.title,
-                post.author.handle,
-                post.author.display_name
-            ])?;
         Ok(())
     }
 
