@@ -40,14 +40,15 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use crate::{ApplySummary, PostVersion, SearchQuery, Stats, Store, StoreError, StoredPost};
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
+    include_str!("../../migrations/sqlite/0004_analyses.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
