@@ -21,7 +21,7 @@ pub mod sqlite;
 use std::ops::{Add, AddAssign};
 
 use jiff::{Timestamp, civil::Date};
-use model::{Network, Post, query::Query};
+use model::{Network, Post, analysis::Analysis, query::Query};
 
 pub use sqlite::SqliteStore;
 
@@ -53,6 +53,20 @@ pub trait Store: Send + Sync {
 
     /// Saves the resume position of a live source, replacing the previous one.
     fn set_cursor(&self, source: &str, value: &str) -> Result<(), StoreError>;
+
+    /// Saves analyses of stored posts in one transaction, replacing the analysis of an older
+    /// version or another engine. Analyses of posts not stored, or of a version older than the
+    /// stored one, are passed over. Returns how many were saved.
+    fn save_analyses(&self, analyses: &[PostAnalysis]) -> Result<u64, StoreError>;
+
+    /// Up to `limit` stored posts whose current version has no analysis by `engine`, starting
+    /// after `after` (the `next` of the previous page; `None` for the first page).
+    fn posts_to_analyse(
+        &self,
+        engine: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<AnalysisBacklog, StoreError>;
 }
 
 /// What [`Store::apply`] did with a batch: one count per change (a tombstone for a post not yet
@@ -148,6 +162,31 @@ pub struct StoredPost {
     pub deleted_at: Option<Timestamp>,
     /// How many versions of the post the store has seen (1 when never edited).
     pub versions: u32,
+    /// What Switchboard understood of the post, when it has been analysed.
+    pub analysis: Option<Analysis>,
+}
+
+/// The analysis of one version of a stored post, for [`Store::save_analyses`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostAnalysis {
+    /// The network of the post.
+    pub network: Network,
+    /// The network's id of the post.
+    pub id: String,
+    /// The version analysed ([`model::Post::version_time`]): an analysis of a version older
+    /// than the stored one is passed over.
+    pub version_at: Timestamp,
+    /// The analysis.
+    pub analysis: Analysis,
+}
+
+/// A page of posts that need analysing, from [`Store::posts_to_analyse`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AnalysisBacklog {
+    /// The posts, in the store's order.
+    pub posts: Vec<StoredPost>,
+    /// Where the next page starts, or `None` when this was the last page.
+    pub next: Option<String>,
 }
 
 /// One version of a post's words.

@@ -531,4 +531,123 @@ mod tests {
             }
         }
     }
+
+    fn analysis(engine: &str, priority: u8) -> model::analysis::Analysis {
+        serde_json::from_value(serde_json::json!({
+            "engine": engine,
+            "language": {"code": "en", "name": "English", "confidence": 1.0, "source": "declared"},
+            "sentiment": {"score": -0.6, "label": "negative", "confidence": 0.8,
+                          "lexicon_score": -0.5, "reason": "disgraceful"},
+            "intents": [
+                {"kind": "complaint", "probability": 0.9, "detected": true, "reason": "waited"},
+                {"kind": "question", "probability": 0.1, "detected": false, "reason": ""}
+            ],
+            "themes": [{"id": "timeliness", "label": "Timeliness", "probability": 0.7, "reason": "waited"}],
+            "professional": null,
+            "journalist": null,
+            "personal_data": [],
+            "priority": {"score": priority, "reasons": ["complaint"]}
+        }))
+        .unwrap()
+    }
+
+    fn analysed(network: Network, id: &str, version: &str, engine: &str) -> store::PostAnalysis {
+        store::PostAnalysis {
+            network,
+            id: id.to_owned(),
+            version_at: at(version),
+            analysis: analysis(engine, 40),
+        }
+    }
+
+    #[test]
+    fn analyses_are_saved_read_back_and_the_backlog_pages_through_what_lacks_one() {
+        let (_dir, store) = open();
+        let changes: Vec<Change> = (0..25)
+            .map(|i| {
+                up(&post(
+                    &format!("p{i}"),
+                    "waited hours",
+                    &format!("2024-05-01T10:{i:02}:00Z"),
+                ))
+            })
+            .collect();
+        store.apply(&changes).unwrap();
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = store
+                .posts_to_analyse("engine-1", after.as_deref(), 10)
+                .unwrap();
+            seen.extend(page.posts.iter().map(|p| p.post.id.clone()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 25);
+        assert_eq!(seen[0], "p0");
+
+        let saved = store
+            .save_analyses(&[
+                analysed(Network::X, "p1", "2024-05-01T10:01:00Z", "engine-1"),
+                analysed(Network::X, "p2", "2024-05-01T10:02:00Z", "engine-1"),
+                analysed(Network::X, "missing", "2024-05-01T10:02:00Z", "engine-1"),
+                analysed(Network::X, "p3", "2024-04-01T00:00:00Z", "engine-1"),
+            ])
+            .unwrap();
+        assert_eq!(saved, 2, "unknown posts and stale versions are passed over");
+        let stored = store.post(Network::X, "p1").unwrap().unwrap();
+        let read = stored.analysis.unwrap();
+        assert_eq!(read.priority.score, 40);
+        assert!(read.has_intent(model::analysis::IntentKind::Complaint));
+        assert!(
+            store
+                .post(Network::X, "p3")
+                .unwrap()
+                .unwrap()
+                .analysis
+                .is_none()
+        );
+        let left = store.posts_to_analyse("engine-1", None, 100).unwrap();
+        assert_eq!(left.posts.len(), 23);
+        assert!(left.next.is_none());
+        // Saving the same again changes nothing; a new engine makes everything due again.
+        let again = store
+            .save_analyses(&[analysed(
+                Network::X,
+                "p1",
+                "2024-05-01T10:01:00Z",
+                "engine-1",
+            )])
+            .unwrap();
+        assert_eq!(again, 0);
+        assert_eq!(
+            store
+                .posts_to_analyse("engine-2", None, 100)
+                .unwrap()
+                .posts
+                .len(),
+            25
+        );
+        // An edit makes the post due again.
+        let mut edited = post("p1", "waited hours and hours", "2024-05-01T10:01:00Z");
+        edited.edited_at = Some(at("2024-05-02T00:00:00Z"));
+        store.apply(&[up(&edited)]).unwrap();
+        let due: Vec<String> = store
+            .posts_to_analyse("engine-1", None, 100)
+            .unwrap()
+            .posts
+            .into_iter()
+            .map(|p| p.post.id)
+            .collect();
+        assert!(due.contains(&"p1".to_owned()), "{due:?}");
+        let hits = store
+            .search(&SearchQuery {
+                text: Some(parse("waited").unwrap()),
+                ..SearchQuery::default()
+            })
+            .unwrap();
+        assert_eq!(hits.iter().filter(|p| p.analysis.is_some()).count(), 2);
+    }
 }

@@ -37,7 +37,10 @@ use std::{
 use model::{Change, Network};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use crate::{ApplySummary, PostVersion, SearchQuery, Stats, Store, StoreError, StoredPost};
+use crate::{
+    AnalysisBacklog, ApplySummary, PostAnalysis, PostVersion, SearchQuery, Stats, Store,
+    StoreError, StoredPost,
+};
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
 const MIGRATIONS: [&str; 4] = [
@@ -250,6 +253,20 @@ impl Store for SqliteStore {
     fn set_cursor(&self, source: &str, value: &str) -> Result<(), StoreError> {
         let writer = self.writer();
         writer.set_cursor(source, value).map_err(|e| self.err(e))
+    }
+
+    fn save_analyses(&self, analyses: &[PostAnalysis]) -> Result<u64, StoreError> {
+        let mut writer = self.writer();
+        writer.save_analyses(analyses).map_err(|e| self.err(e))
+    }
+
+    fn posts_to_analyse(
+        &self,
+        engine: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<AnalysisBacklog, StoreError> {
+        self.read(|conn| read::posts_to_analyse(conn, engine, after, limit))
     }
 }
 

@@ -9,7 +9,7 @@ use model::{Author, Counts, Feedback, Network, Post, Relation, RelationKind};
 use rusqlite::{Connection, OptionalExtension, Row, params, types::Value};
 
 use super::write::SECOND;
-use crate::{DayCount, NetworkCount, PostVersion, SearchQuery, Stats, StoredPost};
+use crate::{AnalysisBacklog, DayCount, NetworkCount, PostVersion, SearchQuery, Stats, StoredPost};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -20,7 +20,11 @@ const COLUMNS: &str = "p.network, p.id, p.url, p.text, p.title, p.lang, p.create
     p.replies, p.reposts, p.quotes, p.hashtags, p.mentions, p.links, p.media_count, p.rating,
     p.service, p.is_feedback, p.deleted, p.deleted_at, p.first_seen, p.updated_at, p.versions,
     a.author_id, a.handle, a.display_name, a.bio, a.followers, a.verified, a.url,
-    coalesce(r.raw, '')";
+    coalesce(r.raw, ''), an.analysis";
+
+/// The joins every read of [`COLUMNS`] needs after `posts p`.
+const JOINS: &str = "JOIN authors a ON a.key = p.author_key
+    LEFT JOIN post_raw r ON r.key = p.key LEFT JOIN analyses an ON an.key = p.key";
 
 fn bad(index: usize, detail: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
@@ -114,6 +118,10 @@ fn stored_post(row: &Row<'_>) -> rusqlite::Result<StoredPost> {
         first_seen: time(25, row.get(25)?)?,
         updated_at: time(26, row.get(26)?)?,
         versions: row.get(27)?,
+        analysis: match row.get::<_, Option<String>>(36)? {
+            Some(json) => Some(serde_json::from_str(&json).map_err(|e| bad(36, e.to_string()))?),
+            None => None,
+        },
     })
 }
 
@@ -123,9 +131,7 @@ pub(crate) fn post(
     id: &str,
 ) -> rusqlite::Result<Option<StoredPost>> {
     conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM posts p JOIN authors a ON a.key = p.author_key
-         LEFT JOIN post_raw r ON r.key = p.key
-         WHERE p.network = ?1 AND p.id = ?2"
+        "SELECT {COLUMNS} FROM posts p {JOINS} WHERE p.network = ?1 AND p.id = ?2"
     ))?
     .query_row(params![network.as_str(), id], stored_post)
     .optional()
@@ -150,17 +156,13 @@ pub(crate) fn search(
     let mut sql = String::with_capacity(1024);
     let key = if let Some(fts) = fts {
         sql.push_str(&format!(
-            "SELECT {COLUMNS} FROM posts_fts f CROSS JOIN posts p ON p.key = f.rowid
-             JOIN authors a ON a.key = p.author_key LEFT JOIN post_raw r ON r.key = p.key
+            "SELECT {COLUMNS} FROM posts_fts f CROSS JOIN posts p ON p.key = f.rowid {JOINS}
              WHERE posts_fts MATCH ?1"
         ));
         values.push(Value::Text(fts.to_owned()));
         "f.rowid"
     } else {
-        sql.push_str(&format!(
-            "SELECT {COLUMNS} FROM posts p JOIN authors a ON a.key = p.author_key
-             LEFT JOIN post_raw r ON r.key = p.key WHERE 1"
-        ));
+        sql.push_str(&format!("SELECT {COLUMNS} FROM posts p {JOINS} WHERE 1"));
         "p.key"
     };
     if query.since.is_some() {
@@ -197,6 +199,51 @@ pub(crate) fn search(
     let mut statement = conn.prepare_cached(&sql)?;
     let rows = statement.query_map(rusqlite::params_from_iter(values), stored_post)?;
     rows.collect()
+}
+
+/// A page of posts whose current version has no analysis by `engine`, in key order after
+/// `after` (a key written as decimal text).
+pub(crate) fn posts_to_analyse(
+    conn: &Connection,
+    engine: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> rusqlite::Result<AnalysisBacklog> {
+    let after: i64 = match after {
+        Some(text) => text.parse().map_err(|_| {
+            bad(
+                0,
+                format!("`{text}` is not a position in the analysis backlog"),
+            )
+        })?,
+        None => i64::MIN,
+    };
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut last = None;
+    let posts = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, p.key FROM posts p {JOINS}
+             WHERE p.key > ?1
+               AND (an.key IS NULL OR an.version_at < p.version_at OR an.engine <> ?2)
+             ORDER BY p.key LIMIT ?3"
+        ))?
+        .query_map(params![after, engine, limit], |row| {
+            let key: i64 = row.get(37)?;
+            Ok((key, stored_post(row)?))
+        })?
+        .map(|item| {
+            item.map(|(key, post)| {
+                last = Some(key);
+                post
+            })
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let next = if i64::try_from(posts.len()).unwrap_or(i64::MAX) < limit {
+        None
+    } else {
+        last.map(|key| key.to_string())
+    };
+    Ok(AnalysisBacklog { posts, next })
 }
 
 pub(crate) fn history(

@@ -18,7 +18,7 @@ use model::{Author, Change, Deletion, Network, Post, RelationKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::AuthorCache;
-use crate::ApplySummary;
+use crate::{ApplySummary, PostAnalysis};
 
 /// Authors cached before the cache is emptied, to bound memory on huge imports.
 const AUTHOR_CACHE_LIMIT: usize = 200_000;
@@ -121,6 +121,77 @@ impl Writer {
         batch.write_index()?;
         tx.commit()?;
         Ok(summary)
+    }
+
+    /// Saves analyses in one transaction; see [`crate::Store::save_analyses`].
+    pub(crate) fn save_analyses(&mut self, analyses: &[PostAnalysis]) -> rusqlite::Result<u64> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut saved = 0;
+        {
+            let mut find = tx.prepare_cached(
+                "SELECT key, version_at FROM posts WHERE network = ?1 AND id = ?2",
+            )?;
+            let mut save = tx.prepare_cached(
+                "INSERT INTO analyses (key, version_at, engine, sentiment, sentiment_label,
+                     priority, intents, themes, language, professional, personal_data, analysis)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                 ON CONFLICT (key) DO UPDATE SET version_at = excluded.version_at,
+                     engine = excluded.engine, sentiment = excluded.sentiment,
+                     sentiment_label = excluded.sentiment_label, priority = excluded.priority,
+                     intents = excluded.intents, themes = excluded.themes,
+                     language = excluded.language, professional = excluded.professional,
+                     personal_data = excluded.personal_data, analysis = excluded.analysis
+                 WHERE excluded.version_at > analyses.version_at
+                    OR excluded.engine <> analyses.engine
+                    OR excluded.analysis <> analyses.analysis",
+            )?;
+            for item in analyses {
+                let version_at = item.version_at.as_microsecond();
+                let found: Option<(i64, i64)> = find
+                    .query_row(params![item.network.as_str(), item.id], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?;
+                let Some((key, stored_version)) = found else {
+                    continue;
+                };
+                if version_at < stored_version {
+                    continue;
+                }
+                let analysis = &item.analysis;
+                let intents = spaced(
+                    analysis
+                        .intents
+                        .iter()
+                        .filter(|intent| intent.detected)
+                        .map(|intent| intent.kind.as_str()),
+                );
+                let themes = spaced(analysis.themes.iter().map(|theme| theme.id.as_str()));
+                let json = serde_json::to_string(analysis)
+                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                saved += save.execute(params![
+                    key,
+                    version_at,
+                    analysis.engine,
+                    f64::from(analysis.sentiment.score),
+                    analysis.sentiment.label.as_str(),
+                    analysis.priority.score,
+                    intents,
+                    themes,
+                    analysis.language.code,
+                    analysis
+                        .professional
+                        .as_ref()
+                        .map(|role| role.role.as_str()),
+                    i64::try_from(analysis.personal_data.len()).unwrap_or(i64::MAX),
+                    json,
+                ])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(saved)
     }
 
     pub(crate) fn set_cursor(&self, source: &str, value: &str) -> rusqlite::Result<()> {
@@ -575,6 +646,16 @@ impl<'p> Batch<'_, 'p> {
         self.authors.insert((network, identity), cached);
         Ok(cached.key)
     }
+}
+
+/// Names as ` a b c ` (a space around each), so `LIKE '% b %'` finds one exactly.
+fn spaced<'n>(names: impl Iterator<Item = &'n str>) -> String {
+    let mut out = String::from(" ");
+    for name in names {
+        out.push_str(name);
+        out.push(' ');
+    }
+    out
 }
 
 fn is_key_conflict(error: &rusqlite::Error) -> bool {
