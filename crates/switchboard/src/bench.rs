@@ -12,6 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use analyse::Analyser;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use generate::OutputFormat;
@@ -102,36 +103,50 @@ fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
         parse_rates.push(rate);
     }
 
+    let analyser = Analyser::new().context("cannot load the analysis models")?;
     let mut import_rates = Vec::new();
+    let mut analysed_rates = Vec::new();
     let mut peaks = Vec::new();
     let db = dir.join("bench.db");
     for run in 1..=runs {
-        remove_database(&db);
-        reset_peak_memory();
-        let store = SqliteStore::open(&db)?;
-        let started = Instant::now();
-        let summary = import::import_paths(
-            &store,
-            std::slice::from_ref(&data),
-            &ImportOptions::default(),
-            10_000,
-            &import::rejects_path(&db),
-        )?;
-        // Closing the store writes the last of the log into the database file: timed too.
-        drop(store);
-        let elapsed = started.elapsed();
-        let stored = summary.imported + summary.updated + summary.duplicates + summary.refreshed;
-        let rate = stored as f64 / elapsed.as_secs_f64();
-        let peak = peak_memory_bytes();
-        eprintln!(
-            "import run {run}: {} new posts ({stored} changes) in {:.2} s = {rate:.0} posts/s, peak {}",
-            summary.imported,
-            elapsed.as_secs_f64(),
-            peak.map_or("unknown".into(), megabytes)
-        );
-        import_rates.push(rate);
-        if let Some(peak) = peak {
-            peaks.push(peak as f64);
+        for analyse in [false, true] {
+            remove_database(&db);
+            reset_peak_memory();
+            let store = SqliteStore::open(&db)?;
+            let pipeline = import::Pipeline {
+                options: &ImportOptions::default(),
+                analyser: analyse.then_some(&analyser),
+                batch_size: 10_000,
+            };
+            let started = Instant::now();
+            let summary = import::import_paths(
+                &store,
+                std::slice::from_ref(&data),
+                &pipeline,
+                &import::rejects_path(&db),
+            )?;
+            // Closing the store writes the last of the log into the database file: timed too.
+            drop(store);
+            let elapsed = started.elapsed();
+            let stored =
+                summary.imported + summary.updated + summary.duplicates + summary.refreshed;
+            let rate = stored as f64 / elapsed.as_secs_f64();
+            let peak = peak_memory_bytes();
+            eprintln!(
+                "import run {run}{}: {} new posts ({stored} changes) in {:.2} s = {rate:.0} posts/s, peak {}",
+                if analyse { " with analysis" } else { "" },
+                summary.imported,
+                elapsed.as_secs_f64(),
+                peak.map_or("unknown".into(), megabytes)
+            );
+            if analyse {
+                analysed_rates.push(rate);
+            } else {
+                import_rates.push(rate);
+            }
+            if let Some(peak) = peak {
+                peaks.push(peak as f64);
+            }
         }
     }
 

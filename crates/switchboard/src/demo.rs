@@ -6,6 +6,7 @@
 
 use std::{fs, path::PathBuf};
 
+use analyse::Analyser;
 use anyhow::Context;
 use clap::Args;
 use generate::OutputFormat;
@@ -60,19 +61,25 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         folder.display()
     );
     let store = open_store(&args.db)?;
+    let analyser = Analyser::new().context("cannot load the analysis models")?;
+    let pipeline = import::Pipeline {
+        options: &ImportOptions::default(),
+        analyser: Some(&analyser),
+        batch_size: 10_000,
+    };
     let summary = import::import_paths(
         store.as_ref(),
         &files,
-        &ImportOptions::default(),
-        10_000,
+        &pipeline,
         &import::rejects_path(&args.db.path),
     )?;
     println!(
-        "Imported into {}: {} new posts, {} already there, {} deleted, {} rejected.",
+        "Imported into {}: {} new posts, {} already there, {} deleted, {} analysed, {} rejected.",
         args.db.path.display(),
         summary.imported,
         summary.duplicates + summary.updated + summary.refreshed,
         summary.deleted,
+        summary.analysed,
         summary.rejected
     );
     let stats = store.stats()?;

@@ -1,7 +1,8 @@
 //! `switchboard import`: files of any supported format into the store.
 //!
-//! Two threads share the work: a reader parses the files in order and sends batches of changes
-//! over a bounded channel; the calling thread writes each batch to the store in one transaction.
+//! Two threads share the work: a reader parses the files in order, analyses each post, and sends
+//! batches of changes and analyses over a bounded channel; the calling thread writes each batch
+//! to the store (the changes in one transaction, then their analyses in another).
 //! Every change is an idempotent upsert or delete, so a run killed at any moment and started
 //! again ends with exactly the posts of a clean run. Rejected records go to a rejects file
 //! beside the database (JSON Lines, appended, one line per record with file, line and reason).
@@ -19,6 +20,7 @@ use std::{
     time::Instant,
 };
 
+use analyse::Analyser;
 use anyhow::Context;
 use clap::Args;
 use crossbeam_channel::bounded;
@@ -26,7 +28,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
 use model::Change;
 use serde::Serialize;
-use store::{ApplySummary, Store};
+use store::{ApplySummary, PostAnalysis, Store};
 
 use crate::common::{DbArgs, open_store};
 
@@ -46,6 +48,9 @@ pub struct ImportArgs {
     /// Changes written per transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// Store the posts without analysing them (`switchboard analyse` can do it later).
+    #[arg(long)]
+    pub no_analyse: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
@@ -86,6 +91,8 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Posts marked deleted.
     pub deleted: u64,
+    /// Analyses saved (new posts, edits, and posts analysed by an older engine).
+    pub analysed: u64,
     /// Items understood and not imported, by kind.
     pub skipped: BTreeMap<String, u64>,
     /// Records that could not be imported (see the rejects file).
@@ -120,6 +127,7 @@ impl ImportSummary {
         println!("  refreshed  {:>10}", self.refreshed);
         println!("  duplicates {:>10}", self.duplicates);
         println!("  deleted    {:>10}", self.deleted);
+        println!("  analysed   {:>10}", self.analysed);
         let skipped: u64 = self.skipped.values().sum();
         println!("  skipped    {skipped:>10}");
         for (kind, count) in &self.skipped {
@@ -140,7 +148,7 @@ impl ImportSummary {
 
 /// A message from the reader thread to the writer.
 enum Message {
-    Changes(Vec<Change>),
+    Changes(Vec<Change>, Vec<PostAnalysis>),
     Rejected(PathBuf, Rejected),
 }
 
@@ -177,13 +185,19 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
         format: args.format.0,
         csv: args.csv_map.clone().unwrap_or_default(),
     };
-    let mut summary = import_paths(
-        store.as_ref(),
-        &args.paths,
-        &options,
-        args.batch,
-        &rejects_path,
-    )?;
+    let analyser = if args.no_analyse {
+        None
+    } else {
+        Some(Analyser::new().context("cannot load the analysis models")?)
+    };
+    let pipeline = Pipeline {
+        options: &options,
+        analyser: analyser.as_ref(),
+        batch_size: args.batch,
+    };
+    let mut summary = import_paths(store.as_ref(), &args.paths, &pipeline, &rejects_path)?;
+    // Closing the store writes the last of the log into the database file: part of the time.
+    drop(store);
     summary.seconds = started.elapsed().as_secs_f64();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -205,13 +219,23 @@ pub fn rejects_path(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
-/// Imports `paths` into `store` in batches of `batch_size` changes, writing rejected records to
-/// `rejects_path`. Parsing runs on a second thread while this one writes.
+/// How an import reads and analyses.
+#[derive(Clone, Copy)]
+pub struct Pipeline<'a> {
+    /// Format and CSV mapping.
+    pub options: &'a ImportOptions,
+    /// The analysis engine, or `None` to store posts unanalysed.
+    pub analyser: Option<&'a Analyser>,
+    /// Changes per transaction.
+    pub batch_size: usize,
+}
+
+/// Imports `paths` into `store`, writing rejected records to `rejects_path`. Parsing and
+/// analysis run on a second thread while this one writes.
 pub fn import_paths(
     store: &dyn Store,
     paths: &[PathBuf],
-    options: &ImportOptions,
-    batch_size: usize,
+    pipeline: &Pipeline<'_>,
     rejects_path: &Path,
 ) -> anyhow::Result<ImportSummary> {
     let total_bytes: u64 = paths
@@ -221,7 +245,6 @@ pub fn import_paths(
         .sum();
     let progress = progress_bar(total_bytes);
     let bytes = Arc::new(AtomicU64::new(0));
-    let batch_size = batch_size.max(1);
     let (sender, receiver) = bounded::<Message>(4);
     let mut rejects = RejectsFile::new(rejects_path);
     let mut summary = ImportSummary::default();
@@ -234,8 +257,7 @@ pub fn import_paths(
             for path in paths {
                 let file = FileJob {
                     path,
-                    options,
-                    batch_size,
+                    pipeline,
                     bytes: &reader_bytes,
                 };
                 if read_file(&file, &sender, &reader_progress, &mut counts).is_err() {
@@ -249,13 +271,19 @@ pub fn import_paths(
         for message in &receiver {
             progress.set_position(bytes.load(Ordering::Relaxed));
             match message {
-                Message::Changes(changes) => match store.apply(&changes) {
-                    Ok(applied) => summary.add(&applied),
-                    Err(error) => {
-                        write_error = Some(error);
-                        break;
+                Message::Changes(changes, analyses) => {
+                    let written = store.apply(&changes).and_then(|applied| {
+                        summary.add(&applied);
+                        store.save_analyses(&analyses)
+                    });
+                    match written {
+                        Ok(saved) => summary.analysed += saved,
+                        Err(error) => {
+                            write_error = Some(error);
+                            break;
+                        }
                     }
-                },
+                }
                 Message::Rejected(path, rejected) => {
                     summary.rejected += 1;
                     if summary.rejected <= 10 {
@@ -300,8 +328,7 @@ struct WriterGone;
 /// One file to read and how.
 struct FileJob<'a> {
     path: &'a Path,
-    options: &'a ImportOptions,
-    batch_size: usize,
+    pipeline: &'a Pipeline<'a>,
     bytes: &'a Arc<AtomicU64>,
 }
 
@@ -314,11 +341,11 @@ fn read_file(
 ) -> Result<(), WriterGone> {
     let FileJob {
         path,
-        options,
-        batch_size,
+        pipeline,
         bytes,
     } = *job;
-    let mut options = options.clone();
+    let batch_size = pipeline.batch_size.max(1);
+    let mut options = pipeline.options.clone();
     options.csv.default_time = options.csv.default_time.or_else(|| modified_time(path));
     let opened = File::open(path)
         .map_err(|source| ingest::InputError::Io {
@@ -351,8 +378,9 @@ fn read_file(
                 batch.push(change);
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    let analyses = analyse_batch(pipeline.analyser, &full);
                     sender
-                        .send(Message::Changes(full))
+                        .send(Message::Changes(full, analyses))
                         .map_err(|_| WriterGone)?;
                 }
             }
@@ -372,13 +400,33 @@ fn read_file(
         }
     }
     if !batch.is_empty() {
+        let analyses = analyse_batch(pipeline.analyser, &batch);
         sender
-            .send(Message::Changes(batch))
+            .send(Message::Changes(batch, analyses))
             .map_err(|_| WriterGone)?;
     }
     counts.files += 1;
     tracing::info!(file = %path.display(), %format, "File imported.");
     Ok(())
+}
+
+/// Analyses the posts of a batch (none without an analyser).
+fn analyse_batch(analyser: Option<&Analyser>, changes: &[Change]) -> Vec<PostAnalysis> {
+    let Some(analyser) = analyser else {
+        return Vec::new();
+    };
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Upsert(post) => Some(PostAnalysis {
+                network: post.network,
+                id: post.id.clone(),
+                version_at: post.version_time(),
+                analysis: analyser.analyse(post),
+            }),
+            Change::Delete(_) => None,
+        })
+        .collect()
 }
 
 fn modified_time(path: &Path) -> Option<jiff::Timestamp> {

@@ -1,5 +1,6 @@
 //! The `switchboard` command line: a thin layer that wires the library crates together.
 
+mod analyse_cmd;
 mod analysis_cli;
 mod bench;
 mod common;
@@ -38,7 +39,7 @@ enum Command {
     /// Measure an analysis task on a labelled file, printing the data set's own metric.
     Eval(analysis_cli::EvalArgs),
     /// Analyse stored posts that lack an analysis, or free text with --text.
-    Analyse(analysis_cli::TextArgs),
+    Analyse(analyse_cmd::AnalyseArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,6 +59,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => bench::run(&args),
         Command::Train(args) => analysis_cli::train(&args),
         Command::Eval(args) => analysis_cli::eval(&args),
-        Command::Analyse(args) => analysis_cli::analyse_text(&args),
+        Command::Analyse(args) => analyse_cmd::run(&args),
     }
 }
