@@ -5,8 +5,9 @@
 //! `includes.tweets` as posts too (once per document), recovers the full text of truncated
 //! retweets, maps every edited version onto the id of the first version, turns batch compliance
 //! lines into deletions, and reports pages of users, lists and counts as skipped. Tweets are read
-//! with borrowed, typed structs and each tweet's own JSON is kept through [`RawValue`], so a page
-//! is scanned about twice and nothing goes through `serde_json::Value` or `f64`.
+//! with borrowed, typed structs; a small splitter ([`split`]) first finds each tweet's and user's
+//! JSON text without decoding it (that text is kept as the post's `raw`), so a page is scanned
+//! about one and a half times and nothing goes through `serde_json::Value` or `f64`.
 
 use std::{borrow::Cow, collections::HashMap, collections::HashSet, fmt};
 
@@ -14,9 +15,8 @@ use jiff::Timestamp;
 use model::{Author, Change, Counts, Deletion, Network, Post, Relation, RelationKind};
 use serde::{
     Deserialize, Deserializer,
-    de::{IgnoredAny, MapAccess, SeqAccess, Visitor},
+    de::{IgnoredAny, SeqAccess, Visitor},
 };
-use serde_json::value::RawValue;
 
 use crate::{Parsed, Record, Rejected};
 
@@ -26,96 +26,68 @@ const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
 /// Parses one X API v2 document (a whole response, one stream line or one compliance line) and
 /// pushes its posts, deletions, skipped items and rejections into `out`.
 pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
-    let mut top = match serde_json::from_str::<Top<'_, User<'_>>>(doc) {
-        Ok(top) => top.map_users(Some),
-        Err(_) => match serde_json::from_str::<Top<'_, &RawValue>>(doc) {
-            Ok(top) => top.map_users(|raw| serde_json::from_str::<User<'_>>(raw.get()).ok()),
-            Err(error) => {
-                out.push(Err(Rejected::at(
-                    "",
-                    format!("not an X API v2 response this importer can read ({error})"),
-                )
-                .with_excerpt(doc)));
-                return;
-            }
-        },
+    let Some(parts) = split::page(doc) else {
+        out.push(Err(Rejected::at(
+            "",
+            "not a well-formed JSON object: an X API v2 response is one object per document or \
+             line",
+        )
+        .with_excerpt(doc)));
+        return;
     };
-    let single = matches!(top.data, Some(Data::One));
-    let has_data = top.data.is_some();
-    let data = match top.data.take() {
-        Some(Data::One) => match serde_json::from_str::<OneData<'_>>(doc) {
-            Ok(one) => vec![one.data],
-            Err(error) => {
-                out.push(Err(Rejected::at(
-                    "/data",
-                    format!("unreadable tweet ({error})"),
-                )));
-                return;
-            }
-        },
-        Some(Data::Many(items)) => items,
-        Some(Data::Other) | None => Vec::new(),
-    };
-    if data.is_empty() {
-        if let Some(action) = &top.action {
-            compliance(&top, action, out);
-            return;
-        }
-        if let Some(rejected) = error_body(&top) {
-            out.push(Err(rejected));
-            return;
-        }
-        if top.meta.is_none() && top.includes.is_none() && !has_data {
-            out.push(Err(Rejected::at(
-                "",
-                "not an X API v2 response: no `data`, `errors`, `meta` or compliance `action`; \
-                 check that the file is an X export, or import it with the right --format",
-            )
-            .with_excerpt(doc)));
-            return;
-        }
+    let split::Parts {
+        data,
+        single,
+        includes,
+        users,
+        tweets,
+        errors,
+        meta,
+    } = parts;
+    if data.is_empty() && !includes {
+        other(doc, &errors, meta, out);
+        return;
     }
-    let includes = top.includes.unwrap_or_default();
-    let mut page = Page::new(&includes.users);
+    let users: Vec<User<'_>> = users
+        .into_iter()
+        .filter_map(|raw| serde_json::from_str(raw).ok())
+        .collect();
+    let mut page = Page::new(&users);
 
     let mut items = Vec::with_capacity(data.len());
-    for (index, raw) in data.iter().enumerate() {
-        let pointer = if single {
-            "/data".to_owned()
-        } else {
-            format!("/data/{index}")
-        };
-        match serde_json::from_str::<Item<'_>>(raw.get()) {
+    for (index, &raw) in data.iter().enumerate() {
+        let pointer = Where::Data((!single).then_some(index));
+        match serde_json::from_str::<Item<'_>>(raw) {
             Ok(item) => {
                 if item.text.is_none()
                     && item.username.is_some()
-                    && let Ok(user) = serde_json::from_str::<User<'_>>(raw.get())
+                    && let Ok(user) = serde_json::from_str::<User<'_>>(raw)
                 {
                     page.extra_users.push(user);
                 }
-                items.push((pointer, *raw, item));
+                items.push((pointer, raw, item));
             }
             Err(error) => out.push(Err(Rejected::at(
-                pointer,
+                pointer.to_string(),
                 format!("unreadable tweet ({error})"),
             )
-            .with_excerpt(raw.get()))),
+            .with_excerpt(raw))),
         }
     }
-    for (index, raw) in includes.tweets.iter().enumerate() {
-        let pointer = format!("/includes/tweets/{index}");
-        match serde_json::from_str::<Item<'_>>(raw.get()) {
+    for (index, &raw) in tweets.iter().enumerate() {
+        let pointer = Where::Included(index);
+        match serde_json::from_str::<Item<'_>>(raw) {
             Ok(item) if item.text.is_some() => page.include(item, raw, pointer),
             Ok(_) => out.push(Err(Rejected::at(
-                pointer,
+                pointer.to_string(),
                 "a referenced tweet without `text`",
             )
-            .with_excerpt(raw.get()))),
+            .with_excerpt(raw))),
             Err(error) => out.push(Err(Rejected::at(
-                pointer,
+                pointer.to_string(),
                 format!("unreadable referenced tweet ({error})"),
             )
-            .with_excerpt(raw.get()))),
+            .with_excerpt(raw))),
         }
     }
 
@@ -124,25 +96,44 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
         match item.kind() {
             Kind::Tweet => {
                 if seen.insert(item.id.as_ref()) {
-                    out.push(page.post(item, raw, pointer));
+                    out.push(page.post(item, raw, *pointer));
                 }
             }
             Kind::Other(kind) => out.push(Ok(skipped(kind))),
             Kind::Unknown => out.push(Err(Rejected::at(
-                pointer.clone(),
+                pointer.to_string(),
                 "neither a tweet, a user, a list nor a counts bucket: no `text`, `username`, \
                  `name` or `tweet_count`",
             )
-            .with_excerpt(raw.get()))),
+            .with_excerpt(raw))),
         }
     }
     for (item, raw, pointer) in &page.included {
         if seen.insert(item.id.as_ref()) {
-            out.push(page.post(item, raw, pointer));
+            out.push(page.post(item, raw, *pointer));
         }
     }
-    for _ in &top.errors {
+    for _ in &errors {
         out.push(Ok(skipped("x partial error")));
+    }
+}
+
+/// Where a tweet is in its document; written as a JSON pointer only when something is wrong.
+#[derive(Clone, Copy)]
+enum Where {
+    /// In `data`: at an index, or the object itself.
+    Data(Option<usize>),
+    /// In `includes.tweets`, at an index.
+    Included(usize),
+}
+
+impl fmt::Display for Where {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Where::Data(None) => f.write_str("/data"),
+            Where::Data(Some(index)) => write!(f, "/data/{index}"),
+            Where::Included(index) => write!(f, "/includes/tweets/{index}"),
+        }
     }
 }
 
@@ -152,13 +143,50 @@ fn skipped(kind: &str) -> Record {
     }
 }
 
+/// A document with no tweets: a compliance line, an error body, an empty page, or not X at all.
+fn other(doc: &str, errors: &[&str], meta: bool, out: &mut Vec<Parsed>) {
+    let fields = match serde_json::from_str::<Fields<'_>>(doc) {
+        Ok(fields) => fields,
+        Err(error) => {
+            out.push(Err(Rejected::at(
+                "",
+                format!("unreadable X document ({error})"),
+            )
+            .with_excerpt(doc)));
+            return;
+        }
+    };
+    if let Some(action) = fields.action.as_deref() {
+        compliance(&fields, action, out);
+    } else if fields.title.is_some() || fields.detail.is_some() {
+        let problem = Problem {
+            title: fields.title,
+            detail: fields.detail,
+            kind: fields.kind,
+        };
+        out.push(Err(Rejected::at("", problem.reason(1)).with_excerpt(doc)));
+    } else if let Some(first) = errors.first() {
+        let problem = serde_json::from_str::<Problem<'_>>(first).unwrap_or_default();
+        out.push(Err(
+            Rejected::at("/errors", problem.reason(errors.len())).with_excerpt(first)
+        ));
+    } else if !meta {
+        out.push(Err(Rejected::at(
+            "",
+            "not an X API v2 response: no `data`, `errors`, `meta` or compliance `action`; \
+             check that the file is an X export, or import it with the right --format",
+        )
+        .with_excerpt(doc)));
+    }
+}
+
 /// One batch compliance line: a tweet deletion, or a user event that is skipped.
-fn compliance(top: &Top<'_, Option<User<'_>>>, action: &str, out: &mut Vec<Parsed>) {
-    let Some(id) = top.id.as_deref() else {
+fn compliance(fields: &Fields<'_>, action: &str, out: &mut Vec<Parsed>) {
+    let Some(id) = fields.id.as_deref() else {
         out.push(Err(Rejected::at("/id", "a compliance line without `id`")));
         return;
     };
-    if !is_tweet_compliance(top, id) {
+    if !is_tweet_compliance(fields, id) {
         out.push(Ok(skipped("x user compliance")));
         return;
     }
@@ -166,10 +194,10 @@ fn compliance(top: &Top<'_, Option<User<'_>>>, action: &str, out: &mut Vec<Parse
         out.push(Ok(skipped("x tweet compliance")));
         return;
     }
-    let deleted_at = top
+    let deleted_at = fields
         .redacted_at
         .as_deref()
-        .and_then(|time| time.parse::<Timestamp>().ok());
+        .and_then(|time| parse_time(time).ok());
     out.push(Ok(Record::Change(Change::Delete(Deletion {
         network: Network::X,
         id: id.to_owned(),
@@ -180,17 +208,17 @@ fn compliance(top: &Top<'_, Option<User<'_>>>, action: &str, out: &mut Vec<Parse
 /// Tells tweet compliance lines from user ones. Only tweet results carry `redacted_at`; user
 /// results write `created_at` as `+00:00`; and a tweet's `created_at` is the time in its
 /// snowflake id (a user's is not, for accounts older than snowflake ids).
-fn is_tweet_compliance(top: &Top<'_, Option<User<'_>>>, id: &str) -> bool {
-    if top.redacted_at.is_some() {
+fn is_tweet_compliance(fields: &Fields<'_>, id: &str) -> bool {
+    if fields.redacted_at.is_some() {
         return true;
     }
-    let Some(created) = top.created_at.as_deref() else {
+    let Some(created) = fields.created_at.as_deref() else {
         return true;
     };
     if created.ends_with("+00:00") {
         return false;
     }
-    match (snowflake_time(id, false), created.parse::<Timestamp>()) {
+    match (snowflake_time(id, false), parse_time(created)) {
         (Some(from_id), Ok(created)) => {
             (from_id.as_millisecond() - created.as_millisecond()).abs() < 2_000
         }
@@ -198,33 +226,18 @@ fn is_tweet_compliance(top: &Top<'_, Option<User<'_>>>, id: &str) -> bool {
     }
 }
 
-/// A body that carries only errors: a problem+json object, or `errors` with no `data`.
-fn error_body(top: &Top<'_, Option<User<'_>>>) -> Option<Rejected> {
-    if top.title.is_some() || top.detail.is_some() {
-        let problem = Problem {
-            title: top.title.clone(),
-            detail: top.detail.clone(),
-            kind: top.kind.clone(),
-        };
-        return Some(Rejected::at("", problem.reason(1)));
-    }
-    let first = top.errors.first()?;
-    let problem = serde_json::from_str::<Problem<'_>>(first.get()).unwrap_or_default();
-    Some(Rejected::at("/errors", problem.reason(top.errors.len())).with_excerpt(first.get()))
-}
-
 /// What a page's `includes` gives the tweets of `data`: their authors and referenced tweets.
 struct Page<'a, 'u> {
     users: HashMap<&'u str, &'u User<'a>>,
     extra_users: Vec<User<'a>>,
-    included: Vec<(Item<'a>, &'a RawValue, String)>,
+    included: Vec<(Item<'a>, &'a str, Where)>,
     by_id: HashMap<&'a str, usize>,
 }
 
 impl<'a, 'u> Page<'a, 'u> {
-    fn new(users: &'u [Option<User<'a>>]) -> Self {
+    fn new(users: &'u [User<'a>]) -> Self {
         let mut map = HashMap::with_capacity(users.len());
-        for user in users.iter().flatten() {
+        for user in users {
             map.insert(user.id.as_ref(), user);
         }
         Page {
@@ -236,7 +249,7 @@ impl<'a, 'u> Page<'a, 'u> {
     }
 
     /// Adds a tweet of `includes.tweets`, so tweets of `data` can find what they reference.
-    fn include(&mut self, item: Item<'a>, raw: &'a RawValue, pointer: String) {
+    fn include(&mut self, item: Item<'a>, raw: &'a str, pointer: Where) {
         if let Cow::Borrowed(id) = item.id {
             self.by_id.insert(id, self.included.len());
         }
@@ -269,33 +282,33 @@ impl<'a, 'u> Page<'a, 'u> {
     }
 
     /// Builds the post of one tweet.
-    fn post(&self, tweet: &Item<'a>, raw: &RawValue, pointer: &str) -> Parsed {
+    fn post(&self, tweet: &Item<'a>, raw: &str, pointer: Where) -> Parsed {
         let own_id = tweet.id.as_ref();
         let first_id = tweet
             .edit_history_tweet_ids
             .as_ref()
-            .and_then(|ids| ids.first())
-            .map_or(own_id, |first| first.as_ref());
+            .and_then(|ids| ids.0.as_ref())
+            .map_or(own_id, |first| first.0.as_ref());
         let own_time = match tweet.created_at.as_deref() {
-            Some(text) => match text.parse::<Timestamp>() {
+            Some(text) => match parse_time(text) {
                 Ok(time) => Some(time),
                 Err(error) => {
                     return Err(Rejected::at(
                         format!("{pointer}/created_at"),
                         format!("`created_at` is not a time ({error})"),
                     )
-                    .with_excerpt(raw.get()));
+                    .with_excerpt(raw));
                 }
             },
             None => snowflake_time(own_id, true),
         };
         let Some(own_time) = own_time else {
             return Err(Rejected::at(
-                pointer.to_owned(),
+                pointer.to_string(),
                 "a tweet without `created_at` whose id does not carry a time; request \
                  tweet.fields=created_at",
             )
-            .with_excerpt(raw.get()));
+            .with_excerpt(raw));
         };
         let (created_at, edited_at) = if first_id == own_id {
             (own_time, None)
@@ -303,7 +316,7 @@ impl<'a, 'u> Page<'a, 'u> {
             let original = self
                 .referenced(first_id)
                 .and_then(|item| item.created_at.as_deref())
-                .and_then(|text| text.parse::<Timestamp>().ok())
+                .and_then(|text| parse_time(text).ok())
                 .or_else(|| snowflake_time(first_id, true));
             (original.unwrap_or(own_time), Some(own_time))
         };
@@ -335,8 +348,8 @@ impl<'a, 'u> Page<'a, 'u> {
         }
         let text = source.text.as_deref().unwrap_or_default();
         let url = match author.handle.as_str() {
-            "" => format!("https://x.com/i/web/status/{first_id}"),
-            handle => format!("https://x.com/{handle}/status/{first_id}"),
+            "" => concat(&["https://x.com/i/web/status/", first_id]),
+            handle => concat(&["https://x.com/", handle, "/status/", first_id]),
         };
         let mut post = Post::new(Network::X, first_id, author, decode(text), created_at);
         post.edited_at = edited_at;
@@ -374,7 +387,7 @@ impl<'a, 'u> Page<'a, 'u> {
         post.media_count = media.map_or(0, |attachments| {
             u32::try_from(attachments.media_keys.len()).unwrap_or(u32::MAX)
         });
-        post.raw = raw.get().to_owned();
+        post.raw = raw.to_owned();
         Ok(Record::Change(Change::Upsert(Box::new(post))))
     }
 }
@@ -394,6 +407,69 @@ fn snowflake_time(id: &str, whole_second: bool) -> Option<Timestamp> {
     Timestamp::from_millisecond(millis).ok()
 }
 
+/// Joins strings into one allocation (cheaper than `format!` on this hot path).
+fn concat(parts: &[&str]) -> String {
+    let mut joined = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        joined.push_str(part);
+    }
+    joined
+}
+
+/// Reads an X time. The API's own form, `2022-10-03T17:57:11.000Z`, is read directly; anything
+/// else goes through jiff's RFC 3339 parser.
+fn parse_time(text: &str) -> Result<Timestamp, jiff::Error> {
+    match api_time(text.as_bytes()) {
+        Some(time) => Ok(time),
+        None => text.parse(),
+    }
+}
+
+fn api_time(b: &[u8]) -> Option<Timestamp> {
+    let number = |from: usize, to: usize| -> Option<i64> {
+        b.get(from..to)?.iter().try_fold(0_i64, |value, &digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| value * 10 + i64::from(digit - b'0'))
+        })
+    };
+    let shape = b.len() == 24
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && b.get(10) == Some(&b'T')
+        && b.get(13) == Some(&b':')
+        && b.get(16) == Some(&b':')
+        && b.get(19) == Some(&b'.')
+        && b.get(23) == Some(&b'Z');
+    if !shape {
+        return None;
+    }
+    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
+    let (hour, minute, second, millis) = (
+        number(11, 13)?,
+        number(14, 16)?,
+        number(17, 19)?,
+        number(20, 23)?,
+    );
+    if !(1..=12).contains(&month)
+        || !(1..=28).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+    let shifted = if month <= 2 { year - 1 } else { year };
+    let era = shifted.div_euclid(400);
+    let year_of_era = shifted - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    Timestamp::new(seconds, i32::try_from(millis * 1_000_000).ok()?).ok()
+}
+
 /// X marks text with no language with pseudo-codes (`und`, `zxx`, `qme`, `qst`...): not languages.
 fn is_language(lang: &str) -> bool {
     !(lang.is_empty()
@@ -411,113 +487,58 @@ fn decode(text: &str) -> String {
     }
 }
 
-/// The top level of any X document.
+/// The top-level fields of a document without tweets: a problem+json body or a compliance line.
 #[derive(Deserialize)]
-struct Top<'a, U> {
+struct Fields<'a> {
     #[serde(borrow, default)]
-    data: Option<Data<'a>>,
-    #[serde(borrow, default = "Option::default")]
-    includes: Option<Includes<'a, U>>,
+    title: Option<Text<'a>>,
     #[serde(borrow, default)]
-    errors: Vec<&'a RawValue>,
-    #[serde(default)]
-    meta: Option<IgnoredAny>,
-    #[serde(borrow, default)]
-    title: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    detail: Option<Cow<'a, str>>,
+    detail: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
     #[serde(borrow, default)]
-    action: Option<Cow<'a, str>>,
+    action: Option<Text<'a>>,
     #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    created_at: Option<Cow<'a, str>>,
+    created_at: Option<Text<'a>>,
     #[serde(borrow, default)]
-    redacted_at: Option<Cow<'a, str>>,
+    redacted_at: Option<Text<'a>>,
 }
 
-impl<'a, U> Top<'a, U> {
-    fn map_users(self, to_user: impl Fn(U) -> Option<User<'a>>) -> Top<'a, Option<User<'a>>> {
-        Top {
-            data: self.data,
-            includes: self.includes.map(|includes| Includes {
-                users: includes.users.into_iter().map(to_user).collect(),
-                tweets: includes.tweets,
-            }),
-            errors: self.errors,
-            meta: self.meta,
-            title: self.title,
-            detail: self.detail,
-            kind: self.kind,
-            action: self.action,
-            id: self.id,
-            created_at: self.created_at,
-            redacted_at: self.redacted_at,
-        }
+/// The first id of `edit_history_tweet_ids` (the original version), read without a `Vec`.
+struct FirstId<'a>(Option<Text<'a>>);
+
+/// A string borrowed from the document unless it has escapes. (`Option<Cow<str>>` fields would
+/// always allocate: serde borrows only a `Cow` that is the field's whole type.)
+#[derive(Deserialize, Clone, Default)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
     }
 }
 
-/// `data` of a page: an array of items, or one object (re-read as [`OneData`]).
-enum Data<'a> {
-    Many(Vec<&'a RawValue>),
-    One,
-    Other,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Data<'a> {
+impl<'de: 'a, 'a> Deserialize<'de> for FirstId<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct DataVisitor<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for DataVisitor<'a> {
-            type Value = Data<'a>;
+        struct FirstVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for FirstVisitor<'a> {
+            type Value = FirstId<'a>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of objects or one object")
+                f.write_str("an array of tweet ids")
             }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Data<'a>, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(100));
-                while let Some(item) = seq.next_element::<&'de RawValue>()? {
-                    items.push(item);
-                }
-                Ok(Data::Many(items))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Data<'a>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Data::One)
-            }
-
-            fn visit_unit<E>(self) -> Result<Data<'a>, E> {
-                Ok(Data::Other)
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FirstId<'a>, A::Error> {
+                let first = seq.next_element::<Text<'de>>()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(FirstId(first))
             }
         }
-        deserializer.deserialize_any(DataVisitor(std::marker::PhantomData))
-    }
-}
-
-/// A document whose `data` is a single object.
-#[derive(Deserialize)]
-struct OneData<'a> {
-    #[serde(borrow)]
-    data: &'a RawValue,
-}
-
-#[derive(Deserialize)]
-struct Includes<'a, U> {
-    #[serde(default = "Vec::new")]
-    users: Vec<U>,
-    #[serde(borrow, default)]
-    tweets: Vec<&'a RawValue>,
-}
-
-impl<U> Default for Includes<'_, U> {
-    fn default() -> Self {
-        Includes {
-            users: Vec::new(),
-            tweets: Vec::new(),
-        }
+        deserializer.deserialize_seq(FirstVisitor(std::marker::PhantomData))
     }
 }
 
@@ -527,17 +548,17 @@ struct User<'a> {
     #[serde(borrow)]
     id: Cow<'a, str>,
     #[serde(borrow, default)]
-    username: Option<Cow<'a, str>>,
+    username: Option<Text<'a>>,
     #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    description: Option<Cow<'a, str>>,
+    description: Option<Text<'a>>,
     #[serde(default)]
     public_metrics: Option<UserMetrics>,
     #[serde(default)]
     verified: Option<bool>,
     #[serde(borrow, default)]
-    verified_type: Option<Cow<'a, str>>,
+    verified_type: Option<Text<'a>>,
 }
 
 impl User<'_> {
@@ -561,7 +582,7 @@ impl User<'_> {
                     .verified_type
                     .as_deref()
                     .is_some_and(|kind| kind != "none"),
-            url: (!handle.is_empty()).then(|| format!("https://x.com/{handle}")),
+            url: (!handle.is_empty()).then(|| concat(&["https://x.com/", handle])),
         }
     }
 }
@@ -578,17 +599,17 @@ struct Item<'a> {
     #[serde(borrow, default)]
     id: Cow<'a, str>,
     #[serde(borrow, default)]
-    text: Option<Cow<'a, str>>,
+    text: Option<Text<'a>>,
     #[serde(borrow, default)]
-    author_id: Option<Cow<'a, str>>,
+    author_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    created_at: Option<Cow<'a, str>>,
+    created_at: Option<Text<'a>>,
     #[serde(borrow, default)]
-    conversation_id: Option<Cow<'a, str>>,
+    conversation_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    lang: Option<Cow<'a, str>>,
+    lang: Option<Text<'a>>,
     #[serde(borrow, default)]
-    edit_history_tweet_ids: Option<Vec<Cow<'a, str>>>,
+    edit_history_tweet_ids: Option<FirstId<'a>>,
     #[serde(borrow, default)]
     referenced_tweets: Option<Vec<Reference<'a>>>,
     #[serde(default)]
@@ -674,13 +695,13 @@ struct Mention<'a> {
 #[derive(Deserialize)]
 struct Link<'a> {
     #[serde(borrow, default)]
-    url: Option<Cow<'a, str>>,
+    url: Option<Text<'a>>,
     #[serde(borrow, default)]
-    expanded_url: Option<Cow<'a, str>>,
+    expanded_url: Option<Text<'a>>,
     #[serde(borrow, default)]
-    unwound_url: Option<Cow<'a, str>>,
+    unwound_url: Option<Text<'a>>,
     #[serde(borrow, default)]
-    display_url: Option<Cow<'a, str>>,
+    display_url: Option<Text<'a>>,
     #[serde(default)]
     media_key: Option<IgnoredAny>,
 }
@@ -713,11 +734,11 @@ struct Attachments {
 #[derive(Deserialize, Default)]
 struct Problem<'a> {
     #[serde(borrow, default)]
-    title: Option<Cow<'a, str>>,
+    title: Option<Text<'a>>,
     #[serde(borrow, default)]
-    detail: Option<Cow<'a, str>>,
+    detail: Option<Text<'a>>,
     #[serde(borrow, default, rename = "type")]
-    kind: Option<Cow<'a, str>>,
+    kind: Option<Text<'a>>,
 }
 
 impl Problem<'_> {
@@ -750,6 +771,228 @@ impl Problem<'_> {
             "the file holds an API error instead of tweets: fetch the data again"
         };
         format!("the X API returned an error, not tweets: \"{title}{detail}\"{more}; {advice}")
+    }
+}
+
+/// Finds the JSON text of a page's tweets, users and errors in one pass, without decoding them:
+/// strings are skipped with a short loop or `memchr`, containers by counting brackets. Each
+/// tweet and user is then decoded once, by serde, and its text is kept as the post's `raw`.
+mod split {
+    /// Where the parts of a page are, as JSON texts.
+    #[derive(Default)]
+    pub(super) struct Parts<'a> {
+        /// The items of `data`, or the one object `data` is.
+        pub(super) data: Vec<&'a str>,
+        /// Whether `data` is one object rather than an array.
+        pub(super) single: bool,
+        /// Whether the document has `includes`.
+        pub(super) includes: bool,
+        /// `includes.users`.
+        pub(super) users: Vec<&'a str>,
+        /// `includes.tweets`.
+        pub(super) tweets: Vec<&'a str>,
+        /// `errors`.
+        pub(super) errors: Vec<&'a str>,
+        /// Whether the document has `meta`.
+        pub(super) meta: bool,
+    }
+
+    /// Splits a document, or `None` if it is not a well-formed JSON object. Keys are compared
+    /// raw: the API never escapes its own key names.
+    pub(super) fn page(doc: &str) -> Option<Parts<'_>> {
+        let mut scan = Scan { text: doc, at: 0 };
+        let mut parts = Parts::default();
+        scan.members(|key, scan| match key {
+            "data" => match scan.peek()? {
+                b'[' => scan.elements(&mut parts.data),
+                b'{' => {
+                    parts.data.push(scan.value()?);
+                    parts.single = true;
+                    Some(())
+                }
+                _ => scan.skip(),
+            },
+            "includes" if scan.peek() == Some(b'{') => {
+                parts.includes = true;
+                scan.members(|key, scan| match key {
+                    "users" if scan.peek() == Some(b'[') => scan.elements(&mut parts.users),
+                    "tweets" if scan.peek() == Some(b'[') => scan.elements(&mut parts.tweets),
+                    _ => scan.skip(),
+                })
+            }
+            "errors" if scan.peek() == Some(b'[') => scan.elements(&mut parts.errors),
+            "meta" => {
+                parts.meta = true;
+                scan.skip()
+            }
+            _ => scan.skip(),
+        })?;
+        scan.space();
+        (scan.at == doc.len()).then_some(parts)
+    }
+
+    struct Scan<'a> {
+        text: &'a str,
+        at: usize,
+    }
+
+    /// The offset of the first `"` or `\\` in `bytes`, eight bytes at a time (SWAR: a byte
+    /// equal to the one looked for becomes zero, and the lowest zero byte is found exactly).
+    fn find_quote_or_escape(bytes: &[u8]) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGH;
+        let mut at = 0;
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let mut word = [0_u8; 8];
+            word.copy_from_slice(chunk);
+            let word = u64::from_le_bytes(word);
+            let found = zero_bytes(word ^ (ONES * u64::from(b'"')))
+                | zero_bytes(word ^ (ONES * u64::from(b'\\')));
+            if found != 0 {
+                return Some(at + (found.trailing_zeros() / 8) as usize);
+            }
+            at += 8;
+        }
+        let rest = bytes.get(at..)?;
+        rest.iter()
+            .position(|&byte| byte == b'"' || byte == b'\\')
+            .map(|offset| at + offset)
+    }
+
+    impl<'a> Scan<'a> {
+        /// The next byte that is not white space.
+        fn peek(&mut self) -> Option<u8> {
+            self.space();
+            self.text.as_bytes().get(self.at).copied()
+        }
+
+        fn space(&mut self) {
+            let bytes = self.text.as_bytes();
+            while matches!(bytes.get(self.at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+                self.at += 1;
+            }
+        }
+
+        fn eat(&mut self, byte: u8) -> bool {
+            let found = self.peek() == Some(byte);
+            if found {
+                self.at += 1;
+            }
+            found
+        }
+
+        fn expect(&mut self, byte: u8) -> Option<()> {
+            self.eat(byte).then_some(())
+        }
+
+        /// Reads an object, handing each key to `member`, which must read the value.
+        fn members(
+            &mut self,
+            mut member: impl FnMut(&'a str, &mut Self) -> Option<()>,
+        ) -> Option<()> {
+            self.expect(b'{')?;
+            if self.eat(b'}') {
+                return Some(());
+            }
+            loop {
+                self.space();
+                let key = self.string()?;
+                self.expect(b':')?;
+                member(key, self)?;
+                if self.eat(b'}') {
+                    return Some(());
+                }
+                self.expect(b',')?;
+            }
+        }
+
+        /// Reads an array, pushing the text of each element.
+        fn elements(&mut self, out: &mut Vec<&'a str>) -> Option<()> {
+            self.expect(b'[')?;
+            if self.eat(b']') {
+                return Some(());
+            }
+            out.reserve(100);
+            loop {
+                out.push(self.value()?);
+                if self.eat(b']') {
+                    return Some(());
+                }
+                self.expect(b',')?;
+            }
+        }
+
+        fn skip(&mut self) -> Option<()> {
+            self.value().map(drop)
+        }
+
+        /// At a `"`: moves past the string and returns its raw content.
+        fn string(&mut self) -> Option<&'a str> {
+            let bytes = self.text.as_bytes();
+            if bytes.get(self.at) != Some(&b'"') {
+                return None;
+            }
+            let start = self.at + 1;
+            let mut at = start;
+            loop {
+                let found = at + find_quote_or_escape(bytes.get(at..)?)?;
+                if bytes.get(found) == Some(&b'\\') {
+                    at = found + 2;
+                } else {
+                    self.at = found + 1;
+                    return self.text.get(start..found);
+                }
+            }
+        }
+
+        /// Moves past one value and returns its text.
+        fn value(&mut self) -> Option<&'a str> {
+            let start = self.at;
+            let bytes = self.text.as_bytes();
+            match self.peek()? {
+                b'"' => {
+                    self.string()?;
+                }
+                b'{' | b'[' => {
+                    let mut depth = 0_usize;
+                    let mut at = self.at;
+                    loop {
+                        match *bytes.get(at)? {
+                            b'"' => {
+                                self.at = at;
+                                self.string()?;
+                                at = self.at;
+                                continue;
+                            }
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => {
+                                depth = depth.checked_sub(1)?;
+                                if depth == 0 {
+                                    self.at = at + 1;
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        at += 1;
+                    }
+                }
+                _ => {
+                    let first = self.at;
+                    while let Some(byte) = bytes.get(self.at) {
+                        if matches!(byte, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                            break;
+                        }
+                        self.at += 1;
+                    }
+                    if self.at == first {
+                        return None;
+                    }
+                }
+            }
+            self.text.get(start..self.at).map(str::trim_start)
+        }
     }
 }
 
@@ -1169,22 +1412,99 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "timing: run with --release -- --ignored --nocapture"]
-    fn throughput() {
+    fn the_splitter_finds_tweets_users_and_errors() {
+        let doc = r#" { "x" : "a\\\"}y" , "data":[{"c":"]\\"}, [] ,-2.5e3, {"d":[{}]}],
+            "includes": {"media": [{"a": "}"}], "users": [ {"id":"1"} ], "tweets": []},
+            "errors": [null], "meta": {}} "#;
+        let parts = split::page(doc).unwrap();
+        assert_eq!(
+            parts.data,
+            [r#"{"c":"]\\"}"#, "[]", "-2.5e3", r#"{"d":[{}]}"#]
+        );
+        assert!(!parts.single && parts.includes && parts.meta);
+        assert_eq!(parts.users, [r#"{"id":"1"}"#]);
+        assert!(parts.tweets.is_empty());
+        assert_eq!(parts.errors, ["null"]);
+        let parts = split::page(r#"{"data": {"id": "1"}}"#).unwrap();
+        assert!(parts.single && !parts.includes && !parts.meta);
+        assert_eq!(parts.data, [r#"{"id": "1"}"#]);
+        for broken in [
+            "",
+            "{",
+            "[]",
+            r#"{"a":1"#,
+            r#"{"a":1}x"#,
+            r#"{"a" 1}"#,
+            r#"{"a":"1}"#,
+            "{]",
+            r#"{"data":[1,]}"#,
+            r#"{"data":[{"id":"1"}"#,
+        ] {
+            assert!(split::page(broken).is_none(), "{broken}");
+        }
+    }
+
+    #[test]
+    fn the_fast_time_reader_agrees_with_jiff() {
+        let mut time = time("1971-01-01T00:00:00.007Z");
+        for _ in 0..30_000 {
+            let text = time.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+            assert_eq!(text.len(), 24, "{text}");
+            assert_eq!(api_time(text.as_bytes()).unwrap_or(time), time, "{text}");
+            assert_eq!(parse_time(&text).unwrap(), time, "{text}");
+            time = time
+                .checked_add(jiff::SignedDuration::from_millis(86_400_000 + 3_661_001))
+                .unwrap();
+        }
+        assert!(parse_time("2022-10-03T17:57:11+01:00").is_ok());
+        assert!(parse_time("2022-13-03T17:57:11.000Z").is_err());
+    }
+
+    #[test]
+    #[ignore = "profile baseline"]
+    fn scan_loop() {
         let doc = std::fs::read_to_string(path("twarc-csv__search-recent__brexit.json")).unwrap();
-        let start = std::time::Instant::now();
-        let rounds = 300;
+        let rounds = std::env::var("ROUNDS").map_or(2000, |n| n.parse().unwrap());
+        for _ in 0..rounds {
+            std::hint::black_box(serde_json::from_str::<IgnoredAny>(&doc).unwrap());
+        }
+    }
+
+    #[test]
+    #[ignore = "profile"]
+    fn profile_loop() {
+        let doc = std::fs::read_to_string(path("twarc-csv__search-recent__brexit.json")).unwrap();
         let mut out = Vec::new();
+        let rounds = std::env::var("ROUNDS").map_or(2000, |n| n.parse().unwrap());
         for _ in 0..rounds {
             out.clear();
             parse_document(&doc, &mut out);
         }
-        let seconds = start.elapsed().as_secs_f64();
+    }
+
+    #[test]
+    #[ignore = "timing: run with --release -- --ignored --nocapture"]
+    fn throughput() {
+        let doc = std::fs::read_to_string(path("twarc-csv__search-recent__brexit.json")).unwrap();
+        let rounds = 500;
+        let (mut scan, mut seconds) = (0.0, 0.0);
+        let mut out = Vec::new();
+        for _ in 0..rounds {
+            let start = std::time::Instant::now();
+            serde_json::from_str::<IgnoredAny>(&doc).unwrap();
+            scan += start.elapsed().as_secs_f64();
+            out.clear();
+            let start = std::time::Instant::now();
+            parse_document(&doc, &mut out);
+            seconds += start.elapsed().as_secs_f64();
+        }
         let tweets = f64::from(rounds) * 100.0;
         println!(
-            "{:.0} data tweets/s, {:.0} posts/s",
+            "parse: {:.0} data tweets/s ({:.0} posts/s); a bare JSON scan of the same pages: {:.0} \
+             tweets/s",
             tweets / seconds,
-            f64::from(rounds) * 155.0 / seconds
+            f64::from(rounds) * 155.0 / seconds,
+            tweets / scan,
         );
     }
 }
