@@ -266,7 +266,7 @@ pub fn constraint(path: &Path) -> Result<Vec<Labelled>, Error> {
 }
 
 /// Theme columns of the v6 framework that are not themes.
-pub const NOT_THEMES: [&str; 2] = ["Not assigned", "Labelling not possible"];
+pub const NOT_THEMES: [&str; 1] = ["Not assigned"];
 
 /// A pxtextmining v6-framework CSV: the `FFT answer` text and the theme columns set to 1
 /// (readable names, see [`crate::readable_theme`]). Empty answers are skipped. Returns the

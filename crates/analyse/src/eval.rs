@@ -230,7 +230,7 @@ fn eval_sentiment(analyser: &Analyser, path: &Path, opts: Options) -> Result<Rep
     let mut pairs = Vec::with_capacity(rows.len());
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for r in &rows {
-        let prep = analyser.pipeline().prepare(&r.text);
+        let prep = analyser.prepare(&r.text);
         let (k, score) = sentiment_label(analyser, &prep, opts);
         if numeric {
             xs.push(f64::from(score));
@@ -300,15 +300,21 @@ fn eval_binary(
     let rows = hold_out(rows, path, opts, &mut text);
     let mut pairs = Vec::with_capacity(rows.len());
     for r in &rows {
-        let prep = analyser.pipeline().prepare(&r.text);
-        let p = match task {
-            Task::Complaint => analyser.complaint(&prep).0,
-            _ => analyser.misinformation_probability(&prep),
+        let prep = analyser.prepare(&r.text);
+        let (p, t) = match task {
+            Task::Complaint => (
+                analyser.complaint(&prep).0,
+                crate::threshold(&analyser.models().complaint),
+            ),
+            _ => (
+                analyser.misinformation_probability(&prep),
+                crate::threshold(&analyser.models().misinformation),
+            ),
         };
         let gold = usize::from(r.labels.iter().any(|l| {
             l == positive || l == "1" || l == "true" || (task == Task::Complaint && l == "yes")
         }));
-        pairs.push((gold, usize::from(p >= 0.5)));
+        pairs.push((gold, usize::from(p >= t)));
     }
     let _ = writeln!(
         text,
@@ -360,7 +366,7 @@ fn eval_themes(analyser: &Analyser, path: &Path, opts: Options) -> Result<Report
     let mut unknown = 0usize;
     let mut exact = 0usize;
     for r in &rows {
-        let prep = analyser.pipeline().prepare(&r.text);
+        let prep = analyser.prepare(&r.text);
         let probs = analyser.theme_probabilities(&prep);
         let gold: Vec<usize> = r.labels.iter().filter_map(|l| resolve(l)).collect();
         unknown += r.labels.len() - gold.len();

@@ -35,12 +35,12 @@ const UK_LANGUAGES: &[Lang] = &[
 
 /// Very common English words: a text made mostly of these is English without asking whatlang.
 const ENGLISH_WORDS: &[&str] = &[
-    "the", "and", "to", "of", "a", "i", "is", "in", "it", "you", "that", "for", "was", "on", "my",
-    "with", "this", "be", "are", "have", "not", "at", "me", "so", "but", "we", "they", "just",
-    "your", "all", "been", "what", "from", "will", "can", "get", "up", "out", "no", "do", "if",
-    "he", "she", "his", "her", "our", "an", "by", "or", "had", "there", "about", "when", "who",
-    "how", "why", "today", "tomorrow", "going", "day", "time", "thank", "thanks", "love", "good",
-    "great", "people", "like", "know", "it's", "i'm", "don't", "did", "has",
+    "the", "and", "of", "is", "it", "you", "that", "for", "was", "my", "with", "this", "be", "are",
+    "have", "not", "at", "but", "we", "they", "just", "your", "all", "been", "what", "from",
+    "will", "can", "get", "out", "if", "she", "his", "her", "our", "by", "or", "had", "there",
+    "about", "when", "who", "how", "why", "today", "tomorrow", "going", "day", "time", "thank",
+    "thanks", "love", "good", "great", "people", "like", "know", "it's", "i'm", "don't", "did",
+    "has", "in", "to",
 ];
 
 /// The language detector.
@@ -152,7 +152,10 @@ impl LanguageDetector {
         if words < 3 {
             return english();
         }
-        if text.is_ascii() && common * 4 >= words && common >= 2 {
+        if common * 5 >= words
+            && common >= 2
+            && !text.chars().any(|c| ('\u{0590}'..='\u{1FFF}').contains(&c))
+        {
             return Language {
                 code: "en".into(),
                 name: "English".into(),

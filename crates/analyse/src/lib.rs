@@ -132,6 +132,8 @@ pub struct Prepared {
     pub lexicon: LexiconScore,
     /// The hashed features, with the lexicon scores as dense features.
     pub features: Features,
+    /// The sentiment model's probabilities, once computed by [`Analyser::prepare`].
+    pub sentiment_probs: Vec<f32>,
 }
 
 impl Pipeline {
@@ -163,8 +165,36 @@ impl Pipeline {
             norm,
             lexicon,
             features,
+            sentiment_probs: Vec::new(),
         }
     }
+}
+
+/// The decision threshold of a one-class model (tuned at training).
+pub fn threshold(model: &LinearModel) -> f32 {
+    model.thresholds.first().copied().unwrap_or(0.5)
+}
+
+/// Dense features from the sentiment model's probabilities, stacked into the complaint and
+/// themes models (trained on other data, so no leakage).
+pub fn stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
+    let computed;
+    let p = if prep.sentiment_probs.is_empty() {
+        computed = sentiment.predict(&prep.features);
+        &computed
+    } else {
+        &prep.sentiment_probs
+    };
+    vec![
+        (
+            features::hash(20, b"sent_neg"),
+            2.0 * p.first().copied().unwrap_or(0.0),
+        ),
+        (
+            features::hash(20, b"sent_pos"),
+            2.0 * p.get(2).copied().unwrap_or(0.0),
+        ),
+    ]
 }
 
 /// The four trained models.
@@ -293,9 +323,23 @@ impl Analyser {
         self.analyse(&post)
     }
 
+    /// Normalises, scores and extracts features, and runs the sentiment model once for the
+    /// models stacked on it.
+    pub fn prepare(&self, text: &str) -> Prepared {
+        let mut prep = self.pipeline.prepare(text);
+        prep.sentiment_probs = self.models.sentiment.predict(&prep.features);
+        prep
+    }
+
     /// The sentiment of prepared text: combined score, label, label probability.
     pub fn sentiment(&self, prep: &Prepared) -> Sentiment {
-        let probs = self.models.sentiment.predict(&prep.features);
+        let computed;
+        let probs = if prep.sentiment_probs.is_empty() {
+            computed = self.models.sentiment.predict(&prep.features);
+            &computed
+        } else {
+            &prep.sentiment_probs
+        };
         let p = |i: usize| probs.get(i).copied().unwrap_or(0.0);
         let (best, conf) =
             probs.iter().enumerate().fold(
@@ -334,9 +378,10 @@ impl Analyser {
 
     /// The probability that prepared text is a complaint, from the model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
+        let extra = stacked(&self.models.sentiment, prep);
         self.models
             .complaint
-            .predict(&prep.features)
+            .predict_with(&prep.features, &extra)
             .first()
             .copied()
             .unwrap_or(0.0)
@@ -375,7 +420,8 @@ impl Analyser {
 
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
-        self.models.themes.predict(&prep.features)
+        let extra = stacked(&self.models.sentiment, prep);
+        self.models.themes.predict_with(&prep.features, &extra)
     }
 
     fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
@@ -411,7 +457,7 @@ impl Analyser {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text),
             _ => post.text.clone(),
         };
-        let prep = self.pipeline.prepare(&text);
+        let prep = self.prepare(&text);
         let padded = format!(" {} ", prep.norm.joined);
         let language = self.languages.detect(&text, post.lang.as_deref());
         let sentiment = self.sentiment(&prep);
@@ -419,7 +465,7 @@ impl Analyser {
 
         let mut intents = Vec::with_capacity(6);
         let (pc, reason) = self.complaint(&prep);
-        let complaint_detected = pc >= 0.5;
+        let complaint_detected = pc >= threshold(&self.models.complaint);
         intents.push(Intent {
             kind: IntentKind::Complaint,
             probability: pc,
@@ -481,7 +527,7 @@ impl Analyser {
         intents.push(Intent {
             kind: IntentKind::Misinformation,
             probability: pm,
-            detected: pm >= 0.5,
+            detected: pm >= threshold(&self.models.misinformation),
             reason,
         });
 

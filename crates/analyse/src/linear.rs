@@ -133,6 +133,11 @@ fn softmax(z: &mut [f32]) {
 impl LinearModel {
     /// Probabilities per class for these features.
     pub fn predict(&self, f: &Features) -> Vec<f32> {
+        self.predict_with(f, &[])
+    }
+
+    /// Probabilities per class for these features plus extra dense values.
+    pub fn predict_with(&self, f: &Features, extra: &[(u64, f32)]) -> Vec<f32> {
         let c = self.classes.len();
         let mut acc = vec![0i32; c];
         let mut dense = vec![0f32; c];
@@ -159,7 +164,7 @@ impl LinearModel {
                 add(*h);
             }
         }
-        for (h, v) in &f.dense {
+        for (h, v) in f.dense.iter().chain(extra) {
             let b = (h >> mask_shift) as usize * c;
             if let Some(row) = self.weights.get(b..b + c) {
                 for ((d, w), s) in dense.iter_mut().zip(row).zip(&self.scales) {

@@ -13,8 +13,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::datasets::{self, Labelled};
-use crate::linear::{Example, Kind, LinearModel, TrainConfig, vectorise};
-use crate::{Error, Pipeline, SENTIMENT_CLASSES};
+use crate::linear::{Example, Kind, LinearModel, TrainConfig, bucket, vectorise};
+use crate::{Error, Pipeline, SENTIMENT_CLASSES, stacked};
 
 /// Where the training data is and how to train.
 #[derive(Debug, Clone)]
@@ -44,8 +44,8 @@ fn binary_config(seed: u64, bits: u32) -> TrainConfig {
     TrainConfig {
         bits,
         use_chars: true,
-        epochs: 8,
-        rate: 0.05,
+        epochs: 15,
+        rate: 0.2,
         l2: 1e-6,
         seed,
         balance: 1.5,
@@ -53,14 +53,20 @@ fn binary_config(seed: u64, bits: u32) -> TrainConfig {
 }
 
 fn themes_config(seed: u64) -> TrainConfig {
+    let env = |k: &str, d: f32| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
     TrainConfig {
-        bits: 15,
-        use_chars: false,
+        bits: 16,
+        use_chars: true,
         epochs: 12,
         rate: 0.1,
         l2: 1e-6,
         seed,
-        balance: 4.0,
+        balance: 1.0,
     }
 }
 
@@ -69,12 +75,21 @@ fn examples(
     rows: &[Labelled],
     classes: &[String],
     cfg: &TrainConfig,
+    stack: Option<&LinearModel>,
 ) -> Vec<Example> {
     rows.iter()
         .map(|r| {
             let prep = pipeline.prepare(&r.text);
+            let mut x = vectorise(&prep.features, cfg.bits, cfg.use_chars);
+            if let Some(s) = stack {
+                x.extend(
+                    stacked(s, &prep)
+                        .into_iter()
+                        .map(|(h, v)| (bucket(h, cfg.bits), v)),
+                );
+            }
             Example {
-                x: vectorise(&prep.features, cfg.bits, cfg.use_chars),
+                x,
                 y: r.labels
                     .iter()
                     .filter_map(|l| classes.iter().position(|c| c == l).map(|p| p as u16))
@@ -88,25 +103,32 @@ fn examples(
 pub fn train_sentiment(pipeline: &Pipeline, rows: &[Labelled], seed: u64) -> LinearModel {
     let classes: Vec<String> = SENTIMENT_CLASSES.iter().map(|c| (*c).to_owned()).collect();
     let cfg = sentiment_config(seed);
-    let ex: Vec<Example> = examples(pipeline, rows, &classes, &cfg)
+    let ex: Vec<Example> = examples(pipeline, rows, &classes, &cfg, None)
         .into_iter()
         .filter(|e| e.y.len() == 1)
         .collect();
     LinearModel::train(&ex, classes, Kind::Softmax, &cfg)
 }
 
-/// Trains a one-class (sigmoid) model for `positive` against everything else.
+/// Trains a one-class (sigmoid) model for `positive` against everything else, its threshold
+/// tuned like the themes' (see [`train_tuned`]).
 pub fn train_binary(
     pipeline: &Pipeline,
     rows: &[Labelled],
     positive: &str,
     seed: u64,
     bits: u32,
-) -> LinearModel {
+    stack: Option<&LinearModel>,
+) -> (LinearModel, String) {
     let classes = vec![positive.to_owned()];
-    let cfg = binary_config(seed, bits);
-    let ex = examples(pipeline, rows, &classes, &cfg);
-    LinearModel::train(&ex, classes, Kind::MultiLabel, &cfg)
+    train_tuned(
+        pipeline,
+        &classes,
+        rows,
+        &binary_config(seed, bits),
+        1,
+        stack,
+    )
 }
 
 /// F1 from counts.
@@ -127,29 +149,55 @@ pub fn train_themes(
     rows: &[Labelled],
     seed: u64,
     min_positives: usize,
+    stack: Option<&LinearModel>,
 ) -> (LinearModel, String) {
+    train_tuned(
+        pipeline,
+        names,
+        rows,
+        &themes_config(seed),
+        min_positives,
+        stack,
+    )
+}
+
+/// Trains a multi-label model: thresholds tuned for F1 per class on the training rows that the
+/// tuning rule picks, with a model fitted on the other training rows; then the final model on
+/// all training rows. Classes with fewer than `min_positives` rows are left out.
+pub fn train_tuned(
+    pipeline: &Pipeline,
+    names: &[String],
+    rows: &[Labelled],
+    cfg: &TrainConfig,
+    min_positives: usize,
+    stack: Option<&LinearModel>,
+) -> (LinearModel, String) {
+    let cfg = cfg.clone();
     let classes: Vec<String> = names
         .iter()
         .filter(|n| rows.iter().filter(|r| r.labels.contains(n)).count() >= min_positives)
         .cloned()
         .collect();
-    let cfg = themes_config(seed);
     let (tune_rows, fit_rows): (Vec<Labelled>, Vec<Labelled>) = rows
         .iter()
         .cloned()
         .partition(|r| datasets::is_tuning(&r.text));
-    let fit = examples(pipeline, &fit_rows, &classes, &cfg);
+    let fit = examples(pipeline, &fit_rows, &classes, &cfg, stack);
     let tuner = LinearModel::train(&fit, classes.clone(), Kind::MultiLabel, &cfg);
     let tune_probs: Vec<Vec<f32>> = tune_rows
         .iter()
-        .map(|r| tuner.predict(&pipeline.prepare(&r.text).features))
+        .map(|r| {
+            let prep = pipeline.prepare(&r.text);
+            let extra = stack.map(|s| stacked(s, &prep)).unwrap_or_default();
+            tuner.predict_with(&prep.features, &extra)
+        })
         .collect();
     let mut thresholds = Vec::with_capacity(classes.len());
     for (k, name) in classes.iter().enumerate() {
         let gold: Vec<bool> = tune_rows.iter().map(|r| r.labels.contains(name)).collect();
         let mut best = (0.5f32, -1.0f64);
-        if gold.iter().any(|g| *g) {
-            for step in 1..=18 {
+        if gold.iter().filter(|g| **g).count() >= 5 {
+            for step in 4..=18 {
                 let t = step as f32 * 0.05;
                 let (mut tp, mut fp, mut fn_) = (0, 0, 0);
                 for (probs, g) in tune_probs.iter().zip(&gold) {
@@ -183,14 +231,14 @@ pub fn train_themes(
         }
     }
     let report = format!(
-        "themes: {} themes; thresholds tuned on {} training rows held out by the tuning rule \
+        "{} classes; thresholds tuned on {} training rows held out by the tuning rule \
          (micro F1 there {:.3}); final model on {} rows",
         classes.len(),
         tune_rows.len(),
         f1(tp, fp, fn_),
         rows.len()
     );
-    let all = examples(pipeline, rows, &classes, &cfg);
+    let all = examples(pipeline, rows, &classes, &cfg, stack);
     let mut model = LinearModel::train(&all, classes, Kind::MultiLabel, &cfg);
     model.thresholds = thresholds;
     (model, report)
@@ -237,19 +285,20 @@ pub fn train_all(
         .filter(|r| !datasets::is_held_out(&r.text))
         .collect();
     let rows = limited(rows, opts.limit);
-    let complaint = train_binary(pipeline, &rows, "complaint", opts.seed, 17);
-    report.push(format!(
-        "complaint: trained on {} rows (hold-out rule excluded)",
-        rows.len()
-    ));
+    let (complaint, tuning) = train_binary(
+        pipeline,
+        &rows,
+        "complaint",
+        opts.seed,
+        17,
+        Some(&sentiment),
+    );
+    report.push(format!("complaint (hold-out rows excluded): {tuning}"));
 
     log("misinformation: reading Constraint_Train");
     let rows = limited(datasets::constraint(&misinfo_path)?, opts.limit);
-    let misinformation = train_binary(pipeline, &rows, "fake", opts.seed, 18);
-    report.push(format!(
-        "misinformation: trained on {} Constraint_Train rows",
-        rows.len()
-    ));
+    let (misinformation, tuning) = train_binary(pipeline, &rows, "fake", opts.seed, 18, None);
+    report.push(format!("misinformation (Constraint_Train): {tuning}"));
 
     log("themes: reading the pxtextmining v6 development file (hold-out rows left out)");
     let (names, rows) = datasets::pxtextmining_v6(&px_path)?;
@@ -258,8 +307,9 @@ pub fn train_all(
         .filter(|r| !datasets::is_held_out(&r.text))
         .collect();
     let rows = limited(rows, opts.limit);
-    let (themes, theme_report) = train_themes(pipeline, &names, &rows, opts.seed, 8);
-    report.push(theme_report);
+    let (themes, theme_report) =
+        train_themes(pipeline, &names, &rows, opts.seed, 8, Some(&sentiment));
+    report.push(format!("themes (hold-out rows excluded): {theme_report}"));
 
     Ok((
         [
@@ -308,8 +358,8 @@ mod tests {
                 value: None,
             })
             .collect();
-        let (m1, _) = train_themes(&pipeline, &themes, &trows, 1, 2);
-        let (m2, _) = train_themes(&pipeline, &themes, &trows, 1, 2);
+        let (m1, _) = train_themes(&pipeline, &themes, &trows, 1, 2, None);
+        let (m2, _) = train_themes(&pipeline, &themes, &trows, 1, 2, None);
         assert_eq!(m1.to_bytes(), m2.to_bytes());
     }
 }

@@ -1,0 +1,93 @@
+//! Throughput of the full analysis on one core, over the SemEval/TweetEval tweet texts in
+//! `shared/data`, with Python `vaderSentiment` timed over the same texts in the same run.
+//!
+//! Run with `cargo test --release -p analyse --test throughput -- --ignored --nocapture`.
+//! Python's side is skipped (with a note) when `python3 -c "import vaderSentiment"` fails;
+//! install it with `pip install vaderSentiment`.
+
+#[cfg(test)]
+mod tests {
+    use std::hint::black_box;
+    use std::path::PathBuf;
+    use std::process::Command;
+    use std::time::Instant;
+
+    const PYTHON: &str = r#"
+import sys, time
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+texts = open(sys.argv[1], encoding="utf-8").read().split("\n")
+a = SentimentIntensityAnalyzer()
+t = time.perf_counter()
+s = 0.0
+for x in texts:
+    s += a.polarity_scores(x)["compound"]
+print(len(texts) / (time.perf_counter() - t))
+"#;
+
+    fn corpus() -> Option<Vec<String>> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/semeval-twitter-sentiment/combined_2013-2016_dedup.tsv");
+        let text = std::fs::read_to_string(path).ok()?;
+        Some(
+            text.lines()
+                .skip(1)
+                .filter_map(|l| l.splitn(7, '\t').nth(6))
+                .map(|t| t.replace("\\u2019", "'"))
+                .collect(),
+        )
+    }
+
+    #[test]
+    #[ignore]
+    fn full_analysis_against_python_vader() {
+        let Some(texts) = corpus() else {
+            eprintln!("shared/data not found: skipped");
+            return;
+        };
+        let analyser = analyse::Analyser::new().unwrap();
+        for t in texts.iter().take(500) {
+            black_box(analyser.analyse_text(t));
+        }
+        let start = Instant::now();
+        let mut chars = 0usize;
+        for t in &texts {
+            let a = analyser.analyse_text(t);
+            chars += a.priority.score as usize;
+            black_box(a);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        let ours = texts.len() as f64 / secs;
+        black_box(chars);
+        println!(
+            "full analysis: {} posts in {secs:.2}s = {ours:.0} posts/s on one core",
+            texts.len()
+        );
+
+        let start = Instant::now();
+        let mut sum = 0.0;
+        let pipeline = analyser.pipeline();
+        for t in &texts {
+            sum += pipeline.prepare(t).lexicon.compound;
+        }
+        black_box(sum);
+        let lex = texts.len() as f64 / start.elapsed().as_secs_f64();
+        println!("normalise + lexicon + features only: {lex:.0} posts/s");
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("texts.txt");
+        std::fs::write(&file, texts.join("\n")).unwrap();
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(PYTHON)
+            .arg(&file)
+            .output();
+        match out {
+            Ok(o) if o.status.success() => {
+                let py: f64 = String::from_utf8_lossy(&o.stdout).trim().parse().unwrap();
+                println!("python vaderSentiment: {py:.0} posts/s (sentiment only)");
+                println!("ratio full analysis / python VADER: {:.1}x", ours / py);
+            }
+            _ => println!("python vaderSentiment not available: pip install vaderSentiment"),
+        }
+    }
+}
