@@ -46,7 +46,7 @@ pub fn is_held_out(text: &str) -> bool {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % 5 == 0
+    h.is_multiple_of(5)
 }
 
 /// A second fixed rule, inside the training part, for tuning thresholds (about one in five).

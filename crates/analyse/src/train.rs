@@ -53,12 +53,6 @@ fn binary_config(seed: u64, bits: u32) -> TrainConfig {
 }
 
 fn themes_config(seed: u64) -> TrainConfig {
-    let env = |k: &str, d: f32| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(d)
-    };
     TrainConfig {
         bits: 16,
         use_chars: true,
