@@ -419,7 +419,7 @@ mod tests {
         }
         if let Some(p) = data("pxtextmining/v6framework_230831.dev.csv") {
             let (names, rows) = pxtextmining_v6(&p).unwrap();
-            assert_eq!(names.len(), 48);
+            assert_eq!(names.len(), 49);
             assert_eq!(rows.len(), 6795 - 508);
             assert!(names.contains(&"Staff manner and personal attributes".to_owned()));
         }
