@@ -110,6 +110,17 @@ fn object(raw: &RawValue, pointer: &str, context: Context<'_>, out: &mut Vec<Par
         }
     };
     let said = item.created_time.is_some() || item.message.is_some() || item.story.is_some();
+    let edges = [("posts", &item.posts), ("feed", &item.feed)];
+    for (name, edge) in edges {
+        for (index, raw) in edge.iter().flat_map(|edge| edge.data.iter().enumerate()) {
+            object(
+                raw,
+                &format!("{pointer}/{name}/data/{index}"),
+                Context::List,
+                out,
+            );
+        }
+    }
     if !said {
         let kind = if item.fan_count.is_some() || item.category.is_some() || item.about.is_some() {
             Some("facebook page")
@@ -266,6 +277,10 @@ struct Object<'a> {
     like: Option<Edge>,
     #[serde(borrow, default)]
     comments: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    posts: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    feed: Option<Comments<'a>>,
     #[serde(default)]
     like_count: Option<u64>,
     #[serde(default)]
@@ -333,6 +348,7 @@ struct Summary {
     total_count: Option<u64>,
 }
 
+/// An edge with a `data` list: the comments of a post, or the posts or feed of a page.
 #[derive(Deserialize)]
 struct Comments<'a> {
     #[serde(borrow, default)]
@@ -953,6 +969,23 @@ mod tests {
             .map(|rejected| rejected.location.pointer.clone().unwrap())
             .collect();
         assert_eq!(pointers, ["/data/0/created_time", "/data/2", "/data/3"]);
+    }
+
+    #[test]
+    fn posts_nested_in_a_page_lookup() {
+        let mut out = Vec::new();
+        parse_document(
+            r#"{"id":"55","name":"Trust","posts":{"data":[{"id":"55_1","message":"Clinic open #NHS","created_time":"2024-01-02T03:04:05+0100","comments":{"data":[{"id":"1_7","message":"Thanks","created_time":"2024-01-02T04:00:00+0000","from":{"id":"8","name":"Pat"}}]}}]}}"#,
+            &mut out,
+        );
+        assert_eq!(tally(&out), (2, 0, 1, 0));
+        let post = post(&out, "55_1");
+        assert_eq!(post.created_at, time("2024-01-02T02:04:05Z"));
+        assert_eq!(post.hashtags, ["NHS"]);
+        assert_eq!(post.author.id, "55");
+        let comment = posts(&out).into_iter().find(|p| p.id == "1_7").unwrap();
+        assert_eq!(comment.reply_to.as_deref(), Some("55_1"));
+        assert_eq!(comment.author.display_name.as_deref(), Some("Pat"));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! `includes.tweets` as posts too (once per document), recovers the full text of truncated
 //! retweets, maps every edited version onto the id of the first version, turns batch compliance
 //! lines into deletions, and reports pages of users, lists and counts as skipped. Tweets are read
-//! with borrowed, typed structs; a small splitter ([`split`]) first finds each tweet's and user's
+//! with borrowed, typed structs; a small splitter (`split`) first finds each tweet's and user's
 //! JSON text without decoding it (that text is kept as the post's `raw`), so a page is scanned
 //! about one and a half times and nothing goes through `serde_json::Value` or `f64`.
 
@@ -36,7 +36,7 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
         return;
     };
     let split::Parts {
-        data,
+        mut data,
         single,
         includes,
         users,
@@ -44,9 +44,13 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
         errors,
         meta,
     } = parts;
+    let mut whole = false;
     if data.is_empty() && !includes {
-        other(doc, &errors, meta, out);
-        return;
+        if !other(doc, &errors, meta, out) {
+            return;
+        }
+        data.push(doc);
+        whole = true;
     }
     let users: Vec<User<'_>> = users
         .into_iter()
@@ -56,7 +60,11 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
 
     let mut items = Vec::with_capacity(data.len());
     for (index, &raw) in data.iter().enumerate() {
-        let pointer = Where::Data((!single).then_some(index));
+        let pointer = match (whole, single) {
+            (true, _) => Where::Document,
+            (false, true) => Where::Data(None),
+            (false, false) => Where::Data(Some(index)),
+        };
         match serde_json::from_str::<Item<'_>>(raw) {
             Ok(item) => {
                 if item.text.is_none()
@@ -121,6 +129,8 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
 /// Where a tweet is in its document; written as a JSON pointer only when something is wrong.
 #[derive(Clone, Copy)]
 enum Where {
+    /// The whole document is the tweet.
+    Document,
     /// In `data`: at an index, or the object itself.
     Data(Option<usize>),
     /// In `includes.tweets`, at an index.
@@ -130,6 +140,7 @@ enum Where {
 impl fmt::Display for Where {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Where::Document => Ok(()),
             Where::Data(None) => f.write_str("/data"),
             Where::Data(Some(index)) => write!(f, "/data/{index}"),
             Where::Included(index) => write!(f, "/includes/tweets/{index}"),
@@ -143,8 +154,10 @@ fn skipped(kind: &str) -> Record {
     }
 }
 
-/// A document with no tweets: a compliance line, an error body, an empty page, or not X at all.
-fn other(doc: &str, errors: &[&str], meta: bool, out: &mut Vec<Parsed>) {
+/// A document with no `data` or `includes`: a compliance line, an error body, an empty page, a
+/// bare tweet object (as `twarc2 flatten` writes them), or not X at all. Returns true for a bare
+/// tweet, which the caller reads as a page of one.
+fn other(doc: &str, errors: &[&str], meta: bool, out: &mut Vec<Parsed>) -> bool {
     let fields = match serde_json::from_str::<Fields<'_>>(doc) {
         Ok(fields) => fields,
         Err(error) => {
@@ -153,9 +166,12 @@ fn other(doc: &str, errors: &[&str], meta: bool, out: &mut Vec<Parsed>) {
                 format!("unreadable X document ({error})"),
             )
             .with_excerpt(doc)));
-            return;
+            return false;
         }
     };
+    if fields.text.is_some() && fields.id.is_some() {
+        return true;
+    }
     if let Some(action) = fields.action.as_deref() {
         compliance(&fields, action, out);
     } else if fields.title.is_some() || fields.detail.is_some() {
@@ -178,6 +194,7 @@ fn other(doc: &str, errors: &[&str], meta: bool, out: &mut Vec<Parsed>) {
         )
         .with_excerpt(doc)));
     }
+    false
 }
 
 /// One batch compliance line: a tweet deletion, or a user event that is skipped.
@@ -284,6 +301,9 @@ impl<'a, 'u> Page<'a, 'u> {
     /// Builds the post of one tweet.
     fn post(&self, tweet: &Item<'a>, raw: &str, pointer: Where) -> Parsed {
         let own_id = tweet.id.as_ref();
+        if own_id.is_empty() {
+            return Err(Rejected::at(pointer.to_string(), "a tweet without `id`").with_excerpt(raw));
+        }
         let first_id = tweet
             .edit_history_tweet_ids
             .as_ref()
@@ -321,10 +341,14 @@ impl<'a, 'u> Page<'a, 'u> {
             (original.unwrap_or(own_time), Some(own_time))
         };
 
-        let author = self.author(tweet.author_id.as_deref());
+        let author = match &tweet.author {
+            Some(user) => user.author(),
+            None => self.author(tweet.author_id.as_deref()),
+        };
         let mut relation = None;
         let mut reply_to = None;
         let mut source = tweet;
+        let mut inline_text = None;
         for reference in tweet.referenced_tweets.iter().flatten() {
             match reference.kind.as_ref() {
                 "retweeted" => {
@@ -334,6 +358,8 @@ impl<'a, 'u> Page<'a, 'u> {
                     });
                     if let Some(original) = self.referenced(reference.id.as_ref()) {
                         source = original;
+                    } else if let Some(text) = reference.text.as_deref() {
+                        inline_text = Some(text);
                     }
                 }
                 "quoted" if relation.is_none() => {
@@ -346,7 +372,7 @@ impl<'a, 'u> Page<'a, 'u> {
                 _ => {}
             }
         }
-        let text = source.text.as_deref().unwrap_or_default();
+        let text = inline_text.or(source.text.as_deref()).unwrap_or_default();
         let url = match author.handle.as_str() {
             "" => concat(&["https://x.com/i/web/status/", first_id]),
             handle => concat(&["https://x.com/", handle, "/status/", first_id]),
@@ -504,6 +530,8 @@ struct Fields<'a> {
     created_at: Option<Text<'a>>,
     #[serde(borrow, default)]
     redacted_at: Option<Text<'a>>,
+    #[serde(default)]
+    text: Option<IgnoredAny>,
 }
 
 /// The first id of `edit_history_tweet_ids` (the original version), read without a `Vec`.
@@ -603,6 +631,8 @@ struct Item<'a> {
     #[serde(borrow, default)]
     author_id: Option<Text<'a>>,
     #[serde(borrow, default)]
+    author: Option<User<'a>>,
+    #[serde(borrow, default)]
     created_at: Option<Text<'a>>,
     #[serde(borrow, default)]
     conversation_id: Option<Text<'a>>,
@@ -656,6 +686,9 @@ struct Reference<'a> {
     kind: Cow<'a, str>,
     #[serde(borrow)]
     id: Cow<'a, str>,
+    /// The referenced tweet's text, when it is inlined (`twarc2 flatten` output).
+    #[serde(borrow, default)]
+    text: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -1442,6 +1475,32 @@ mod tests {
         ] {
             assert!(split::page(broken).is_none(), "{broken}");
         }
+    }
+
+    #[test]
+    fn bare_tweet_objects_as_twarc_flatten_writes_them() {
+        let doc = r#"{"id":"1440716856763977732","text":"RT @carol: cut\u2026","author_id":"9","created_at":"2021-09-22T16:29:00.000Z","author":{"id":"9","username":"nhs_trust","name":"NHS Trust","verified_type":"government"},"referenced_tweets":[{"type":"retweeted","id":"1440713161355583489","text":"the full text &amp; more"}]}"#;
+        let mut out = Vec::new();
+        parse_document(doc, &mut out);
+        assert_eq!(tally(&out), (1, 0, 0, 0));
+        let post = posts(&out)[0];
+        assert_eq!(post.author.handle, "nhs_trust");
+        assert!(post.author.verified);
+        assert_eq!(post.text, "the full text & more");
+        assert_eq!(post.raw, doc);
+
+        let mut out = Vec::new();
+        parse_document(
+            r#"{"text":"no id","created_at":"2021-09-22T16:29:00.000Z"}"#,
+            &mut out,
+        );
+        assert_eq!(tally(&out), (0, 0, 0, 1));
+        let mut out = Vec::new();
+        parse_document(r#"{"data":[{"text":"no id"}]}"#, &mut out);
+        assert_eq!(
+            rejected(&out)[0].location.pointer.as_deref(),
+            Some("/data/0")
+        );
     }
 
     #[test]
