@@ -18,6 +18,8 @@ pub mod detect;
 pub mod facebook;
 pub mod html;
 pub mod input;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod mastodon;
 pub mod rss;
 pub mod x;
