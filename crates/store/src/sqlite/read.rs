@@ -42,6 +42,11 @@ fn opt_time(index: usize, micros: Option<i64>) -> rusqlite::Result<Option<Timest
     micros.map(|m| time(index, m)).transpose()
 }
 
+/// Reads a payload column written by [`super::packed::pack`] (or plain text).
+fn unpack(row: &Row<'_>, index: usize) -> rusqlite::Result<String> {
+    super::packed::unpack(row.get_ref(index)?).map_err(|detail| bad(index, detail))
+}
+
 fn count(value: Option<i64>) -> Option<u64> {
     value.and_then(|v| u64::try_from(v).ok())
 }
@@ -110,7 +115,7 @@ fn stored_post(row: &Row<'_>) -> rusqlite::Result<StoredPost> {
         media_count: row.get(19)?,
         deleted: row.get(23)?,
         feedback,
-        raw: row.get(35)?,
+        raw: unpack(row, 35)?,
     };
     Ok(StoredPost {
         post,
@@ -118,9 +123,9 @@ fn stored_post(row: &Row<'_>) -> rusqlite::Result<StoredPost> {
         first_seen: time(25, row.get(25)?)?,
         updated_at: time(26, row.get(26)?)?,
         versions: row.get(27)?,
-        analysis: match row.get::<_, Option<String>>(36)? {
-            Some(json) => Some(serde_json::from_str(&json).map_err(|e| bad(36, e.to_string()))?),
-            None => None,
+        analysis: match row.get_ref(36)? {
+            rusqlite::types::ValueRef::Null => None,
+            _ => Some(serde_json::from_str(&unpack(row, 36)?).map_err(|e| bad(36, e.to_string()))?),
         },
     })
 }
@@ -282,7 +287,7 @@ fn version(row: &Row<'_>, current: bool) -> rusqlite::Result<PostVersion> {
         edited_at: opt_time(2, row.get(2)?)?,
         text: row.get(3)?,
         title: row.get(4)?,
-        raw: row.get(5)?,
+        raw: unpack(row, 5)?,
         seen_at: time(6, row.get(6)?)?,
         current,
     })

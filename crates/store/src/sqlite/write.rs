@@ -104,7 +104,7 @@ impl Writer {
             fts: Vec::with_capacity(changes.len()),
         };
         let mut summary = ApplySummary::default();
-        for change in changes {
+        for change in in_key_order(changes) {
             let outcome = match change {
                 Change::Upsert(post) => batch.upsert(post)?,
                 Change::Delete(deletion) => batch.delete(deletion)?,
@@ -147,19 +147,22 @@ impl Writer {
                     OR excluded.engine <> analyses.engine
                     OR excluded.analysis <> analyses.analysis",
             )?;
+            let mut found = Vec::with_capacity(analyses.len());
             for item in analyses {
                 let version_at = item.version_at.as_microsecond();
-                let found: Option<(i64, i64)> = find
+                let stored: Option<(i64, i64)> = find
                     .query_row(params![item.network.as_str(), item.id], |row| {
                         Ok((row.get(0)?, row.get(1)?))
                     })
                     .optional()?;
-                let Some((key, stored_version)) = found else {
-                    continue;
-                };
-                if version_at < stored_version {
-                    continue;
+                if let Some((key, stored_version)) = stored
+                    && version_at >= stored_version
+                {
+                    found.push((key, version_at, item));
                 }
+            }
+            found.sort_by_key(|(key, _, _)| *key);
+            for (key, version_at, item) in found {
                 let analysis = &item.analysis;
                 let intents = spaced(
                     analysis
@@ -171,6 +174,7 @@ impl Writer {
                 let themes = spaced(analysis.themes.iter().map(|theme| theme.id.as_str()));
                 let json = serde_json::to_string(analysis)
                     .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                let json = super::packed::pack(&json);
                 saved += save.execute(params![
                     key,
                     version_at,
@@ -444,7 +448,7 @@ impl<'p> Batch<'_, 'p> {
         }
         self.tx
             .prepare_cached("INSERT INTO post_raw (key, raw) VALUES (?1, ?2)")?
-            .execute(params![key, post.raw])?;
+            .execute(params![key, super::packed::pack(&post.raw)])?;
         self.fts.push(FtsChange::Add(key, post));
         Ok(Outcome::Inserted)
     }
@@ -524,7 +528,7 @@ impl<'p> Batch<'_, 'p> {
             ])?;
         self.tx
             .prepare_cached("UPDATE post_raw SET raw = ?2 WHERE key = ?1")?
-            .execute(params![key, post.raw])?;
+            .execute(params![key, super::packed::pack(&post.raw)])?;
         Ok(())
     }
 
@@ -646,6 +650,20 @@ impl<'p> Batch<'_, 'p> {
         self.authors.insert((network, identity), cached);
         Ok(cached.key)
     }
+}
+
+/// The changes of a batch with posts in creation-time order (which is key order) and deletions
+/// last. The sort is stable, so versions of one post keep their order; a deletion ends the same
+/// way before or after its post (tombstone or mark). Pages of posts arrive newest first: writing
+/// rows in ascending key order appends to the right edge of each B-tree, leaving full pages
+/// instead of half-empty ones after splits.
+fn in_key_order(changes: &[Change]) -> Vec<&Change> {
+    let mut ordered: Vec<&Change> = changes.iter().collect();
+    ordered.sort_by_key(|change| match change {
+        Change::Upsert(post) => post.created_at.as_microsecond(),
+        Change::Delete(_) => i64::MAX,
+    });
+    ordered
 }
 
 /// Names as ` a b c ` (a space around each), so `LIKE '% b %'` finds one exactly.
