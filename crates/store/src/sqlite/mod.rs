@@ -20,6 +20,7 @@
 //!   writes on one core while the checkpoint runs on the other.
 
 mod fts;
+mod packed;
 mod read;
 mod write;
 
