@@ -16,6 +16,7 @@
 //! - a deletion is never lost, even when it arrives before the post it deletes;
 //! - search results come newest first (by creation time).
 
+pub mod accounts;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -23,6 +24,10 @@ use std::ops::{Add, AddAssign};
 use jiff::{Timestamp, civil::Date};
 use model::{Network, Post, analysis::Analysis, query::Query};
 
+pub use accounts::{
+    AccountStore, Dashboard, DashboardQuery, DeskStore, Monitor, Role, StreamEntry, StreamFilter,
+    StreamOrder, User, WebStore,
+};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

@@ -15,7 +15,7 @@ use jiff::{ToSpan, Zoned};
 
 use crate::{
     common::{DbArgs, open_store},
-    generate_cmd, import,
+    generate_cmd, import, serve_cmd, user_cmd,
 };
 
 /// Arguments of `switchboard demo`.
@@ -27,6 +27,12 @@ pub struct DemoArgs {
     /// The random seed of the demo traffic.
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
+    /// The port of the web application on 127.0.0.1 (0 picks a free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Import only: do not serve the web application or replay live traffic.
+    #[arg(long)]
+    pub no_serve: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -95,7 +101,26 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     println!("  switchboard search --db {db} '\"A&E\" AND (wait* OR hours)' --limit 5");
     println!("  switchboard search --db {db} 'thank* OR brilliant' --network mastodon --limit 5");
     println!("  switchboard stats --db {db}");
-    Ok(())
+    drop(store);
+    if args.no_serve {
+        return Ok(());
+    }
+    let store = std::sync::Arc::new(
+        store::SqliteStore::open(&args.db.path)
+            .with_context(|| format!("cannot open the database {db}"))?,
+    );
+    let password = user_cmd::ensure_user(&store, "demo", store::Role::Admin)?;
+    serve_cmd::start_replay(
+        std::sync::Arc::clone(&store),
+        serve_cmd::Replay {
+            posts_per_day: 10_000,
+            seed: args.seed,
+            folder,
+        },
+    )?;
+    println!("\nLog in as `demo` with the password `{password}` (an administrator).");
+    println!("A live replay adds new posts every few seconds. Press Ctrl+C to stop.");
+    serve_cmd::serve(store, &format!("127.0.0.1:{}", args.port), false, |_| {})
 }
 
 /// The folder beside the database where the demo traffic is written.

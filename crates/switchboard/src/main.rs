@@ -8,6 +8,8 @@ mod demo;
 mod generate_cmd;
 mod import;
 mod search;
+mod serve_cmd;
+mod user_cmd;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -40,6 +42,10 @@ enum Command {
     Eval(analysis_cli::EvalArgs),
     /// Analyse stored posts that lack an analysis, or free text with --text.
     Analyse(analyse_cmd::AnalyseArgs),
+    /// Serve the web application: live stream, needs attention, dashboard, search, settings.
+    Serve(serve_cmd::ServeArgs),
+    /// Add and list the people who may log in to the web application.
+    User(user_cmd::UserArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,5 +66,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => analysis_cli::train(&args),
         Command::Eval(args) => analysis_cli::eval(&args),
         Command::Analyse(args) => analyse_cmd::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
+        Command::User(args) => user_cmd::run(&args),
     }
 }

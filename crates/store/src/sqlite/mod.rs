@@ -19,8 +19,8 @@
 //!   own connection copies committed pages into the database file twice a second, so an import
 //!   writes on one core while the checkpoint runs on the other.
 
+mod accounts;
 mod fts;
-mod packed;
 mod read;
 mod write;
 
@@ -44,15 +44,16 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
     include_str!("../../migrations/sqlite/0004_analyses.sql"),
+    include_str!("../../migrations/sqlite/0005_accounts.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;

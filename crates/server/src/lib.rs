@@ -1,0 +1,170 @@
+//! Switchboard's web application: the listening desk a communications team lives in.
+//!
+//! Server-rendered HTML (askama templates compiled into the binary) that works without
+//! JavaScript; a little script, served as a static file, adds live updates by Server-Sent
+//! Events. Every page's data is also served as JSON under `/api/`, described by the OpenAPI
+//! document at `/api/openapi.json`.
+//!
+//! Design and invariants:
+//! - The store is synchronous (SQLite); every store call from a handler runs in
+//!   `tokio::task::spawn_blocking`.
+//! - Every handler that shows or changes data takes a [`auth::CurrentUser`] and checks the
+//!   action against the one role table ([`roles::Action::min_role`]) before touching the store.
+//! - Every unsafe request passes [`auth::same_origin`], and every form carries the session's
+//!   CSRF token, checked before anything else in its handler.
+//! - New posts reach open pages through one poller ([`live`]) that watches the store, so posts
+//!   written by another process (an import, a live connector) appear as well.
+
+pub mod api;
+pub mod auth;
+pub mod charts;
+mod error;
+pub mod live;
+pub mod openapi;
+pub mod pages;
+pub mod roles;
+pub mod views;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    http::{HeaderName, HeaderValue, header},
+    middleware,
+    routing::{get, post},
+};
+pub use error::{ApiError, ErrorBody};
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// How the server behaves.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure` (set when the server is reached over HTTPS, e.g. behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a session lasts.
+    pub session_hours: i64,
+    /// How often the live poller looks for new posts.
+    pub live_poll: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            session_hours: 12,
+            live_poll: Duration::from_millis(250),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Arc<dyn store::WebStore>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// New posts, for live pages.
+    pub live: live::Live,
+    /// Recent dashboards.
+    pub dashboards: Arc<pages::DashboardCache>,
+}
+
+impl AppState {
+    /// A state over `store`; starts nothing (see [`live::Live::start`]).
+    pub fn new(store: Arc<dyn store::WebStore>, config: Config) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            live: live::Live::new(),
+            dashboards: Arc::new(pages::DashboardCache::default()),
+        }
+    }
+}
+
+/// Runs a blocking store call off the async threads.
+pub async fn blocking<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&dyn store::WebStore) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let store = Arc::clone(&state.store);
+    tokio::task::spawn_blocking(move || f(store.as_ref())).await?
+}
+
+/// Every route of the application.
+pub fn router(state: AppState) -> Router {
+    let csp = HeaderValue::from_static(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+         frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(pages::healthz))
+        .route("/static/app.css", get(pages::css))
+        .route("/static/live.js", get(pages::script))
+        .route("/login", get(pages::login_page).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/stream", get(pages::stream))
+        .route("/stream/events", get(live::events))
+        .route("/attention", get(pages::attention))
+        .route("/posts/{network}/{id}", get(pages::post_page))
+        .route("/posts/{network}/{id}/handled", post(pages::mark_handled))
+        .route("/dashboard", get(pages::dashboard))
+        .route("/search", get(pages::search))
+        .route("/search/saved", post(pages::save_search))
+        .route("/search/saved/{id}/delete", post(pages::delete_search))
+        .route(
+            "/settings/monitors",
+            get(pages::monitors).post(pages::save_monitor),
+        )
+        .route(
+            "/settings/monitors/{id}/delete",
+            post(pages::delete_monitor),
+        )
+        .route("/settings/users", get(pages::users).post(pages::add_user))
+        .route("/settings/users/{id}/role", post(pages::set_role))
+        .route("/settings/users/{id}/delete", post(pages::delete_user))
+        .merge(api::routes())
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(auth::same_origin))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(state)
+}
+
+/// Serves the application on `listener` until the process ends, with the live poller running.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    state
+        .live
+        .start(Arc::clone(&state.store), state.config.live_poll);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).await
+}
+
+/// Binds `addr`, calls `ready` with the bound address (port 0 picks a free one), and serves
+/// until the process ends, on a runtime of its own. For command-line callers without tokio.
+pub fn run(addr: &str, state: AppState, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind(addr).await?;
+        ready(listener.local_addr()?);
+        serve(listener, state).await
+    })
+}

@@ -1,0 +1,262 @@
+//! Live updates: one poller watches the store for posts it has not seen and sends each to every
+//! open page over Server-Sent Events, filtered by that page's own filters.
+//!
+//! The poller reads the store (not an in-process channel), so posts written by any process that
+//! shares the database appear: a `switchboard import`, the demo's replay, a live connector. It
+//! looks at posts created in the last [`WINDOW`], first seen after the previous look, and waits
+//! a moment for a post's analysis so that pages can filter and show it.
+
+use std::{
+    collections::HashMap,
+    convert::Infallible,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use askama::Template;
+use axum::{
+    extract::{Query, State},
+    response::sse::{Event, KeepAlive, Sse},
+};
+use futures_util::stream::{self, Stream};
+use jiff::{SignedDuration, Timestamp};
+use model::{Network, query};
+use store::{SearchQuery, StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
+use tokio::sync::broadcast;
+
+use crate::{
+    ApiError, AppState,
+    auth::CurrentUser,
+    pages::PageError,
+    roles::Action,
+    views::{PostView, StreamParams, monitor_names},
+};
+
+/// How far back the poller looks (by creation time).
+pub const WINDOW: SignedDuration = SignedDuration::from_mins(10);
+/// How long the poller waits for a new post's analysis before sending it without one.
+const ANALYSIS_WAIT: SignedDuration = SignedDuration::from_secs(5);
+
+/// A new post, ready to send.
+#[derive(Debug, Clone)]
+pub struct LiveItem {
+    /// The post.
+    pub post: StoredPost,
+    /// Its desk entry (monitors, handled).
+    pub entry: Option<StreamEntry>,
+    /// The list item, rendered once for every page.
+    pub html: String,
+}
+
+/// The fragment sent for a new post.
+#[derive(Template)]
+#[template(path = "post_item.html")]
+struct PostItem<'a> {
+    post: &'a PostView,
+    handle_form: bool,
+    csrf: &'a str,
+    back: &'a str,
+}
+
+/// The sender of new posts.
+#[derive(Clone)]
+pub struct Live {
+    sender: broadcast::Sender<Arc<LiveItem>>,
+    started: Arc<Mutex<bool>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live::new()
+    }
+}
+
+impl Live {
+    /// A sender with room for 1,024 posts per slow page.
+    pub fn new() -> Live {
+        let (sender, _) = broadcast::channel(1024);
+        Live {
+            sender,
+            started: Arc::new(Mutex::new(false)),
+        }
+    }
+
+    /// Starts the poller once (later calls do nothing).
+    pub fn start(&self, store: Arc<dyn WebStore>, every: Duration) {
+        let mut started = self
+            .started
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *started {
+            return;
+        }
+        *started = true;
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let mut poller = Poller::default();
+            let mut first = true;
+            loop {
+                let poll_store = Arc::clone(&store);
+                let mut taken = std::mem::take(&mut poller);
+                let result = tokio::task::spawn_blocking(move || {
+                    let items = taken.poll(poll_store.as_ref(), first);
+                    (taken, items)
+                })
+                .await;
+                match result {
+                    Ok((back, Ok(items))) => {
+                        poller = back;
+                        first = false;
+                        for item in items {
+                            let _ = sender.send(Arc::new(item));
+                        }
+                    }
+                    Ok((back, Err(error))) => {
+                        poller = back;
+                        tracing::warn!(%error, "Live poll failed.");
+                    }
+                    Err(error) => tracing::warn!(%error, "Live poll stopped."),
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
+    /// A receiver of new posts.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveItem>> {
+        self.sender.subscribe()
+    }
+}
+
+/// What the poller has sent already.
+#[derive(Debug, Default)]
+struct Poller {
+    sent: HashMap<(Network, String), Timestamp>,
+}
+
+impl Poller {
+    fn poll(&mut self, store: &dyn WebStore, first: bool) -> Result<Vec<LiveItem>, ApiError> {
+        let now = Timestamp::now();
+        let since = now.checked_sub(WINDOW).unwrap_or(now);
+        let found = store.search(&SearchQuery {
+            since: Some(since),
+            limit: 2_000,
+            ..SearchQuery::default()
+        })?;
+        self.sent.retain(|_, created| *created >= since);
+        let mut fresh: Vec<StoredPost> = Vec::new();
+        for stored in found {
+            let key = (stored.post.network, stored.post.id.clone());
+            if self.sent.contains_key(&key) {
+                continue;
+            }
+            let young = now.duration_since(stored.first_seen) < ANALYSIS_WAIT;
+            if !first && stored.analysis.is_none() && young {
+                continue;
+            }
+            self.sent.insert(key, stored.post.created_at);
+            if !first {
+                fresh.push(stored);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        fresh.reverse();
+        let names = monitor_names(&store.monitors()?);
+        let mut items = Vec::with_capacity(fresh.len());
+        for post in fresh {
+            let entry = store.desk_entry(post.post.network, &post.post.id)?;
+            let view = PostView::new(&post, entry.as_ref(), &names);
+            let html = PostItem {
+                post: &view,
+                handle_form: false,
+                csrf: "",
+                back: "",
+            }
+            .render()
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+            items.push(LiveItem { post, entry, html });
+        }
+        Ok(items)
+    }
+}
+
+/// Whether a new post passes a page's filters (the time range is not checked: new posts are
+/// the newest).
+pub fn passes(filter: &StreamFilter, item: &LiveItem) -> bool {
+    let post = &item.post.post;
+    let analysis = item.post.analysis.as_ref();
+    if !filter.networks.is_empty() && !filter.networks.contains(&post.network) {
+        return false;
+    }
+    if let Some(monitor) = filter.monitor
+        && !item
+            .entry
+            .as_ref()
+            .is_some_and(|e| e.monitors.contains(&monitor))
+    {
+        return false;
+    }
+    if let Some(sentiment) = filter.sentiment
+        && analysis.is_none_or(|a| a.sentiment.label != sentiment)
+    {
+        return false;
+    }
+    if let Some(intent) = filter.intent
+        && analysis.is_none_or(|a| !a.has_intent(intent))
+    {
+        return false;
+    }
+    if let Some(theme) = &filter.theme
+        && analysis.is_none_or(|a| !a.themes.iter().any(|t| &t.id == theme))
+    {
+        return false;
+    }
+    if let Some(lang) = &filter.language
+        && analysis.is_none_or(|a| &a.language.code != lang)
+    {
+        return false;
+    }
+    if let Some(text) = &filter.text {
+        let mut words = query::tokens(&post.text);
+        if let Some(title) = &post.title {
+            words.extend(query::tokens(title));
+        }
+        words.extend(query::tokens(&post.author.handle));
+        if !text.matches_tokens(&words) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `GET /stream/events`: new posts matching the query string's filters, as `post` events whose
+/// data is the list item's HTML.
+pub async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<StreamParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
+    user.require(Action::Read)?;
+    let filter = params.filter(StreamOrder::Newest)?;
+    let receiver = state.live.subscribe();
+    let events = stream::unfold((receiver, filter), |(mut receiver, filter)| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(item) => {
+                    if passes(&filter, &item) {
+                        let event = Event::default()
+                            .event("post")
+                            .id(format!("{}/{}", item.post.post.network, item.post.post.id))
+                            .data(item.html.clone());
+                        return Some((Ok(event), (receiver, filter)));
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

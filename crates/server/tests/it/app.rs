@@ -1,0 +1,275 @@
+//! `TestApp`: boots the real server on 127.0.0.1:0 over a temporary SQLite database with a few
+//! analysed posts and one person per role, and a small HTTP client that keeps cookies.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use jiff::{SignedDuration, Timestamp};
+use model::{
+    Author, Change, Network, Post,
+    analysis::{
+        Analysis, Intent, IntentKind, Language, LanguageSource, PersonalData, PersonalDataKind,
+        Priority, Sentiment, SentimentLabel, Theme,
+    },
+};
+use reqwest::{StatusCode, header};
+use server::{AppState, Config, auth};
+use store::{AccountStore, PostAnalysis, Role, SqliteStore, Store, WebStore};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Arc<SqliteStore>,
+    _dir: tempfile::TempDir,
+}
+
+pub fn analysis(label: SentimentLabel, intent: IntentKind, priority: u8) -> Analysis {
+    Analysis {
+        engine: "test".into(),
+        language: Language {
+            code: "en".into(),
+            name: "English".into(),
+            confidence: 1.0,
+            source: LanguageSource::Declared,
+        },
+        sentiment: Sentiment {
+            score: if label == SentimentLabel::Negative {
+                -0.6
+            } else {
+                0.5
+            },
+            label,
+            confidence: 0.9,
+            lexicon_score: 0.0,
+            reason: "test words".into(),
+        },
+        intents: vec![Intent {
+            kind: intent,
+            probability: 0.9,
+            detected: true,
+            reason: "test intent".into(),
+        }],
+        themes: vec![Theme {
+            id: "waiting".into(),
+            label: "Waiting times".into(),
+            probability: 0.8,
+            reason: "wait".into(),
+        }],
+        professional: None,
+        journalist: None,
+        personal_data: Vec::new(),
+        priority: Priority {
+            score: priority,
+            reasons: vec![format!("+{priority} test reason")],
+        },
+    }
+}
+
+pub fn post(network: Network, id: &str, handle: &str, text: &str, created_at: Timestamp) -> Post {
+    let author = Author {
+        id: format!("{handle}-id"),
+        handle: handle.into(),
+        display_name: Some(format!("{handle} name")),
+        bio: None,
+        followers: Some(10),
+        verified: false,
+        url: None,
+    };
+    let mut post = Post::new(network, id, author, text, created_at);
+    post.lang = Some("en".into());
+    post.hashtags = vec!["nhs".into()];
+    post
+}
+
+/// Stores posts with analyses and tags them with the monitors they match.
+pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
+    let changes: Vec<Change> = posts
+        .iter()
+        .map(|(p, _)| Change::Upsert(Box::new(p.clone())))
+        .collect();
+    store.apply(&changes).unwrap();
+    let analyses: Vec<PostAnalysis> = posts
+        .iter()
+        .map(|(p, a)| PostAnalysis {
+            network: p.network,
+            id: p.id.clone(),
+            version_at: p.version_time(),
+            analysis: a.clone(),
+        })
+        .collect();
+    store.save_analyses(&analyses).unwrap();
+    let tags: Vec<(&Post, Option<&str>)> = posts.iter().map(|(p, _)| (p, Some("en"))).collect();
+    store.tag_posts(&tags).unwrap();
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SqliteStore::open(dir.path().join("test.db")).unwrap());
+        let hash = auth::hash_password(PASSWORD).unwrap();
+        for role in Role::ALL {
+            store.add_user(role.as_str(), role, &hash).unwrap().unwrap();
+        }
+        let now = Timestamp::now();
+        let ago = |minutes: i64| now.checked_sub(SignedDuration::from_mins(minutes)).unwrap();
+        let mut phone = post(
+            Network::X,
+            "1001",
+            "patient_pat",
+            "Waited 9 hours in A&E, call me on 07700 900123",
+            ago(30),
+        );
+        phone.thread_id = Some("1001".into());
+        let mut with_phone = analysis(SentimentLabel::Negative, IntentKind::Complaint, 80);
+        let start = phone.text.find("07700").unwrap();
+        with_phone.personal_data = vec![PersonalData {
+            kind: PersonalDataKind::Phone,
+            start,
+            end: start + "07700 900123".len(),
+            reason: "UK mobile number".into(),
+        }];
+        let mut reply = post(
+            Network::X,
+            "1002",
+            "nurse_nina",
+            "So sorry to hear this, please message us",
+            ago(20),
+        );
+        reply.reply_to = Some("1001".into());
+        reply.thread_id = Some("1001".into());
+        add_posts(
+            &store,
+            &[
+                (phone, with_phone),
+                (
+                    reply,
+                    analysis(SentimentLabel::Neutral, IntentKind::Other, 10),
+                ),
+                (
+                    post(
+                        Network::Mastodon,
+                        "m1",
+                        "happy_harry",
+                        "Brilliant maternity team, thank you",
+                        ago(10),
+                    ),
+                    analysis(SentimentLabel::Positive, IntentKind::Compliment, 5),
+                ),
+            ],
+        );
+        let config = Config {
+            live_poll: std::time::Duration::from_millis(100),
+            ..Config::default()
+        };
+        let state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(server::serve(listener, state));
+        TestApp {
+            addr,
+            store,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            base: self.url(""),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookies: Vec::new(),
+            csrf: String::new(),
+        }
+    }
+
+    /// A client logged in as `name`.
+    pub async fn login(&self, name: &str) -> Client {
+        let mut client = self.client();
+        let response = client.try_login(name, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "login of {name}");
+        let page = client.get("/stream").await.text().await.unwrap();
+        client.csrf = csrf_of(&page).expect("a CSRF token on the stream page");
+        client
+    }
+}
+
+pub fn csrf_of(page: &str) -> Option<String> {
+    let at = page.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    page.get(at..)?.split('"').next().map(str::to_owned)
+}
+
+pub struct Client {
+    base: String,
+    pub http: reqwest::Client,
+    pub cookies: Vec<(String, String)>,
+    pub csrf: String,
+}
+
+impl Client {
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let pair = text.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(k, _)| k != name);
+            if !value.is_empty() {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> reqwest::Response {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", auth::form_urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        self.keep(&response);
+        response
+    }
+
+    pub async fn try_login(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.unwrap();
+        let token = csrf_of(&page).unwrap();
+        self.post_form(
+            "/login",
+            &[("csrf", &token), ("name", name), ("password", password)],
+        )
+        .await
+    }
+}

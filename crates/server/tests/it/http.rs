@@ -1,0 +1,401 @@
+//! HTTP tests: role checks for every action, CSRF, logout, login limits, pages, API, live.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use model::{
+    Network,
+    analysis::{IntentKind, SentimentLabel},
+};
+use reqwest::StatusCode;
+use server::roles::{Action, Role};
+use store::{AccountStore, Monitor};
+
+use crate::app::{Client, TestApp, add_posts, analysis, post};
+
+/// Does `action` as `client`; the status tells whether it was allowed.
+async fn attempt(client: &mut Client, action: Action, round: usize) -> StatusCode {
+    let csrf = client.csrf.clone();
+    match action {
+        Action::Read => client.get("/dashboard").await.status(),
+        Action::MarkHandled => client
+            .post_form(
+                "/posts/x/1002/handled",
+                &[("csrf", &csrf), ("back", "/attention")],
+            )
+            .await
+            .status(),
+        Action::SaveSearch => client
+            .post_form(
+                "/search/saved",
+                &[("csrf", &csrf), ("name", "A&E waits"), ("query", "q=wait")],
+            )
+            .await
+            .status(),
+        Action::ManageMonitors => {
+            let name = format!("Monitor {round}");
+            client
+                .post_form(
+                    "/settings/monitors",
+                    &[("csrf", &csrf), ("name", &name), ("query", "maternity")],
+                )
+                .await
+                .status()
+        }
+        Action::ManageUsers => {
+            let name = format!("person{round}");
+            client
+                .post_form(
+                    "/settings/users",
+                    &[
+                        ("csrf", &csrf),
+                        ("name", &name),
+                        ("role", "viewer"),
+                        ("password", "a long enough password"),
+                    ],
+                )
+                .await
+                .status()
+        }
+    }
+}
+
+#[tokio::test]
+async fn each_role_may_do_exactly_what_the_table_allows() {
+    let app = TestApp::start().await;
+    let mut round = 0;
+    for role in Role::ALL {
+        let mut client = app.login(role.as_str()).await;
+        for action in Action::ALL {
+            round += 1;
+            let status = attempt(&mut client, action, round).await;
+            if action.allowed(role) {
+                assert!(
+                    status == StatusCode::OK || status == StatusCode::SEE_OTHER,
+                    "{role} {action:?}: {status}"
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role} {action:?}");
+            }
+        }
+        let users = client.get("/api/users").await.status();
+        let expected = if role == Role::Admin {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
+        assert_eq!(users, expected, "{role} /api/users");
+        let page = client.get("/settings/users").await.status();
+        assert_eq!(page, expected, "{role} /settings/users");
+        for path in [
+            "/stream",
+            "/attention",
+            "/search?q=wait",
+            "/settings/monitors",
+            "/posts/x/1001",
+        ] {
+            assert_eq!(
+                client.get(path).await.status(),
+                StatusCode::OK,
+                "{role} {path}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn forms_without_a_valid_csrf_token_or_from_another_site_are_refused() {
+    let app = TestApp::start().await;
+    let mut client = app.login("admin").await;
+    for token in ["", "0000", "not-the-token"] {
+        let response = client
+            .post_form("/posts/x/1001/handled", &[("csrf", token)])
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let response = client
+        .post_form("/settings/monitors", &[("name", "x"), ("query", "y")])
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // A valid token but a cross-site origin.
+    let cookie = client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = client
+        .http
+        .post(app.url("/posts/x/1001/handled"))
+        .header("cookie", &cookie)
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", client.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "csrf_rejected");
+    let response = client
+        .http
+        .post(app.url("/posts/x/1001/handled"))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", client.csrf))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Login needs the doubled token too.
+    let mut fresh = app.client();
+    let response = fresh
+        .post_form(
+            "/login",
+            &[("name", "admin"), ("password", crate::app::PASSWORD)],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Nothing was marked.
+    let page = client.get("/posts/x/1001").await.text().await.unwrap();
+    assert!(!page.contains("Handled by"));
+    // The same form with the token goes through.
+    let csrf = client.csrf.clone();
+    let response = client
+        .post_form("/posts/x/1001/handled", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_session_cookie_stops_working_after_logout() {
+    let app = TestApp::start().await;
+    let mut client = app.login("officer").await;
+    let copied = client.cookies.clone();
+    assert_eq!(client.get("/api/me").await.status(), StatusCode::OK);
+    let cookie = client
+        .cookies
+        .iter()
+        .find(|(k, _)| k == "sb_session")
+        .map(|(_, v)| v.clone())
+        .unwrap();
+    // Only the hash of the secret is stored.
+    assert!(
+        app.store
+            .session(&cookie, Timestamp::now())
+            .unwrap()
+            .is_none()
+    );
+    let csrf = client.csrf.clone();
+    let response = client.post_form("/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let mut replay = app.client();
+    replay.cookies = copied;
+    let response = replay.get("/api/me").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "unauthenticated");
+    let response = replay.get("/stream").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_account() {
+    let app = TestApp::start().await;
+    let mut client = app.client();
+    for _ in 0..5 {
+        let response = client.try_login("squad", "wrong password").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = client.try_login("squad", crate::app::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another account from the same address still works (below the address limit).
+    let response = client.try_login("viewer", crate::app::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_address() {
+    let app = TestApp::start().await;
+    let mut client = app.client();
+    for i in 0..20 {
+        let response = client.try_login(&format!("nobody{i}"), "wrong").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = client.try_login("admin", crate::app::PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn pages_show_posts_masked_filtered_and_ordered() {
+    let app = TestApp::start().await;
+    let mut client = app.login("viewer").await;
+    assert_eq!(client.get("/stream").await.status(), StatusCode::OK);
+    let page = client
+        .get("/stream?sentiment=negative")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("@patient_pat"));
+    assert!(page.contains("[phone removed]") && !page.contains("07700 900123"));
+    assert!(!page.contains("@happy_harry"));
+    let page = client
+        .get("/stream?network=mastodon")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("@happy_harry") && !page.contains("@patient_pat"));
+    let api: serde_json::Value = client.get("/api/attention").await.json().await.unwrap();
+    assert_eq!(api["posts"][0]["id"], "1001");
+    assert_eq!(api["posts"][0]["priority"], 80);
+    let detail: serde_json::Value = client.get("/api/posts/x/1001").await.json().await.unwrap();
+    assert_eq!(detail["thread"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["analysis"]["priority"]["score"], 80);
+    let page = client.get("/posts/x/1002").await.text().await.unwrap();
+    assert!(page.contains("Thread") && page.contains("@patient_pat"));
+    let page = client
+        .get("/dashboard?period=24h")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg") && page.contains("<title id=\"volume-t\">"));
+    assert!(page.contains("<caption>Top hashtags</caption>") && page.contains(">nhs<"));
+    let response = client.get("/stream?sentiment=angry").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let openapi: serde_json::Value = client.get("/api/openapi.json").await.json().await.unwrap();
+    assert!(openapi["paths"]["/api/stream"]["get"].is_object());
+    assert_eq!(app.client().get("/healthz").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.client().get("/api/stream").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn monitors_tag_posts_at_save_and_as_they_arrive() {
+    let app = TestApp::start().await;
+    let id = app
+        .store
+        .save_monitor(&Monitor {
+            id: 0,
+            name: "Maternity".into(),
+            query: "maternity OR midwife*".into(),
+            networks: Vec::new(),
+            languages: Vec::new(),
+            authors: Vec::new(),
+        })
+        .unwrap()
+        .unwrap();
+    let mut client = app.login("viewer").await;
+    let page = client
+        .get(&format!("/stream?monitor={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("@happy_harry") && !page.contains("@patient_pat"));
+    add_posts(
+        &app.store,
+        &[(
+            post(
+                Network::Bluesky,
+                "b1",
+                "mum_mel",
+                "The midwife was wonderful",
+                Timestamp::now(),
+            ),
+            analysis(SentimentLabel::Positive, IntentKind::Compliment, 5),
+        )],
+    );
+    let api: serde_json::Value = client
+        .get(&format!("/api/stream?monitor={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = api["posts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["b1", "m1"]);
+}
+
+#[tokio::test]
+async fn a_new_post_arrives_on_an_open_event_stream() {
+    let app = TestApp::start().await;
+    let client = app.login("viewer").await;
+    let cookie = client
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = client
+        .http
+        .get(app.url("/stream/events?sentiment=negative"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    add_posts(
+        &app.store,
+        &[
+            (
+                post(
+                    Network::X,
+                    "2001",
+                    "calm_cal",
+                    "Lovely staff today",
+                    Timestamp::now(),
+                ),
+                analysis(SentimentLabel::Positive, IntentKind::Compliment, 5),
+            ),
+            (
+                post(
+                    Network::X,
+                    "2002",
+                    "angry_ann",
+                    "Cancelled again, disgraceful",
+                    Timestamp::now(),
+                ),
+                analysis(SentimentLabel::Negative, IntentKind::Complaint, 60),
+            ),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let mut seen = String::new();
+    while !seen.contains("@angry_ann") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .expect("the new post within 5 seconds")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(seen.contains("event: post"));
+    assert!(
+        !seen.contains("@calm_cal"),
+        "the page's filter holds for live posts"
+    );
+}

@@ -1,0 +1,14 @@
+//! Integration tests of the web application: the real server on 127.0.0.1 over a temporary
+//! SQLite file, driven over HTTP (and by headless Chromium in `browser`).
+
+// This whole crate is tests: the production-code lints do not apply.
+#![allow(
+    clippy::tests_outside_test_module,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    missing_docs
+)]
+
+mod app;
+mod browser;
+mod http;

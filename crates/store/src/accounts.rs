@@ -1,0 +1,504 @@
+//! What the web application keeps besides posts: people and their roles, sessions, login
+//! attempts, monitors (named listening queries) and the posts they matched, saved searches and
+//! handled marks; and the reads behind its pages (the filtered stream, the dashboard's counts).
+//!
+//! Design and invariants:
+//! - [`Role`] is the one table of roles, ordered from least to most trusted; everything that
+//!   checks a role compares with it.
+//! - A session is stored under a hash of its secret, never the secret itself, so a copy of the
+//!   database does not hand out live sessions; deleting the row ends the session everywhere.
+//! - Posts are named by `(network, id)` here as everywhere outside the store.
+//! - Monitor tags are kept in the store so that a stream filtered by monitor is an index walk.
+
+use std::{fmt, str::FromStr};
+
+use jiff::Timestamp;
+use model::{
+    Network, Post,
+    analysis::{IntentKind, SentimentLabel},
+    query::{self, Query, QueryError},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{Store, StoreError};
+
+/// What a person may do, from least to most trusted. Each role may do everything the roles
+/// before it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads the stream, the dashboard and posts.
+    Viewer,
+    /// A social squad member: also marks posts as handled.
+    Squad,
+    /// A communications officer: also manages monitors and saved searches.
+    Officer,
+    /// A communications director: what an officer does, and approvals.
+    Approver,
+    /// Also manages people and their roles.
+    Admin,
+}
+
+impl Role {
+    /// Every role, least trusted first.
+    pub const ALL: [Role; 5] = [
+        Role::Viewer,
+        Role::Squad,
+        Role::Officer,
+        Role::Approver,
+        Role::Admin,
+    ];
+
+    /// The role's name in the database, on the command line and in the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Squad => "squad",
+            Role::Officer => "officer",
+            Role::Approver => "approver",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role's name for people.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::Viewer => "Viewer",
+            Role::Squad => "Social squad",
+            Role::Officer => "Communications officer",
+            Role::Approver => "Approver",
+            Role::Admin => "Administrator",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not one of [`Role::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}`: use admin, approver, officer, squad or viewer")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(value: &str) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str().eq_ignore_ascii_case(value.trim()))
+            .ok_or_else(|| UnknownRole(value.to_owned()))
+    }
+}
+
+/// A person who may log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The store's id of the person.
+    pub id: i64,
+    /// The login name (unique, compared without case).
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+    /// The password hash in PHC string format.
+    pub password_hash: String,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// A live session, found by the hash of its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Who is logged in.
+    pub user: User,
+    /// The synchroniser token every form of this session must carry.
+    pub csrf: String,
+    /// When the session ends.
+    pub expires_at: Timestamp,
+}
+
+/// Recent failed logins, for rate limiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginFailures {
+    /// Failures for the account name.
+    pub account: u32,
+    /// Failures from the address.
+    pub address: u32,
+}
+
+/// A named listening query: posts whose words match `query` and that pass the network,
+/// language and author lists (an empty list lets everything through).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Monitor {
+    /// The store's id (0 for a monitor not saved yet).
+    pub id: i64,
+    /// The name shown in filters and on posts.
+    pub name: String,
+    /// The words, in the listening query language of [`model::query`].
+    pub query: String,
+    /// Only these networks (empty: every network).
+    pub networks: Vec<Network>,
+    /// Only these language codes (empty: every language).
+    pub languages: Vec<String>,
+    /// Only these author handles, without `@`, compared without case (empty: anyone).
+    pub authors: Vec<String>,
+}
+
+impl Monitor {
+    /// Parses the query once, for matching many posts.
+    pub fn compile(&self) -> Result<MonitorMatcher, QueryError> {
+        Ok(MonitorMatcher {
+            id: self.id,
+            query: query::parse(&self.query)?,
+            networks: self.networks.clone(),
+            languages: self
+                .languages
+                .iter()
+                .map(|lang| lang.to_ascii_lowercase())
+                .collect(),
+            authors: self
+                .authors
+                .iter()
+                .map(|handle| handle.trim_start_matches('@').to_lowercase())
+                .collect(),
+        })
+    }
+}
+
+/// A [`Monitor`] with its query parsed.
+#[derive(Debug, Clone)]
+pub struct MonitorMatcher {
+    /// The monitor's id.
+    pub id: i64,
+    query: Query,
+    networks: Vec<Network>,
+    languages: Vec<String>,
+    authors: Vec<String>,
+}
+
+impl MonitorMatcher {
+    /// Whether `post` (whose language is `language`, when known) matches the monitor. The words
+    /// are looked for in the text, the title and the author's handle and name, as the full-text
+    /// index does.
+    pub fn matches(&self, post: &Post, language: Option<&str>) -> bool {
+        if !self.networks.is_empty() && !self.networks.contains(&post.network) {
+            return false;
+        }
+        if !self.languages.is_empty() {
+            let Some(language) = language.or(post.lang.as_deref()) else {
+                return false;
+            };
+            let language = language.to_ascii_lowercase();
+            if !self
+                .languages
+                .iter()
+                .any(|l| language.starts_with(l.as_str()))
+            {
+                return false;
+            }
+        }
+        if !self.authors.is_empty()
+            && !self
+                .authors
+                .iter()
+                .any(|handle| post.author.handle.to_lowercase() == *handle)
+        {
+            return false;
+        }
+        let mut words = query::tokens(&post.text);
+        if let Some(title) = &post.title {
+            words.extend(query::tokens(title));
+        }
+        words.extend(query::tokens(&post.author.handle));
+        if let Some(name) = &post.author.display_name {
+            words.extend(query::tokens(name));
+        }
+        self.query.matches_tokens(&words)
+    }
+}
+
+/// A search kept under a name for the whole team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSearch {
+    /// The store's id.
+    pub id: i64,
+    /// The name shown in the list.
+    pub name: String,
+    /// The search page's query string (without `?`).
+    pub query: String,
+    /// Who saved it.
+    pub user: String,
+    /// When.
+    #[serde(with = "timestamp_micros")]
+    pub created_at: Timestamp,
+}
+
+/// Who marked a post as handled, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handled {
+    /// The person (absent when their account was removed).
+    pub user: Option<String>,
+    /// When.
+    #[serde(with = "timestamp_micros")]
+    pub at: Timestamp,
+}
+
+mod timestamp_micros {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(time: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&time.to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The order of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StreamOrder {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Highest priority first, newest first among equals; analysed posts only.
+    Priority,
+}
+
+/// Which posts a stream shows. Every filter given must hold.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StreamFilter {
+    /// Only posts tagged with this monitor.
+    pub monitor: Option<i64>,
+    /// Only these networks (empty: every network).
+    pub networks: Vec<Network>,
+    /// Only this sentiment.
+    pub sentiment: Option<SentimentLabel>,
+    /// Only posts with this intent detected.
+    pub intent: Option<IntentKind>,
+    /// Only posts with this theme id.
+    pub theme: Option<String>,
+    /// Only this language code.
+    pub language: Option<String>,
+    /// Created at or after.
+    pub since: Option<Timestamp>,
+    /// Created before.
+    pub until: Option<Timestamp>,
+    /// Words to find.
+    pub text: Option<Query>,
+    /// `Some(false)`: only posts not handled; `Some(true)`: only handled ones.
+    pub handled: Option<bool>,
+    /// The order.
+    pub order: StreamOrder,
+    /// Rows to skip (paging).
+    pub offset: usize,
+    /// At most this many rows.
+    pub limit: usize,
+}
+
+/// One row of a stream: the post's identity and what the desk knows of it. The post itself is
+/// read with [`Store::post`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEntry {
+    /// The network.
+    pub network: Network,
+    /// The network's id.
+    pub id: String,
+    /// Whether and by whom it was handled.
+    pub handled: Option<Handled>,
+    /// Ids of the monitors it matched.
+    pub monitors: Vec<i64>,
+}
+
+/// The period and monitor of a dashboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DashboardQuery {
+    /// Start (inclusive).
+    pub since: Timestamp,
+    /// End (exclusive).
+    pub until: Timestamp,
+    /// Only posts tagged with this monitor.
+    pub monitor: Option<i64>,
+    /// The width of a time bucket, in seconds.
+    pub bucket_seconds: i64,
+    /// Added to UTC before taking the hour of day (the UK offset, in seconds).
+    pub utc_offset_seconds: i64,
+    /// Entries kept in each top list.
+    pub top: usize,
+}
+
+/// A name and how many posts have it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedCount {
+    /// The name.
+    pub name: String,
+    /// Posts.
+    pub posts: u64,
+}
+
+/// Counts for one time bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bucket {
+    /// Start of the bucket.
+    #[serde(with = "timestamp_micros")]
+    pub start: Timestamp,
+    /// Posts per network, in [`Network::ALL`] order.
+    pub by_network: Vec<u64>,
+    /// Posts per sentiment: negative, neutral, positive, not analysed.
+    pub by_sentiment: [u64; 4],
+}
+
+/// The counts behind a dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Posts in the period.
+    pub total: u64,
+    /// Posts per time bucket, oldest first, every bucket of the period present.
+    pub buckets: Vec<Bucket>,
+    /// Posts per detected intent, in [`IntentKind::ALL`] order.
+    pub intents: Vec<NamedCount>,
+    /// Posts per theme, most first.
+    pub themes: Vec<NamedCount>,
+    /// Authors with most posts (`network:@handle`).
+    pub authors: Vec<NamedCount>,
+    /// Hashtags, most used first.
+    pub hashtags: Vec<NamedCount>,
+    /// Links, most shared first.
+    pub links: Vec<NamedCount>,
+    /// Posts per hour of the day (local to the query's offset), 24 entries.
+    pub hours: Vec<u64>,
+}
+
+/// People, sessions, monitors, saved searches and handled marks.
+pub trait AccountStore: Send + Sync {
+    /// Adds a person; `None` when the name is taken.
+    fn add_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+    ) -> Result<Option<User>, StoreError>;
+    /// Everyone, by name.
+    fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// One person by login name (without case).
+    fn user_by_name(&self, name: &str) -> Result<Option<User>, StoreError>;
+    /// Changes a person's role; false when unknown.
+    fn set_role(&self, user_id: i64, role: Role) -> Result<bool, StoreError>;
+    /// Changes a person's password and ends their sessions; false when unknown.
+    fn set_password(&self, user_id: i64, password_hash: &str) -> Result<bool, StoreError>;
+    /// Removes a person and their sessions; false when unknown.
+    fn remove_user(&self, user_id: i64) -> Result<bool, StoreError>;
+
+    /// Starts a session under the hash of its secret.
+    fn add_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The live session with this secret hash (expired ones are not returned).
+    fn session(&self, token_hash: &str, now: Timestamp) -> Result<Option<Session>, StoreError>;
+    /// Ends a session.
+    fn remove_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Records a login attempt.
+    fn record_login(
+        &self,
+        account: &str,
+        address: &str,
+        success: bool,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Failed logins since `since` for the account and from the address, not counting those
+    /// before the account's last success.
+    fn login_failures(
+        &self,
+        account: &str,
+        address: &str,
+        since: Timestamp,
+    ) -> Result<LoginFailures, StoreError>;
+
+    /// Every monitor, by name.
+    fn monitors(&self) -> Result<Vec<Monitor>, StoreError>;
+    /// Saves a monitor (new when `id` is 0), tags the stored posts it matches again, and returns
+    /// its id; `None` when the name is taken by another monitor.
+    fn save_monitor(&self, monitor: &Monitor) -> Result<Option<i64>, StoreError>;
+    /// Removes a monitor and its tags; false when unknown.
+    fn remove_monitor(&self, id: i64) -> Result<bool, StoreError>;
+    /// Records that these stored posts matched these monitors (unknown posts are passed over).
+    fn save_tags(&self, tags: &[(Network, String, i64)]) -> Result<u64, StoreError>;
+
+    /// Tags stored posts with every monitor they match (the language when known, else the
+    /// network's own). Returns the number of tags written.
+    fn tag_posts(&self, posts: &[(&Post, Option<&str>)]) -> Result<u64, StoreError> {
+        let matchers: Vec<MonitorMatcher> = self
+            .monitors()?
+            .iter()
+            .filter_map(|monitor| monitor.compile().ok())
+            .collect();
+        if matchers.is_empty() {
+            return Ok(0);
+        }
+        let mut tags = Vec::new();
+        for (post, language) in posts {
+            for matcher in &matchers {
+                if matcher.matches(post, *language) {
+                    tags.push((post.network, post.id.clone(), matcher.id));
+                }
+            }
+        }
+        self.save_tags(&tags)
+    }
+
+    /// Saved searches, newest first.
+    fn saved_searches(&self) -> Result<Vec<SavedSearch>, StoreError>;
+    /// Saves a search; returns its id.
+    fn save_search(&self, name: &str, query: &str, user_id: i64) -> Result<i64, StoreError>;
+    /// Removes a saved search; false when unknown.
+    fn remove_saved_search(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Marks a stored post as handled (again: the newest mark wins); false when unknown.
+    fn mark_handled(
+        &self,
+        network: Network,
+        id: &str,
+        user_id: i64,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// The reads behind the desk's pages.
+pub trait DeskStore: Send + Sync {
+    /// The posts of a stream page.
+    fn stream(&self, filter: &StreamFilter) -> Result<Vec<StreamEntry>, StoreError>;
+    /// Handled mark and monitors of one post.
+    fn desk_entry(&self, network: Network, id: &str) -> Result<Option<StreamEntry>, StoreError>;
+    /// The posts of the same thread (the post itself, what it replies to, its replies), oldest
+    /// first, at most `limit`.
+    fn thread(
+        &self,
+        network: Network,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<StreamEntry>, StoreError>;
+    /// The newest posts of the author of a post, at most `limit`.
+    fn author_posts(
+        &self,
+        network: Network,
+        id: &str,
+        limit: usize,
+    ) -> Result<Vec<StreamEntry>, StoreError>;
+    /// The counts of a dashboard.
+    fn dashboard(&self, query: &DashboardQuery) -> Result<Dashboard, StoreError>;
+}
+
+/// Everything the web application needs from a store.
+pub trait WebStore: Store + AccountStore + DeskStore {}
+
+impl<T: Store + AccountStore + DeskStore> WebStore for T {}

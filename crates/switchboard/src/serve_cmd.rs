@@ -1,0 +1,187 @@
+//! `switchboard serve`: the web application over the store named by `--db`; and the live
+//! replay the demo uses to keep its stream moving.
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    thread,
+    time::Duration,
+};
+
+use analyse::Analyser;
+use anyhow::Context;
+use clap::Args;
+use generate::OutputFormat;
+use ingest::{ImportOptions, Record};
+use jiff::Timestamp;
+use model::Change;
+use store::{AccountStore, PostAnalysis, SqliteStore, Store};
+
+use crate::{common::DbArgs, generate_cmd};
+
+/// Arguments of `switchboard serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "SWITCHBOARD_ADDR")]
+    pub addr: String,
+    /// Mark cookies Secure: set this when people reach the server over HTTPS (a proxy).
+    #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// Runs `switchboard serve`.
+pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
+    let store = SqliteStore::open(&args.db.path)
+        .with_context(|| format!("cannot open the database {}", args.db.path.display()))?;
+    let users = store.users()?;
+    if users.is_empty() {
+        eprintln!(
+            "No one can log in yet: add a person with `switchboard user add NAME --role admin --db {}`.",
+            args.db.path.display()
+        );
+    }
+    serve(Arc::new(store), &args.addr, args.secure_cookies, |_| {})
+}
+
+/// Serves `store` on `addr`, printing the address; `ready` is called once bound.
+pub fn serve(
+    store: Arc<SqliteStore>,
+    addr: &str,
+    secure_cookies: bool,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let config = server::Config {
+        secure_cookies,
+        ..server::Config::default()
+    };
+    let state = server::AppState::new(store, config);
+    server::run(addr, state, |bound| {
+        println!("Switchboard is serving http://{bound}");
+        ready(bound);
+    })
+    .with_context(|| format!("cannot serve on {addr}; is another server using this port?"))
+}
+
+/// How the live replay feeds the store.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// Posts per network per day of replay traffic.
+    pub posts_per_day: u64,
+    /// The random seed.
+    pub seed: u64,
+    /// Where the day's traffic files are written.
+    pub folder: PathBuf,
+}
+
+/// Starts a thread that writes a day of traffic starting now and stores each post when its
+/// creation time comes (analysed and tagged with monitors), so the stream moves in real time.
+pub fn start_replay(store: Arc<SqliteStore>, replay: Replay) -> anyhow::Result<()> {
+    let changes = replay_changes(&replay)?;
+    thread::Builder::new()
+        .name("demo-replay".into())
+        .spawn(move || {
+            if let Err(error) = run_replay(store.as_ref(), changes) {
+                eprintln!("The demo replay stopped: {error:#}");
+            }
+        })
+        .context("cannot start the demo replay")?;
+    Ok(())
+}
+
+fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<Change>> {
+    let now = Timestamp::now();
+    let mut changes = Vec::new();
+    for (i, (format, name)) in [
+        (OutputFormat::X, "replay-x.jsonl"),
+        (OutputFormat::Mastodon, "replay-mastodon.jsonl"),
+        (OutputFormat::Bluesky, "replay-bluesky.jsonl"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = replay.folder.join(name);
+        let seed = replay.seed.wrapping_add(1_000 + i as u64);
+        generate_cmd::write_file(
+            generate_cmd::config(replay.posts_per_day, format, seed, now, 1),
+            &path,
+        )?;
+        changes.extend(read_changes(&path)?);
+    }
+    changes.sort_by_key(|c| match c {
+        Change::Upsert(post) => post.created_at,
+        Change::Delete(_) => now,
+    });
+    Ok(changes)
+}
+
+fn read_changes(path: &Path) -> anyhow::Result<Vec<Change>> {
+    let (_, records) = ingest::records(path, &ImportOptions::default())
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(records
+        .filter_map(|parsed| match parsed {
+            Ok(Record::Change(change)) => Some(change),
+            _ => None,
+        })
+        .collect())
+}
+
+fn run_replay(store: &SqliteStore, changes: Vec<Change>) -> anyhow::Result<()> {
+    let analyser = Analyser::new().context("cannot load the analysis models")?;
+    let mut pending = changes.into_iter().peekable();
+    loop {
+        thread::sleep(Duration::from_secs(2));
+        let now = Timestamp::now();
+        let mut due = Vec::new();
+        while let Some(change) = pending.peek() {
+            let at = match change {
+                Change::Upsert(post) => post.created_at,
+                Change::Delete(_) => now,
+            };
+            if at > now {
+                break;
+            }
+            if let Some(change) = pending.next() {
+                due.push(change);
+            }
+        }
+        if pending.peek().is_none() && due.is_empty() {
+            return Ok(());
+        }
+        store_due(store, &analyser, &due)?;
+    }
+}
+
+/// Stores, analyses and tags a batch of replayed changes.
+pub fn store_due(store: &SqliteStore, analyser: &Analyser, due: &[Change]) -> anyhow::Result<()> {
+    if due.is_empty() {
+        return Ok(());
+    }
+    store.apply(due)?;
+    let posts: Vec<&model::Post> = due
+        .iter()
+        .filter_map(|c| match c {
+            Change::Upsert(post) => Some(post.as_ref()),
+            Change::Delete(_) => None,
+        })
+        .collect();
+    let analyses: Vec<PostAnalysis> = posts
+        .iter()
+        .map(|post| PostAnalysis {
+            network: post.network,
+            id: post.id.clone(),
+            version_at: post.version_time(),
+            analysis: analyser.analyse(post),
+        })
+        .collect();
+    store.save_analyses(&analyses)?;
+    let tagged: Vec<(&model::Post, Option<&str>)> = posts
+        .iter()
+        .zip(&analyses)
+        .map(|(post, a)| (*post, Some(a.analysis.language.code.as_str())))
+        .collect();
+    store.tag_posts(&tagged)?;
+    Ok(())
+}
