@@ -21,6 +21,7 @@
 
 mod accounts;
 mod fts;
+mod packed;
 mod read;
 mod write;
 
