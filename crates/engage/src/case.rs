@@ -184,6 +184,40 @@ impl Case {
         Some((case, audit))
     }
 
+    /// The matrix step for an arriving post: the rule that takes it and, when the rule opens
+    /// cases, the new case for its thread or the thread's existing case (reopened when it was
+    /// answered or closed, updated to the newest post otherwise), with the audit entry.
+    /// `None` when no rule opens a case for it.
+    pub fn route<'m>(
+        matrix: &'m crate::matrix::Matrix,
+        subject: &crate::matrix::Subject<'_>,
+        post: &Post,
+        existing: Option<Case>,
+        now: Timestamp,
+    ) -> Option<(&'m Rule, Case, NewAuditEntry)> {
+        let rule = matrix.evaluate(subject)?;
+        match existing {
+            None => Case::open(post, rule, now).map(|(c, a)| (rule, c, a)),
+            Some(mut case) if rule.create_case => {
+                let audit = if matches!(case.state, CaseState::Answered | CaseState::Closed) {
+                    case.reopen(&post.id, rule, "switchboard", now).ok()?
+                } else {
+                    case.post_id.clone_from(&post.id);
+                    case.updated_at = now;
+                    NewAuditEntry::new(
+                        now,
+                        "switchboard",
+                        "case.post",
+                        case.subject(),
+                        format!("new post {} in the thread (rule {})", post.id, rule.name),
+                    )
+                };
+                Some((rule, case, audit))
+            }
+            Some(_) => None,
+        }
+    }
+
     /// The case's name in the audit log.
     pub fn subject(&self) -> String {
         format!("case:{}", self.id)
@@ -458,6 +492,36 @@ mod tests {
         assert_eq!(note.case_id, "x:10");
         case.reopen("11", rule, "switchboard", t(100)).unwrap();
         assert_eq!((case.state, case.post_id.as_str()), (CaseState::New, "11"));
+    }
+
+    #[test]
+    fn route_opens_then_follows_the_thread() {
+        let m = Matrix::default_matrix().unwrap();
+        let analyser = analyse::Analyser::new().unwrap();
+        let mut first = post("20", None);
+        first.text =
+            "Waited 9 hours in A&E last night. Absolutely disgraceful, nobody told us anything."
+                .into();
+        let a = analyser.analyse(&first);
+        let subject = crate::matrix::Subject::new(&first, &a, &[]);
+        let (rule, case, audit) = Case::route(&m, &subject, &first, None, t(0)).unwrap();
+        assert_eq!(
+            (rule.name.as_str(), audit.action.as_str()),
+            ("complaint", "case.open")
+        );
+        let mut reply = post("21", Some("20"));
+        reply.text = first.text.clone();
+        let subject = crate::matrix::Subject::new(&reply, &a, &[]);
+        let (_, same, audit) = Case::route(&m, &subject, &reply, Some(case.clone()), t(5)).unwrap();
+        assert_eq!((same.id.as_str(), same.post_id.as_str()), ("x:20", "21"));
+        assert_eq!(audit.action, "case.post");
+        let mut closed = same;
+        closed.state = CaseState::Closed;
+        let (_, reopened, audit) = Case::route(&m, &subject, &reply, Some(closed), t(9)).unwrap();
+        assert_eq!(
+            (reopened.state, audit.action.as_str()),
+            (CaseState::New, "case.reopen")
+        );
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct Draft {
     pub scheduled_at: Option<Timestamp>,
     /// The network's id of the published post.
     pub sent_id: Option<String>,
+    /// How many times publishing was started (a second start checks the network first).
+    #[serde(default)]
+    pub publish_attempts: u32,
     /// When it was written.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -127,6 +130,7 @@ impl Draft {
             rejection: None,
             scheduled_at: None,
             sent_id: None,
+            publish_attempts: 0,
             created_at: now,
             updated_at: now,
         }

@@ -303,6 +303,62 @@ impl Bluesky {
         r.json::<StrongRef>().await.ok()
     }
 
+    /// The root and parent strong references for a reply to the post at `uri`
+    /// (`at://did/app.bsky.feed.post/rkey`), read with `com.atproto.repo.getRecord`.
+    pub async fn reply_refs(&self, uri: &str) -> Result<(StrongRef, StrongRef), PublishError> {
+        #[derive(Deserialize)]
+        struct Got {
+            uri: String,
+            cid: String,
+            #[serde(default)]
+            value: Value,
+        }
+        let parts: Vec<&str> = uri.trim_start_matches("at://").split('/').collect();
+        let (Some(repo), Some(collection), Some(rkey)) =
+            (parts.first(), parts.get(1), parts.get(2))
+        else {
+            return Err(PublishError::Rejected {
+                network: "bluesky",
+                status: 400,
+                message: format!("`{uri}` is not an at:// post address"),
+            });
+        };
+        let url = format!(
+            "{}?repo={}&collection={}&rkey={}",
+            self.xrpc("com.atproto.repo.getRecord"),
+            encode(repo),
+            encode(collection),
+            encode(rkey)
+        );
+        let not_found = |message: String| PublishError::Rejected {
+            network: "bluesky",
+            status: 404,
+            message,
+        };
+        let r = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| not_found(format!("cannot read the post replied to: {e}")))?;
+        if !r.status().is_success() {
+            return Err(not_found(format!(
+                "the post replied to ({uri}) was not found"
+            )));
+        }
+        let got: Got = r
+            .json()
+            .await
+            .map_err(|e| not_found(format!("unexpected getRecord response: {e}")))?;
+        let parent = StrongRef {
+            uri: got.uri,
+            cid: got.cid,
+        };
+        let root = serde_json::from_value::<StrongRef>(got.value["reply"]["root"].clone())
+            .unwrap_or_else(|_| parent.clone());
+        Ok((root, parent))
+    }
+
     /// Posts, as a reply when `reply` gives the thread's root and the parent.
     pub async fn post(
         &self,
@@ -323,7 +379,7 @@ impl Bluesky {
             record["reply"] = json!({ "root": root, "parent": parent });
         }
         let mut last = String::new();
-        let mut ambiguous = false;
+        let mut ambiguous = post.resumed;
         let mut refreshed = false;
         let mut attempt = 0;
         while attempt < self.policy.max_attempts {

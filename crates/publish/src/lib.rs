@@ -31,6 +31,53 @@ pub use mastodon::Mastodon;
 pub use retry::RetryPolicy;
 pub use x::X;
 
+/// A client for one network, chosen at run time.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Publisher {
+    /// Mastodon.
+    Mastodon(Mastodon),
+    /// Bluesky.
+    Bluesky(Bluesky),
+    /// X.
+    X(X),
+}
+
+impl Publisher {
+    /// The client for a network, with credentials from the environment.
+    pub fn from_env(network: model::Network) -> Result<Publisher, PublishError> {
+        match network {
+            model::Network::Mastodon => Mastodon::from_env().map(Publisher::Mastodon),
+            model::Network::Bluesky => Bluesky::from_env().map(Publisher::Bluesky),
+            model::Network::X => X::from_env().map(Publisher::X),
+            other => Err(PublishError::Config(format!(
+                "Switchboard cannot publish to {}: use Mastodon, Bluesky or X",
+                other.label()
+            ))),
+        }
+    }
+
+    /// Sends a post, as a reply to the network's post `in_reply_to` when given (for Bluesky,
+    /// its at-uri: the thread's root and the parent's content id are looked up).
+    pub async fn send(
+        &self,
+        post: &Outgoing,
+        in_reply_to: Option<&str>,
+    ) -> Result<Published, PublishError> {
+        match self {
+            Publisher::Mastodon(m) => m.post(post, in_reply_to).await,
+            Publisher::X(x) => x.post(post, in_reply_to).await,
+            Publisher::Bluesky(b) => match in_reply_to {
+                Some(uri) => {
+                    let (root, parent) = b.reply_refs(uri).await?;
+                    b.post(post, Some((&root, &parent))).await
+                }
+                None => b.post(post, None).await,
+            },
+        }
+    }
+}
+
 /// Installs rustls' ring crypto provider for the process, once. Safe to call many times and
 /// from many threads; a provider installed earlier by someone else is kept.
 pub fn install_crypto_provider() {
@@ -59,6 +106,9 @@ pub struct Outgoing {
     pub text: String,
     /// When the draft was written (Bluesky's `createdAt` and record key derive from it).
     pub created_at: Timestamp,
+    /// Whether an earlier run may already have sent it (a restart after a crash): the client
+    /// looks for it on the network before posting.
+    pub resumed: bool,
 }
 
 /// What the network made of a sent post.

@@ -131,7 +131,7 @@ impl X {
             body["reply"] = json!({ "in_reply_to_tweet_id": id });
         }
         let url = format!("{}/2/tweets", self.base);
-        let mut ambiguous = false;
+        let mut ambiguous = post.resumed;
         let mut last = String::new();
         for attempt in 1..=self.policy.max_attempts {
             if ambiguous && let Some(id) = self.find_existing(&post.text, in_reply_to).await {

@@ -71,6 +71,7 @@ mod tests {
             key: key.into(),
             text: text.into(),
             created_at: Timestamp::from_second(1_767_225_600).unwrap(),
+            resumed: false,
         }
     }
 
@@ -344,11 +345,19 @@ mod tests {
     ) -> Response {
         let f = s.lock().unwrap();
         match q.get("rkey").and_then(|k| f.records.get(k)) {
-            Some((uri, cid)) => (
-                StatusCode::OK,
-                Json(json!({"uri": uri, "cid": cid, "value": {}})),
-            )
-                .into_response(),
+            Some((uri, cid)) => {
+                let value = f
+                    .posts
+                    .iter()
+                    .find(|(id, _)| id == uri)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default();
+                (
+                    StatusCode::OK,
+                    Json(json!({"uri": uri, "cid": cid, "value": value})),
+                )
+                    .into_response()
+            }
             None => fail(
                 400,
                 json!({"error": "RecordNotFound", "message": "Could not locate record"}),
@@ -438,6 +447,39 @@ mod tests {
             .unwrap();
         assert_eq!(again.id, p.id);
         assert_eq!(state.lock().unwrap().posts.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn bluesky_publisher_replies_in_the_thread() {
+        let (state, base) = bluesky(&[]).await;
+        let client = sky(&base);
+        let root = client
+            .post(&outgoing("b6", "Root post"), None)
+            .await
+            .unwrap();
+        let child = client
+            .post(
+                &outgoing("b7", "Child"),
+                Some((
+                    &StrongRef {
+                        uri: root.id.clone(),
+                        cid: root.cid.clone().unwrap(),
+                    },
+                    &StrongRef {
+                        uri: root.id.clone(),
+                        cid: root.cid.clone().unwrap(),
+                    },
+                )),
+            )
+            .await
+            .unwrap();
+        let (r, p) = client.reply_refs(&child.id).await.unwrap();
+        assert_eq!(p.uri, child.id);
+        assert_eq!(
+            r.uri, root.id,
+            "the thread's root comes from the parent's reply.root"
+        );
+        assert_eq!(state.lock().unwrap().posts.len(), 2);
     }
 
     #[tokio::test]
@@ -589,6 +631,22 @@ mod tests {
         let f = state.lock().unwrap();
         assert_eq!(f.posts.len(), 1);
         assert_eq!(p.id, f.posts[0].0);
+    }
+
+    #[tokio::test]
+    async fn x_resumed_after_a_restart_checks_first() {
+        let (state, base) = x(&[]).await;
+        let client = X::new(&base, "user-token", policy()).unwrap();
+        let first = client
+            .post(&outgoing("x5", "Open day on Saturday"), None)
+            .await
+            .unwrap();
+        let mut again = outgoing("x5", "Open day on Saturday");
+        again.resumed = true;
+        let second = client.post(&again, None).await.unwrap();
+        assert!(second.recovered);
+        assert_eq!(first.id, second.id);
+        assert_eq!(state.lock().unwrap().posts.len(), 1);
     }
 
     #[tokio::test]

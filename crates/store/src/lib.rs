@@ -17,6 +17,7 @@
 //! - search results come newest first (by creation time).
 
 pub mod accounts;
+pub mod engage;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -28,6 +29,7 @@ pub use accounts::{
     AccountStore, Dashboard, DashboardQuery, DeskStore, Monitor, Role, StreamEntry, StreamFilter,
     StreamOrder, User, WebStore,
 };
+pub use engage::{DraftFilter, EngageStore, MatrixVersion, Review};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

@@ -20,6 +20,7 @@
 //!   writes on one core while the checkpoint runs on the other.
 
 mod accounts;
+mod engage;
 mod fts;
 mod packed;
 mod read;
@@ -45,16 +46,17 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
     include_str!("../../migrations/sqlite/0004_analyses.sql"),
     include_str!("../../migrations/sqlite/0005_accounts.sql"),
+    include_str!("../../migrations/sqlite/0006_engage.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;

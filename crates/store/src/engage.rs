@@ -1,0 +1,126 @@
+//! Storage for triage and respond: matrix versions, cases, notes, drafts, reviews, and the
+//! append-only audit log ([`EngageStore`]).
+//!
+//! Every write that changes a case, a draft or the matrix takes the audit entries that describe
+//! it and stores both in one transaction, so the record and the change cannot part. The store
+//! chains audit entries itself (reading the last hash inside the write transaction), so
+//! concurrent writers cannot fork the chain. Nothing here updates or deletes audit rows, and the
+//! SQLite schema refuses it with triggers.
+
+use engage::{AuditEntry, Case, CaseFilter, Draft, DraftStatus, NewAuditEntry, Note};
+use jiff::Timestamp;
+
+use crate::StoreError;
+
+/// One stored version of the response matrix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatrixVersion {
+    /// The version number, from 1.
+    pub version: u64,
+    /// Who set it.
+    pub author: String,
+    /// When.
+    pub at: Timestamp,
+    /// The TOML text.
+    pub text: String,
+    /// The line diff from the previous version.
+    pub diff: String,
+}
+
+/// An approver's decision on a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// The draft.
+    pub draft_id: String,
+    /// Who decided.
+    pub reviewer: String,
+    /// `approved`, `edited_and_approved` or `rejected`.
+    pub decision: String,
+    /// The comment (required for a rejection).
+    pub comment: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Which drafts to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DraftFilter {
+    /// Only these statuses; empty means all.
+    pub statuses: Vec<DraftStatus>,
+    /// Only drafts of this case.
+    pub case_id: Option<String>,
+    /// At most this many, newest first (0 means 100).
+    pub limit: usize,
+}
+
+/// Storage for cases, drafts, the matrix and the audit log.
+pub trait EngageStore: Send + Sync {
+    /// Stores a new matrix version (it becomes active) with its audit entry; returns it.
+    fn set_matrix(
+        &self,
+        text: &str,
+        author: &str,
+        diff: &str,
+        at: Timestamp,
+        audit: &NewAuditEntry,
+    ) -> Result<MatrixVersion, StoreError>;
+
+    /// The active (newest) matrix version, if one was ever set.
+    fn active_matrix(&self) -> Result<Option<MatrixVersion>, StoreError>;
+
+    /// Matrix versions, newest first.
+    fn matrix_versions(&self, limit: usize) -> Result<Vec<MatrixVersion>, StoreError>;
+
+    /// Creates or replaces a case, with the audit entries of the change.
+    fn save_case(&self, case: &Case, audit: &[NewAuditEntry]) -> Result<(), StoreError>;
+
+    /// One case by id.
+    fn case(&self, id: &str) -> Result<Option<Case>, StoreError>;
+
+    /// Cases matching a filter, soonest due first.
+    fn cases(&self, filter: &CaseFilter) -> Result<Vec<Case>, StoreError>;
+
+    /// Adds an internal note, with its audit entry.
+    fn add_note(&self, note: &Note, audit: &NewAuditEntry) -> Result<(), StoreError>;
+
+    /// A case's notes, oldest first.
+    fn notes(&self, case_id: &str) -> Result<Vec<Note>, StoreError>;
+
+    /// Creates or replaces a draft, and optionally its case, with the audit entries.
+    fn save_draft(
+        &self,
+        draft: &Draft,
+        case: Option<&Case>,
+        audit: &[NewAuditEntry],
+    ) -> Result<(), StoreError>;
+
+    /// One draft by id.
+    fn draft(&self, id: &str) -> Result<Option<Draft>, StoreError>;
+
+    /// Drafts matching a filter, newest first.
+    fn drafts(&self, filter: &DraftFilter) -> Result<Vec<Draft>, StoreError>;
+
+    /// How many drafts wait for approval (the count shown to approvers on every page).
+    fn count_awaiting_approval(&self) -> Result<u64, StoreError>;
+
+    /// Scheduled drafts due at `now` (scheduled time passed, not sent), oldest first.
+    fn due_drafts(&self, now: Timestamp) -> Result<Vec<Draft>, StoreError>;
+
+    /// Records an approver's decision, with the draft's new state and the audit entries.
+    fn add_review(
+        &self,
+        review: &Review,
+        draft: &Draft,
+        case: Option<&Case>,
+        audit: &[NewAuditEntry],
+    ) -> Result<(), StoreError>;
+
+    /// A draft's reviews, oldest first.
+    fn reviews(&self, draft_id: &str) -> Result<Vec<Review>, StoreError>;
+
+    /// Appends entries to the audit log; returns them chained.
+    fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Up to `limit` audit entries after `after_seq`, in order (0 for the start).
+    fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+}
