@@ -34,6 +34,8 @@ pub struct BenchArgs {
 pub enum BenchWhat {
     /// Import throughput, peak memory and search latency over generated X traffic.
     Import(ImportBenchArgs),
+    /// Alert detector quality, end-to-end alert latency and connector rate.
+    Alerts(crate::listen_cmd::bench::AlertBenchArgs),
 }
 
 /// Arguments of `switchboard bench import`.
@@ -60,6 +62,7 @@ pub struct ImportBenchArgs {
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     match &args.what {
         BenchWhat::Import(args) => import_bench(args),
+        BenchWhat::Alerts(args) => crate::listen_cmd::bench::run(args),
     }
 }
 

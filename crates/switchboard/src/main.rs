@@ -7,6 +7,7 @@ mod common;
 mod demo;
 mod generate_cmd;
 mod import;
+mod listen_cmd;
 mod search;
 mod serve_cmd;
 mod user_cmd;
@@ -42,6 +43,8 @@ enum Command {
     Eval(analysis_cli::EvalArgs),
     /// Analyse stored posts that lack an analysis, or free text with --text.
     Analyse(analyse_cmd::AnalyseArgs),
+    /// Run the configured live connectors, store and analyse what they bring, and raise alerts.
+    Listen(listen_cmd::ListenArgs),
     /// Serve the web application: live stream, needs attention, dashboard, search, settings.
     Serve(serve_cmd::ServeArgs),
     /// Add and list the people who may log in to the web application.
@@ -66,6 +69,7 @@ fn main() -> anyhow::Result<()> {
         Command::Train(args) => analysis_cli::train(&args),
         Command::Eval(args) => analysis_cli::eval(&args),
         Command::Analyse(args) => analyse_cmd::run(&args),
+        Command::Listen(args) => listen_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::User(args) => user_cmd::run(&args),
     }

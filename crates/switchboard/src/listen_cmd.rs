@@ -1,0 +1,455 @@
+//! `switchboard listen`: the configured live connectors feeding the import path and the alerts.
+//!
+//! Connectors run as tasks on a Tokio runtime and send batches over one bounded channel. One
+//! pipeline thread takes whatever batches are waiting, and does what `import` does (apply the
+//! changes in one transaction, analyse the posts, save the analyses), then feeds the alert
+//! engine and saves each connector's cursor — only after its records are stored, so a restart
+//! loses nothing. Alert updates go to the in-process hub (the web banner) and, for openings and
+//! escalations, to the notifier (webhooks, Slack, Teams, email), each on its own task so a slow
+//! receiver never holds the pipeline up.
+//!
+//! `switchboard bench alerts` (see [`bench`]) measures detector quality on generated traffic
+//! and the end-to-end alert latency through this same pipeline.
+
+pub mod bench;
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use alert::{AlertConfig, AlertUpdate, Engine, MonitorSpec};
+use analyse::Analyser;
+use anyhow::Context;
+use clap::Args;
+use ingest::{
+    Record,
+    live::{
+        Batch, Health, Source, SourceContext,
+        facebook::{Facebook, FacebookConfig},
+        jetstream::{Jetstream, JetstreamConfig},
+        mastodon::{Mastodon, MastodonConfig},
+        rss::{Rss, RssConfig},
+        x::{X, XConfig},
+    },
+};
+use jiff::Timestamp;
+use model::Change;
+use notify::{AlertHub, Notifier, NotifyConfig};
+use serde::Deserialize;
+use store::{PostAnalysis, Store};
+use tokio::{
+    sync::{mpsc, watch},
+    task::JoinHandle,
+};
+
+use crate::common::{DbArgs, open_store};
+
+/// Arguments of `switchboard listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// The settings file (TOML): connectors, monitors, alert detectors and notifications.
+    #[arg(long, default_value = "switchboard.toml")]
+    pub config: PathBuf,
+    /// Store the posts without analysing them (alerts then see no sentiment or intents).
+    #[arg(long)]
+    pub no_analyse: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// The settings file of `switchboard listen`. Connectors are tables named by the connector's
+/// name, e.g. `[jetstream.bluesky]`; secrets are never written here, only the names of the
+/// environment variables holding them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListenConfig {
+    /// Bluesky Jetstream connectors, by name.
+    pub jetstream: BTreeMap<String, JetstreamConfig>,
+    /// Mastodon connectors (a stream, or a polled timeline), by name.
+    pub mastodon: BTreeMap<String, MastodonConfig>,
+    /// X connectors (filtered stream or recent search), by name.
+    pub x: BTreeMap<String, XConfig>,
+    /// Facebook Page connectors, by name.
+    pub facebook: BTreeMap<String, FacebookConfig>,
+    /// RSS and Atom feeds, by name.
+    pub rss: BTreeMap<String, RssConfig>,
+    /// Monitors: each gets its own spike and surge detectors.
+    pub monitors: Vec<MonitorConfig>,
+    /// The alert detectors.
+    pub alerts: AlertConfig,
+    /// Where notifications go.
+    pub notify: NotifyConfig,
+}
+
+/// A monitor in the settings file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MonitorConfig {
+    /// The name shown on alerts.
+    pub name: String,
+    /// The words, in the listening query language.
+    pub query: String,
+}
+
+impl ListenConfig {
+    /// Reads the settings file.
+    pub fn load(path: &Path) -> anyhow::Result<ListenConfig> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read the settings file {}; pass --config with its path",
+                path.display()
+            )
+        })?;
+        toml::from_str(&text)
+            .with_context(|| format!("{}: the settings cannot be read", path.display()))
+    }
+
+    /// The monitors as the alert engine takes them.
+    pub fn monitor_specs(&self) -> Vec<MonitorSpec> {
+        self.monitors
+            .iter()
+            .map(|monitor| MonitorSpec {
+                name: monitor.name.clone(),
+                query: monitor.query.clone(),
+            })
+            .collect()
+    }
+}
+
+/// Runs `switchboard listen` until Ctrl-C.
+pub fn run(args: &ListenArgs) -> anyhow::Result<()> {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let config = ListenConfig::load(&args.config)?;
+    let store: Arc<dyn Store> = Arc::from(open_store(&args.db)?);
+    let analyser = if args.no_analyse {
+        None
+    } else {
+        Some(Analyser::new().context("cannot load the analysis models")?)
+    };
+    let engine = Engine::new(config.alerts.clone(), &config.monitor_specs())?;
+    let notifier = config.notify.resolve(|name| std::env::var(name).ok())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let (shutdown, signal) = watch::channel(false);
+        let (sender, batches) = mpsc::channel(4096);
+        let sources = spawn_sources(&config, store.as_ref(), &sender, &signal)?;
+        drop(sender);
+        if sources.is_empty() {
+            anyhow::bail!(
+                "{}: no connector is configured; add e.g. [jetstream.bluesky] with keywords",
+                args.config.display()
+            );
+        }
+        let hub = AlertHub::default();
+        let (alerts, updates) = mpsc::unbounded_channel();
+        let delivery = tokio::spawn(deliver(notifier, hub, updates));
+        let pipeline = Pipeline::new(store, analyser, engine);
+        let handle = tokio::runtime::Handle::current();
+        let worker = std::thread::spawn(move || pipeline.run(batches, &alerts, &handle));
+        let healths: Vec<Health> = sources.iter().map(|(_, health)| health.clone()).collect();
+        let reporter = tokio::spawn(report_health(healths, signal.clone()));
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")?;
+        tracing::info!("Shutting down.");
+        let _ = shutdown.send(true);
+        for (task, health) in sources {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(source = %health.snapshot().source, %error, "Connector stopped.");
+                }
+                Err(error) => tracing::error!(%error, "Connector task failed."),
+            }
+        }
+        let stats = tokio::task::spawn_blocking(move || worker.join())
+            .await
+            .context("the pipeline thread failed")?
+            .map_err(|_| anyhow::anyhow!("the pipeline thread panicked"))??;
+        let _ = delivery.await;
+        let _ = reporter.await;
+        eprintln!(
+            "Stored {} changes, analysed {} posts, {} alert updates.",
+            stats.changes, stats.analysed, stats.alert_updates
+        );
+        Ok(())
+    })
+}
+
+/// A running connector and its health.
+pub type Running = (JoinHandle<Result<(), ingest::live::SourceError>>, Health);
+
+/// Starts every configured connector, each resuming from its saved cursor.
+pub fn spawn_sources(
+    config: &ListenConfig,
+    store: &dyn Store,
+    sender: &mpsc::Sender<Batch>,
+    signal: &watch::Receiver<bool>,
+) -> anyhow::Result<Vec<Running>> {
+    let mut running = Vec::new();
+    let mut start = |source: Box<dyn FnOnce(SourceContext) -> Running>, name: &str| {
+        let cursor = store.cursor(name)?;
+        let ctx = SourceContext::new(name, sender.clone(), cursor, signal.clone());
+        running.push(source(ctx));
+        anyhow::Ok(())
+    };
+    for (name, settings) in &config.jetstream {
+        let source = Jetstream::new(name.clone(), settings.clone())?;
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    for (name, settings) in &config.mastodon {
+        let source = Mastodon::new(name.clone(), settings.clone());
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    for (name, settings) in &config.x {
+        let source = X::new(name.clone(), settings.clone());
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    for (name, settings) in &config.facebook {
+        let source = Facebook::new(name.clone(), settings.clone());
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    for (name, settings) in &config.rss {
+        let source = Rss::new(name.clone(), settings.clone());
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    Ok(running)
+}
+
+/// Spawns one connector.
+pub fn spawn<S: Source>(source: S, ctx: SourceContext) -> Running {
+    let health = ctx.health().clone();
+    (tokio::spawn(source.run(ctx)), health)
+}
+
+/// Publishes every update on the hub and notifies people of openings and escalations.
+pub async fn deliver(
+    notifier: Notifier,
+    hub: AlertHub,
+    mut updates: mpsc::UnboundedReceiver<AlertUpdate>,
+) {
+    let notifier = Arc::new(notifier);
+    let mut sending = tokio::task::JoinSet::new();
+    while let Some(update) = updates.recv().await {
+        hub.publish(update.clone());
+        if update.kind.notifies() && !notifier.is_empty() {
+            let notifier = notifier.clone();
+            sending.spawn(async move { notifier.notify(&update).await });
+        }
+        while sending.try_join_next().is_some() {}
+    }
+    while sending.join_next().await.is_some() {}
+}
+
+async fn report_health(healths: Vec<Health>, mut signal: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            _ = signal.changed() => return,
+        }
+        for health in &healths {
+            let h = health.snapshot();
+            tracing::info!(
+                source = %h.source,
+                connected = h.connected,
+                posts = h.posts,
+                errors = h.errors,
+                reconnects = h.reconnects,
+                lag_ms = h.lag_ms,
+                "Connector health."
+            );
+        }
+    }
+}
+
+/// Counts of what the pipeline did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PipelineStats {
+    /// Changes applied to the store.
+    pub changes: u64,
+    /// Posts analysed.
+    pub analysed: u64,
+    /// Alert updates produced.
+    pub alert_updates: u64,
+}
+
+/// The import path for live batches: store, analyse, detect, save cursors.
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    analyser: Option<Analyser>,
+    engine: Engine,
+    stats: PipelineStats,
+}
+
+impl Pipeline {
+    /// A pipeline writing to `store`.
+    pub fn new(store: Arc<dyn Store>, analyser: Option<Analyser>, engine: Engine) -> Self {
+        Pipeline {
+            store,
+            analyser,
+            engine,
+            stats: PipelineStats::default(),
+        }
+    }
+
+    /// Runs until every sender is gone, ticking the alert engine once a second.
+    pub fn run(
+        mut self,
+        mut batches: mpsc::Receiver<Batch>,
+        alerts: &mpsc::UnboundedSender<AlertUpdate>,
+        handle: &tokio::runtime::Handle,
+    ) -> anyhow::Result<PipelineStats> {
+        loop {
+            let first = handle.block_on(async {
+                tokio::time::timeout(Duration::from_secs(1), batches.recv()).await
+            });
+            let mut waiting = match first {
+                Ok(Some(batch)) => vec![batch],
+                Ok(None) => break,
+                Err(_) => Vec::new(),
+            };
+            while waiting.len() < 512 {
+                match batches.try_recv() {
+                    Ok(batch) => waiting.push(batch),
+                    Err(_) => break,
+                }
+            }
+            let mut updates = Vec::new();
+            if !waiting.is_empty() {
+                self.process(waiting, &mut updates)?;
+            }
+            self.engine.tick(Timestamp::now(), &mut updates);
+            self.stats.alert_updates += updates.len() as u64;
+            for update in updates {
+                let _ = alerts.send(update);
+            }
+        }
+        Ok(self.stats)
+    }
+
+    /// Stores, analyses and detects one group of batches, then saves their cursors.
+    pub fn process(
+        &mut self,
+        batches: Vec<Batch>,
+        updates: &mut Vec<AlertUpdate>,
+    ) -> anyhow::Result<()> {
+        let mut cursors: HashMap<String, String> = HashMap::new();
+        let mut changes: Vec<Change> = Vec::new();
+        for batch in batches {
+            for record in batch.records {
+                if let Record::Change(change) = record {
+                    changes.push(change);
+                }
+            }
+            if let Some(cursor) = batch.cursor {
+                cursors.insert(batch.source, cursor);
+            }
+        }
+        if !changes.is_empty() {
+            self.store
+                .apply(&changes)
+                .context("cannot store live posts")?;
+            self.stats.changes += changes.len() as u64;
+        }
+        if let Some(analyser) = &self.analyser {
+            let now = Timestamp::now();
+            let mut analyses = Vec::new();
+            for change in &changes {
+                let Change::Upsert(post) = change else {
+                    continue;
+                };
+                let analysis = analyser.analyse(post);
+                let at = post.created_at.min(now);
+                self.engine.observe(at, post, &analysis, updates);
+                analyses.push(PostAnalysis {
+                    network: post.network,
+                    id: post.id.clone(),
+                    version_at: post.version_time(),
+                    analysis,
+                });
+            }
+            self.stats.analysed += analyses.len() as u64;
+            self.store
+                .save_analyses(&analyses)
+                .context("cannot store analyses")?;
+        }
+        for (source, cursor) in cursors {
+            self.store
+                .set_cursor(&source, &cursor)
+                .context("cannot save a connector's cursor")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+[jetstream.bluesky]
+keywords = ["nhs", "hospital"]
+
+[mastodon.social]
+base_url = "https://mastodon.social"
+stream = "hashtag:nhs"
+
+[x.stream]
+rules = [{ value = "\"Northgate Hospital\"", tag = "trust" }]
+
+[rss.bbc-health]
+url = "https://feeds.bbci.co.uk/news/health/rss.xml"
+
+[[monitors]]
+name = "norovirus"
+query = "norovirus"
+
+[alerts]
+cooldown_secs = 1800
+watch_phrases = ["data breach", "never event"]
+
+[[notify.webhooks]]
+url = "https://hooks.example.invalid/switchboard"
+format = "teams"
+"#;
+
+    #[test]
+    fn the_example_settings_are_read_and_unknown_fields_refused() {
+        let config: ListenConfig = toml::from_str(EXAMPLE).unwrap();
+        assert_eq!(config.jetstream["bluesky"].keywords, ["nhs", "hospital"]);
+        assert_eq!(config.alerts.cooldown_secs, 1800);
+        assert_eq!(config.monitor_specs()[0].name, "norovirus");
+        assert!(config.notify.resolve(|_| None).is_ok());
+        assert!(toml::from_str::<ListenConfig>("[alerts]\ncooldown = 5\n").is_err());
+    }
+
+    #[test]
+    fn a_batch_is_stored_analysed_alerted_and_its_cursor_saved() {
+        let store: Arc<dyn Store> = Arc::new(store::SqliteStore::open_in_memory().unwrap());
+        let engine = Engine::new(AlertConfig::default(), &[]).unwrap();
+        let mut pipeline = Pipeline::new(store.clone(), Some(Analyser::new().unwrap()), engine);
+        let line = r#"{"did":"did:plc:a","time_us":1779719009157119,"kind":"commit","commit":{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"k1","record":{"$type":"app.bsky.feed.post","createdAt":"2026-05-25T14:23:28.757Z","langs":["en"],"text":"Is there a data breach at the hospital?"},"cid":"bafy"}}"#;
+        let mut found = Vec::new();
+        ingest::bluesky::parse_document(line, &mut found);
+        let records = found.into_iter().filter_map(Result::ok).collect();
+        let batch = Batch {
+            source: "bluesky".to_owned(),
+            records,
+            cursor: Some("1779719009157119".to_owned()),
+        };
+        let mut updates = Vec::new();
+        pipeline.process(vec![batch], &mut updates).unwrap();
+        assert_eq!(store.count_posts().unwrap(), 1);
+        assert_eq!(
+            store.cursor("bluesky").unwrap().as_deref(),
+            Some("1779719009157119")
+        );
+        assert!(updates.iter().any(|u| u.alert.detail == "data breach"));
+    }
+}
