@@ -199,6 +199,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     // Closing the store writes the last of the log into the database file: part of the time.
     drop(store);
     summary.seconds = started.elapsed().as_secs_f64();
+    crate::serve_cmd::tag_monitors(&args.db.path)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -410,23 +411,40 @@ fn read_file(
     Ok(())
 }
 
-/// Analyses the posts of a batch (none without an analyser).
+/// Analyses the posts of a batch (none without an analyser), split over every core: the
+/// writer thread waits on SQLite much of the time, so the analysis takes what it leaves.
 fn analyse_batch(analyser: Option<&Analyser>, changes: &[Change]) -> Vec<PostAnalysis> {
     let Some(analyser) = analyser else {
         return Vec::new();
     };
-    changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::Upsert(post) => Some(PostAnalysis {
-                network: post.network,
-                id: post.id.clone(),
-                version_at: post.version_time(),
-                analysis: analyser.analyse(post),
-            }),
-            Change::Delete(_) => None,
-        })
-        .collect()
+    let analyse_part = |part: &[Change]| -> Vec<PostAnalysis> {
+        part.iter()
+            .filter_map(|change| match change {
+                Change::Upsert(post) => Some(PostAnalysis {
+                    network: post.network,
+                    id: post.id.clone(),
+                    version_at: post.version_time(),
+                    analysis: analyser.analyse(post),
+                }),
+                Change::Delete(_) => None,
+            })
+            .collect()
+    };
+    let threads = thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || changes.len() < 256 {
+        return analyse_part(changes);
+    }
+    let chunk = changes.len().div_ceil(threads);
+    thread::scope(|scope| {
+        let workers: Vec<_> = changes
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || analyse_part(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn modified_time(path: &Path) -> Option<jiff::Timestamp> {
