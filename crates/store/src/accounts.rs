@@ -431,6 +431,9 @@ pub trait AccountStore: Send + Sync {
     fn save_monitor(&self, monitor: &Monitor) -> Result<Option<i64>, StoreError>;
     /// Removes a monitor and its tags; false when unknown.
     fn remove_monitor(&self, id: i64) -> Result<bool, StoreError>;
+    /// Tags every stored post each monitor matches (after a bulk import); tags already there
+    /// stay. Returns the number of tags added.
+    fn retag_monitors(&self) -> Result<u64, StoreError>;
     /// Records that these stored posts matched these monitors (unknown posts are passed over).
     fn save_tags(&self, tags: &[(Network, String, i64)]) -> Result<u64, StoreError>;
 

@@ -185,3 +185,18 @@ pub fn store_due(store: &SqliteStore, analyser: &Analyser, due: &[Change]) -> an
     store.tag_posts(&tagged)?;
     Ok(())
 }
+
+/// Tags the posts in the database at `db` with every monitor they match, after an import.
+/// Prints how many tags were added, when there are monitors.
+pub fn tag_monitors(db: &Path) -> anyhow::Result<()> {
+    let store = SqliteStore::open(db)
+        .with_context(|| format!("cannot open the database {}", db.display()))?;
+    if store.monitors()?.is_empty() {
+        return Ok(());
+    }
+    let added = store
+        .retag_monitors()
+        .context("tagging posts with monitors failed")?;
+    eprintln!("Tagged {added} posts with the monitors they match.");
+    Ok(())
+}

@@ -10,7 +10,7 @@ use model::{
 };
 use reqwest::StatusCode;
 use server::roles::{Action, Role};
-use store::{AccountStore, Monitor};
+use store::{AccountStore, Monitor, Store};
 
 use crate::app::{Client, TestApp, add_posts, analysis, post};
 
@@ -331,6 +331,25 @@ async fn monitors_tag_posts_at_save_and_as_they_arrive() {
         .map(|p| p["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["b1", "m1"]);
+    // A bulk import stores posts untagged; retagging after it finds them.
+    let later = post(
+        Network::X,
+        "3001",
+        "dad_dan",
+        "Maternity ward parking is a nightmare",
+        Timestamp::now(),
+    );
+    app.store
+        .apply(&[model::Change::Upsert(Box::new(later))])
+        .unwrap();
+    assert_eq!(app.store.retag_monitors().unwrap(), 1);
+    let api: serde_json::Value = client
+        .get(&format!("/api/stream?monitor={id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["posts"][0]["id"], "3001");
 }
 
 #[tokio::test]

@@ -367,48 +367,7 @@ impl AccountStore for SqliteStore {
                 Err(error) => return Err(error),
             };
             tx.execute("DELETE FROM post_monitors WHERE monitor_id = ?1", [id])?;
-            let mut sql = String::from(
-                "INSERT OR IGNORE INTO post_monitors (monitor_id, post_key)
-                 SELECT ?1, p.key FROM posts_fts f CROSS JOIN posts p ON p.key = f.rowid
-                 LEFT JOIN analyses a ON a.key = p.key
-                 JOIN authors au ON au.key = p.author_key
-                 WHERE posts_fts MATCH ?2",
-            );
-            let mut values = vec![Value::Integer(id), Value::Text(fts.clone())];
-            let list = |column: &str, items: Vec<String>, values: &mut Vec<Value>| {
-                if items.is_empty() {
-                    return String::new();
-                }
-                let mut marks = Vec::new();
-                for item in items {
-                    values.push(Value::Text(item));
-                    marks.push(format!("?{}", values.len()));
-                }
-                format!(" AND {column} IN ({})", marks.join(", "))
-            };
-            let networks = monitor
-                .networks
-                .iter()
-                .map(|n| n.as_str().to_owned())
-                .collect();
-            sql.push_str(&list("p.network", networks, &mut values));
-            let languages = monitor
-                .languages
-                .iter()
-                .map(|l| l.to_ascii_lowercase())
-                .collect();
-            sql.push_str(&list(
-                "lower(coalesce(a.language, p.lang, ''))",
-                languages,
-                &mut values,
-            ));
-            let authors = monitor
-                .authors
-                .iter()
-                .map(|h| h.trim_start_matches('@').to_lowercase())
-                .collect();
-            sql.push_str(&list("lower(au.handle)", authors, &mut values));
-            tx.execute(&sql, rusqlite::params_from_iter(values))?;
+            tag_with_fts(&tx, monitor, id, &fts)?;
             tx.commit()?;
             Ok(Some(id))
         })();
@@ -423,6 +382,21 @@ impl AccountStore for SqliteStore {
                 .execute([id])
                 .map(|n| n > 0)
         })
+    }
+
+    fn retag_monitors(&self) -> Result<u64, StoreError> {
+        let monitors = self.monitors()?;
+        let mut added = 0;
+        for monitor in monitors {
+            let Ok(parsed) = model::query::parse(&monitor.query) else {
+                continue;
+            };
+            let Ok(fts) = fts::fts_match(&parsed) else {
+                continue;
+            };
+            added += self.write_with(|conn| tag_with_fts(conn, &monitor, monitor.id, &fts))?;
+        }
+        Ok(added)
     }
 
     fn save_tags(&self, tags: &[(Network, String, i64)]) -> Result<u64, StoreError> {
@@ -506,6 +480,54 @@ impl AccountStore for SqliteStore {
             .map(|n| n > 0)
         })
     }
+}
+
+/// Tags with monitor `id` every stored post its words (through the full-text index), networks,
+/// languages and authors match. Returns the number of tags added.
+fn tag_with_fts(conn: &Connection, monitor: &Monitor, id: i64, fts: &str) -> rusqlite::Result<u64> {
+    let mut sql = String::from(
+        "INSERT OR IGNORE INTO post_monitors (monitor_id, post_key)
+                 SELECT ?1, p.key FROM posts_fts f CROSS JOIN posts p ON p.key = f.rowid
+                 LEFT JOIN analyses a ON a.key = p.key
+                 JOIN authors au ON au.key = p.author_key
+                 WHERE posts_fts MATCH ?2",
+    );
+    let mut values = vec![Value::Integer(id), Value::Text(fts.to_owned())];
+    let list = |column: &str, items: Vec<String>, values: &mut Vec<Value>| {
+        if items.is_empty() {
+            return String::new();
+        }
+        let mut marks = Vec::new();
+        for item in items {
+            values.push(Value::Text(item));
+            marks.push(format!("?{}", values.len()));
+        }
+        format!(" AND {column} IN ({})", marks.join(", "))
+    };
+    let networks = monitor
+        .networks
+        .iter()
+        .map(|n| n.as_str().to_owned())
+        .collect();
+    sql.push_str(&list("p.network", networks, &mut values));
+    let languages = monitor
+        .languages
+        .iter()
+        .map(|l| l.to_ascii_lowercase())
+        .collect();
+    sql.push_str(&list(
+        "lower(coalesce(a.language, p.lang, ''))",
+        languages,
+        &mut values,
+    ));
+    let authors = monitor
+        .authors
+        .iter()
+        .map(|h| h.trim_start_matches('@').to_lowercase())
+        .collect();
+    sql.push_str(&list("lower(au.handle)", authors, &mut values));
+    conn.execute(&sql, rusqlite::params_from_iter(values))
+        .map(count)
 }
 
 impl DeskStore for SqliteStore {
