@@ -17,6 +17,7 @@
 //! - search results come newest first (by creation time).
 
 pub mod accounts;
+pub mod alerts;
 pub mod engage;
 pub mod sqlite;
 
@@ -29,6 +30,7 @@ pub use accounts::{
     AccountStore, Dashboard, DashboardQuery, DeskStore, Monitor, Role, StreamEntry, StreamFilter,
     StreamOrder, User, WebStore,
 };
+pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
 pub use engage::{DraftFilter, EngageStore, MatrixVersion, Review};
 pub use sqlite::SqliteStore;
 

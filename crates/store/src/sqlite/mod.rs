@@ -20,6 +20,7 @@
 //!   writes on one core while the checkpoint runs on the other.
 
 mod accounts;
+mod alerts;
 mod engage;
 mod fts;
 mod packed;
@@ -46,17 +47,18 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
     include_str!("../../migrations/sqlite/0004_analyses.sql"),
     include_str!("../../migrations/sqlite/0005_accounts.sql"),
     include_str!("../../migrations/sqlite/0006_engage.sql"),
+    include_str!("../../migrations/sqlite/0007_alerts.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
