@@ -307,7 +307,7 @@ impl PostView {
             href: format!(
                 "/posts/{}/{}",
                 post.network.as_str(),
-                crate::auth::form_urlencode(&post.id)
+                path_segment(&post.id)
             ),
             url: post.url.clone(),
             author: post.author.handle.clone(),
@@ -367,6 +367,20 @@ impl PostView {
     }
 }
 
+/// Percent-encodes a path segment: everything but unreserved characters, `/` included (Bluesky
+/// post ids are `at://` URIs).
+pub fn path_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Monitor names by id.
 pub fn monitor_names(monitors: &[Monitor]) -> HashMap<i64, String> {
     monitors.iter().map(|m| (m.id, m.name.clone())).collect()
@@ -388,6 +402,14 @@ mod tests {
             reason: String::new(),
         }];
         assert_eq!(mask(text, &spans), "Call me on [phone removed] please");
+    }
+
+    #[test]
+    fn encodes_ids_as_one_path_segment() {
+        assert_eq!(
+            path_segment("at://did:plc:x/app.bsky.feed.post/3n2"),
+            "at%3A%2F%2Fdid%3Aplc%3Ax%2Fapp.bsky.feed.post%2F3n2"
+        );
     }
 
     #[test]

@@ -271,6 +271,31 @@ async fn pages_show_posts_masked_filtered_and_ordered() {
         .unwrap();
     assert!(page.contains("<svg") && page.contains("<title id=\"volume-t\">"));
     assert!(page.contains("<caption>Top hashtags</caption>") && page.contains(">nhs<"));
+    // Bluesky ids are at:// URIs: the post page takes them as one encoded path segment.
+    add_posts(
+        &app.store,
+        &[(
+            post(
+                Network::Bluesky,
+                "at://did:plc:abc/app.bsky.feed.post/3k",
+                "sky_sam",
+                "Outpatients letter never arrived",
+                Timestamp::now(),
+            ),
+            analysis(SentimentLabel::Negative, IntentKind::Complaint, 30),
+        )],
+    );
+    let api: serde_json::Value = client
+        .get("/api/stream?network=bluesky")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let href = api["posts"][0]["href"].as_str().unwrap().to_owned();
+    assert!(href.ends_with("at%3A%2F%2Fdid%3Aplc%3Aabc%2Fapp.bsky.feed.post%2F3k"));
+    let page = client.get(&href).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("Outpatients letter"));
     let response = client.get("/stream?sentiment=angry").await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let openapi: serde_json::Value = client.get("/api/openapi.json").await.json().await.unwrap();

@@ -238,8 +238,8 @@ impl AccountStore for SqliteStore {
             })
             .optional()
         };
-        // Read on the writer: a session written a moment ago must be seen at once.
-        self.write_with(read)
+        // A reader sees every committed session: each read is a transaction of its own.
+        self.read(read)
     }
 
     fn remove_session(&self, token_hash: &str) -> Result<(), StoreError> {
