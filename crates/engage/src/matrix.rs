@@ -512,7 +512,11 @@ impl Compiler<'_> {
                         template: t.get_ref().clone(),
                     },
                     Some(t) => {
-                        let known = templates.keys().cloned().collect::<Vec<_>>().join(", ");
+                        let known = if templates.is_empty() {
+                            "(the file has no [templates] yet)".to_owned()
+                        } else {
+                            templates.keys().cloned().collect::<Vec<_>>().join(", ")
+                        };
                         self.issue(
                             t.span(),
                             format!(

@@ -5,6 +5,7 @@ mod analysis_cli;
 mod bench;
 mod common;
 mod demo;
+mod engage_cmd;
 mod generate_cmd;
 mod import;
 mod listen_cmd;
@@ -49,6 +50,12 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Add and list the people who may log in to the web application.
     User(user_cmd::UserArgs),
+    /// The response matrix: check, set (versioned), show, test on stored posts, bench.
+    Matrix(engage_cmd::MatrixArgs),
+    /// The audit log: verify its hash chain, export it as CSV.
+    Audit(engage_cmd::AuditArgs),
+    /// Publish scheduled posts on time (and, at start-up, those that fell due while stopped).
+    Publish(engage_cmd::PublishArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -72,5 +79,8 @@ fn main() -> anyhow::Result<()> {
         Command::Listen(args) => listen_cmd::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
         Command::User(args) => user_cmd::run(&args),
+        Command::Matrix(args) => engage_cmd::matrix(&args),
+        Command::Audit(args) => engage_cmd::audit(&args),
+        Command::Publish(args) => engage_cmd::publish(&args),
     }
 }
