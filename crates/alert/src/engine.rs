@@ -102,11 +102,11 @@ impl Scope {
         while current < to {
             let bucket = clock.bucket(current);
             let count = self.spike_slot(current).map_or(0, |slot| *slot);
-            let learnt = match self.volume.expected(bucket, 0) {
-                Some(expected) if self.volume.minutes() >= 60 => {
-                    f64::from(count).min(expected * cap_ratio + 2.0)
-                }
-                _ => f64::from(count),
+            let learnt = if self.volume.minutes() >= 60 {
+                let expected = self.volume.expected_or_level(bucket);
+                f64::from(count).min(expected * cap_ratio + 2.0)
+            } else {
+                f64::from(count)
             };
             self.volume.learn(bucket, learnt);
             let (negative, total) = self.negative_slot(current).map_or((0, 0), |slot| *slot);

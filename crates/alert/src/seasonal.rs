@@ -75,15 +75,23 @@ impl SeasonalBaseline {
         self.level.n
     }
 
-    /// The expected count per minute in `bucket`, or `None` before `warmup` minutes were learnt.
+    /// The expected count per minute in `bucket`, or `None` during the warm-up: before `warmup`
+    /// minutes were learnt, and until this hour of the day has been seen for an hour (the overall
+    /// level alone would mistake every morning rise for a spike).
     pub fn expected(&self, bucket: Bucket, warmup: u64) -> Option<f64> {
         if self.level.n < warmup {
             return None;
         }
         let weekly = self.weekly.get(bucket.weekly()).filter(|m| m.n >= TRUSTED);
         let daily = self.daily.get(bucket.daily()).filter(|m| m.n >= TRUSTED);
-        let mean = weekly.or(daily).map_or(self.level.mean, |m| m.mean);
-        Some(mean.max(FLOOR))
+        weekly.or(daily).map(|m| m.mean.max(FLOOR))
+    }
+
+    /// The expected count per minute ignoring the warm-up (the overall level when this hour has
+    /// not been seen yet); used to cap what a spike teaches the baseline.
+    pub fn expected_or_level(&self, bucket: Bucket) -> f64 {
+        self.expected(bucket, 0)
+            .unwrap_or(self.level.mean.max(FLOOR))
     }
 
     /// Learns the count of one completed minute in `bucket`.

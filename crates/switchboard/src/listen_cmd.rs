@@ -39,13 +39,13 @@ use jiff::Timestamp;
 use model::Change;
 use notify::{AlertHub, Notifier, NotifyConfig};
 use serde::Deserialize;
-use store::{PostAnalysis, Store};
+use store::{AlertStore, PostAnalysis, SavedHealth, SqliteStore, Store};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
 };
 
-use crate::common::{DbArgs, open_store};
+use crate::common::DbArgs;
 
 /// Arguments of `switchboard listen`.
 #[derive(Debug, Args)]
@@ -123,7 +123,12 @@ impl ListenConfig {
 pub fn run(args: &ListenArgs) -> anyhow::Result<()> {
     let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let config = ListenConfig::load(&args.config)?;
-    let store: Arc<dyn Store> = Arc::from(open_store(&args.db)?);
+    let sqlite = Arc::new(
+        SqliteStore::open(&args.db.path)
+            .with_context(|| format!("cannot open the database {}", args.db.path.display()))?,
+    );
+    let store: Arc<dyn Store> = sqlite.clone();
+    let alert_store: Arc<dyn AlertStore> = sqlite;
     let analyser = if args.no_analyse {
         None
     } else {
@@ -149,11 +154,12 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<()> {
         let hub = AlertHub::default();
         let (alerts, updates) = mpsc::unbounded_channel();
         let delivery = tokio::spawn(deliver(notifier, hub, updates));
-        let pipeline = Pipeline::new(store, analyser, engine);
+        let pipeline =
+            Pipeline::new(store, analyser, engine).with_alert_store(alert_store.clone());
         let handle = tokio::runtime::Handle::current();
         let worker = std::thread::spawn(move || pipeline.run(batches, &alerts, &handle));
         let healths: Vec<Health> = sources.iter().map(|(_, health)| health.clone()).collect();
-        let reporter = tokio::spawn(report_health(healths, signal.clone()));
+        let reporter = tokio::spawn(report_health(healths, alert_store, signal.clone()));
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;
@@ -247,14 +253,27 @@ pub async fn deliver(
     while sending.join_next().await.is_some() {}
 }
 
-async fn report_health(healths: Vec<Health>, mut signal: watch::Receiver<bool>) {
+/// Logs the connectors' health every minute and saves it for the status page.
+async fn report_health(
+    healths: Vec<Health>,
+    store: Arc<dyn AlertStore>,
+    mut signal: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            () = tokio::time::sleep(Duration::from_secs(15)) => {}
             _ = signal.changed() => return,
         }
+        let mut saved = Vec::new();
         for health in &healths {
             let h = health.snapshot();
+            if let Ok(data) = serde_json::to_string(&h) {
+                saved.push(SavedHealth {
+                    source: h.source.clone(),
+                    data,
+                    updated_at: Timestamp::now(),
+                });
+            }
             tracing::info!(
                 source = %h.source,
                 connected = h.connected,
@@ -264,6 +283,11 @@ async fn report_health(healths: Vec<Health>, mut signal: watch::Receiver<bool>) 
                 lag_ms = h.lag_ms,
                 "Connector health."
             );
+        }
+        let store = store.clone();
+        let saving = tokio::task::spawn_blocking(move || store.save_health(&saved)).await;
+        if let Ok(Err(error)) = saving {
+            tracing::warn!(%error, "Connector health not saved.");
         }
     }
 }
@@ -282,6 +306,7 @@ pub struct PipelineStats {
 /// The import path for live batches: store, analyse, detect, save cursors.
 pub struct Pipeline {
     store: Arc<dyn Store>,
+    alert_store: Option<Arc<dyn AlertStore>>,
     analyser: Option<Analyser>,
     engine: Engine,
     stats: PipelineStats,
@@ -292,10 +317,17 @@ impl Pipeline {
     pub fn new(store: Arc<dyn Store>, analyser: Option<Analyser>, engine: Engine) -> Self {
         Pipeline {
             store,
+            alert_store: None,
             analyser,
             engine,
             stats: PipelineStats::default(),
         }
+    }
+
+    /// Saves every alert update in `store` too (for the crisis view).
+    pub fn with_alert_store(mut self, store: Arc<dyn AlertStore>) -> Self {
+        self.alert_store = Some(store);
+        self
     }
 
     /// Runs until every sender is gone, ticking the alert engine once a second.
@@ -326,6 +358,13 @@ impl Pipeline {
             }
             self.engine.tick(Timestamp::now(), &mut updates);
             self.stats.alert_updates += updates.len() as u64;
+            if let Some(store) = &self.alert_store {
+                for update in &updates {
+                    store
+                        .save_alert_update(update.kind, &update.alert)
+                        .context("cannot store an alert")?;
+                }
+            }
             for update in updates {
                 let _ = alerts.send(update);
             }

@@ -10,7 +10,10 @@
 //! Keywords, when configured, are matched here (case-insensitive) so the firehose does not reach
 //! the store; deletions always pass.
 
-use std::collections::{HashSet, VecDeque};
+use std::{
+    collections::{HashSet, VecDeque},
+    time::Duration,
+};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 use futures_util::{SinkExt, StreamExt};
@@ -201,7 +204,8 @@ impl Jetstream {
             let message = tokio::select! {
                 message = socket.next() => message,
                 () = ctx.shutdown_signal() => {
-                    let _closing = socket.close().await;
+                    let closing = tokio::time::timeout(Duration::from_secs(1), socket.close());
+                    let _closed = closing.await;
                     return Ok(Closed::Shutdown);
                 }
             };

@@ -218,14 +218,18 @@ impl SourceContext {
             .filter(|record| matches!(record, Record::Change(_)))
             .count();
         self.health.received(posts as u64, cursor.as_deref());
-        self.sender
-            .send(Batch {
-                source: self.name.clone(),
-                records,
-                cursor,
-            })
-            .await
-            .map_err(|_| SourceError::Closed)
+        let batch = Batch {
+            source: self.name.clone(),
+            records,
+            cursor,
+        };
+        let mut signal = self.shutdown.clone();
+        tokio::select! {
+            sent = self.sender.send(batch) => sent.map_err(|_| SourceError::Closed),
+            // A pipeline too busy to take the batch must not hold up shutdown. The batch is
+            // dropped with its cursor, so the next run resumes before it: nothing is lost.
+            _ = signal.wait_for(|stop| *stop) => Ok(()),
+        }
     }
 }
 

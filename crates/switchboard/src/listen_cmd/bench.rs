@@ -343,10 +343,13 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
             expected.insert(post.id);
         }
     }
+    // Paced by events so that the posts among them arrive at `rate` per second or more.
+    let event_rate =
+        (args.rate as f64 * lines.len() as f64 / expected.len().max(1) as f64).ceil() as u64;
     let sent = Arc::new(Mutex::new(HashMap::new()));
     let received = Arc::new(Mutex::new(HashMap::new()));
     let (address, server) =
-        replay_server(lines.clone(), args.rate, args.probes, sent.clone()).await?;
+        replay_server(lines.clone(), event_rate, args.probes, sent.clone()).await?;
     let url = webhook_receiver(received.clone()).await?;
     let dir = tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("bench.db"))?);
@@ -384,14 +387,18 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
     let handle = tokio::runtime::Handle::current();
     let worker = std::thread::spawn(move || pipeline.run(batches, &alert_sender, &handle));
     let took = server.await.context("the replay server failed")?;
+    let total_events = (lines.len() + args.probes) as u64;
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        let done = received.lock().map(|r| r.len()).unwrap_or(0) >= args.probes;
+        let done = received.lock().map(|r| r.len()).unwrap_or(0) >= args.probes
+            && health.snapshot().events >= total_events;
         if done {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Let the pipeline store what the connector has sent before stopping it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let _ = shutdown.send(true);
     let _ = source.await;
     let stats = tokio::task::spawn_blocking(move || worker.join())
@@ -416,9 +423,10 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
         }
     }
     let delivered = lines.len() as f64 / took.as_secs_f64();
+    let post_rate = expected.len() as f64 / took.as_secs_f64();
     println!(
-        "latency: {} events ({} posts) sent in {:.1} s ({delivered:.0} events/s); {} of {} probe \
-         webhooks received; latency median {:.1} ms, p99 {:.1} ms, max {:.1} ms; posts missing \
+        "latency: {} events ({} posts) sent in {:.1} s ({delivered:.0} events/s, {post_rate:.0} \
+         posts/s); {} of {} probe webhooks received; latency median {:.1} ms, p99 {:.1} ms, max {:.1} ms; posts missing \
          from the store: {missing}; pipeline stored {} changes, analysed {}, {} alert updates; \
          connector health: {:?}",
         lines.len(),
