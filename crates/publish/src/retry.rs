@@ -1,5 +1,6 @@
 //! Retries with exponential backoff, honouring the server's `Retry-After` (seconds or an HTTP
-//! date) and X's `x-rate-limit-reset` (Unix seconds).
+//! date), Mastodon's `X-RateLimit-Reset` (an ISO 8601 time), and X's `x-rate-limit-reset` and
+//! Bluesky's `ratelimit-reset` (Unix seconds).
 
 use std::time::Duration;
 
@@ -52,8 +53,19 @@ fn server_delay(headers: &HeaderMap) -> Option<Duration> {
             return Some(Duration::from_secs(secs.max(0).unsigned_abs()));
         }
     }
-    let reset = headers
-        .get("x-rate-limit-reset")
+    // Mastodon: `X-RateLimit-Reset` is an ISO 8601 time.
+    if let Some(at) = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<Timestamp>().ok())
+    {
+        let secs = Timestamp::now().duration_until(at).as_secs();
+        return Some(Duration::from_secs(secs.max(0).unsigned_abs()));
+    }
+    // X: `x-rate-limit-reset`; Bluesky: `ratelimit-reset`; both Unix seconds.
+    let reset = ["x-rate-limit-reset", "ratelimit-reset"]
+        .iter()
+        .find_map(|h| headers.get(*h))
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok())?;
     let secs = reset - Timestamp::now().as_second();
@@ -87,6 +99,21 @@ mod tests {
         let reset = (Timestamp::now().as_second() + 5).to_string();
         h.insert("x-rate-limit-reset", HeaderValue::from_str(&reset).unwrap());
         assert!(p.delay(1, Some(&h)) >= Duration::from_secs(4));
+        let mut m = HeaderMap::new();
+        let at = Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_secs(6))
+            .unwrap()
+            .to_string();
+        m.insert("x-ratelimit-reset", HeaderValue::from_str(&at).unwrap());
+        let wait = p.delay(1, Some(&m));
+        assert!(
+            wait >= Duration::from_secs(5) && wait <= Duration::from_secs(6),
+            "{wait:?}"
+        );
+        let mut b = HeaderMap::new();
+        let reset = (Timestamp::now().as_second() + 3).to_string();
+        b.insert("ratelimit-reset", HeaderValue::from_str(&reset).unwrap());
+        assert!(p.delay(1, Some(&b)) >= Duration::from_secs(2));
         h.insert("retry-after", HeaderValue::from_static("9999"));
         assert_eq!(p.delay(1, Some(&h)), Duration::from_secs(10));
     }

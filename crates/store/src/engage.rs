@@ -49,6 +49,10 @@ pub struct DraftFilter {
     pub statuses: Vec<DraftStatus>,
     /// Only drafts of this case.
     pub case_id: Option<String>,
+    /// Only drafts scheduled at or after this time (the calendar's week start).
+    pub scheduled_from: Option<Timestamp>,
+    /// Only drafts scheduled before this time (the calendar's week end).
+    pub scheduled_until: Option<Timestamp>,
     /// At most this many, newest first (0 means 100).
     pub limit: usize,
 }

@@ -340,7 +340,19 @@ impl EngageStore for SqliteStore {
             sql.push_str(" AND case_id = ?");
             values.push(Value::Text(c.clone()));
         }
-        sql.push_str(" ORDER BY updated_at DESC LIMIT ?");
+        if let Some(from) = filter.scheduled_from {
+            sql.push_str(" AND scheduled_at >= ?");
+            values.push(Value::Integer(from.as_microsecond()));
+        }
+        if let Some(until) = filter.scheduled_until {
+            sql.push_str(" AND scheduled_at < ?");
+            values.push(Value::Integer(until.as_microsecond()));
+        }
+        if filter.scheduled_from.is_some() || filter.scheduled_until.is_some() {
+            sql.push_str(" ORDER BY scheduled_at LIMIT ?");
+        } else {
+            sql.push_str(" ORDER BY updated_at DESC LIMIT ?");
+        }
         let limit = if filter.limit == 0 { 100 } else { filter.limit };
         values.push(Value::Integer(limit as i64));
         self.read(|conn| {
@@ -566,6 +578,17 @@ mod tests {
         store.save_draft(&d, None, &[]).unwrap();
         assert!(store.due_drafts(t(99)).unwrap().is_empty());
         assert_eq!(store.due_drafts(t(100)).unwrap().len(), 1);
+        let week = |from: i64, until: i64| {
+            store
+                .drafts(&DraftFilter {
+                    scheduled_from: Some(t(from)),
+                    scheduled_until: Some(t(until)),
+                    ..DraftFilter::default()
+                })
+                .unwrap()
+                .len()
+        };
+        assert_eq!((week(0, 200), week(101, 200)), (1, 0));
         assert_eq!(
             store
                 .drafts(&DraftFilter {
