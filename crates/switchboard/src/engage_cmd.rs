@@ -275,14 +275,14 @@ fn test(
         }
     );
     println!(
-        "{:<22} {:>8} {:>7}  {:<5} {:<30} {:<7} {:<18} approval",
+        "{:<22} {:>8} {:>7}  {:<5} {:<36} {:<7} {:<18} approval",
         "rule", "posts", "share", "case", "action", "limit", "senders"
     );
     for (i, rule) in m.rules.iter().enumerate() {
         let n = counts.get(i).copied().unwrap_or_default();
         let senders: Vec<&str> = rule.senders.iter().map(|r| r.as_str()).collect();
         println!(
-            "{:<22} {:>8} {:>6.1}%  {:<5} {:<30} {:<7} {:<18} {}",
+            "{:<22} {:>8} {:>6.1}%  {:<5} {:<36} {:<7} {:<18} {}",
             rule.name,
             n,
             n as f64 * 100.0 / total,
