@@ -46,6 +46,8 @@ pub struct Config {
     pub session_hours: i64,
     /// How often the live poller looks for new posts.
     pub live_poll: Duration,
+    /// Keep the default dashboards computed ahead of requests.
+    pub warm_dashboards: bool,
 }
 
 impl Default for Config {
@@ -54,6 +56,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             live_poll: Duration::from_millis(250),
+            warm_dashboards: true,
         }
     }
 }
@@ -152,6 +155,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     state
         .live
         .start(Arc::clone(&state.store), state.config.live_poll);
+    if state.config.warm_dashboards {
+        tokio::spawn(pages::warm_dashboards(state.clone()));
+    }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await
 }

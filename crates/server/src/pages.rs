@@ -725,6 +725,34 @@ pub async fn load_dashboard(
     state: &AppState,
     params: &DashboardParams,
 ) -> Result<LoadedDashboard, ApiError> {
+    dashboard_data(state, params, false).await
+}
+
+/// How often the default dashboards are computed ahead of requests.
+const WARM_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Keeps the dashboards of the shortest two periods (no monitor) computed, so that opening the
+/// dashboard does not wait for a scan of the period. Runs until the process ends.
+pub async fn warm_dashboards(state: AppState) {
+    loop {
+        for (period, ..) in PERIODS.iter().take(2) {
+            let params = DashboardParams {
+                period: Some((*period).to_owned()),
+                monitor: None,
+            };
+            if let Err(error) = dashboard_data(&state, &params, true).await {
+                tracing::warn!(%error, "Dashboard warm-up failed.");
+            }
+        }
+        tokio::time::sleep(WARM_EVERY).await;
+    }
+}
+
+async fn dashboard_data(
+    state: &AppState,
+    params: &DashboardParams,
+    refresh: bool,
+) -> Result<LoadedDashboard, ApiError> {
     let wanted = params.period.as_deref().unwrap_or("24h");
     let &(period, _, hours, bucket) = PERIODS.iter().find(|p| p.0 == wanted).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -759,14 +787,18 @@ pub async fn load_dashboard(
         top: 10,
     };
     let key = (format!("{period}@{until_second}"), monitor);
-    let cached = state
-        .dashboards
-        .entries
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&key)
-        .filter(|(at, _)| at.elapsed() < DASHBOARD_TTL)
-        .map(|(_, data)| Arc::clone(data));
+    let cached = if refresh {
+        None
+    } else {
+        state
+            .dashboards
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .filter(|(at, _)| at.elapsed() < DASHBOARD_TTL)
+            .map(|(_, data)| Arc::clone(data))
+    };
     let data = match cached {
         Some(data) => data,
         None => {
