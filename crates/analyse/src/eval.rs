@@ -303,7 +303,7 @@ fn eval_binary(
         let prep = analyser.prepare(&r.text);
         let (p, t) = match task {
             Task::Complaint => (
-                analyser.complaint(&prep).0,
+                analyser.complaint(&prep, 1.0).0,
                 crate::threshold(&analyser.models().complaint),
             ),
             _ => (

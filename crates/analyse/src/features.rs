@@ -30,6 +30,52 @@ fn mix(mut h: u64) -> u64 {
     h
 }
 
+/// A fast non-cryptographic hasher for the engine's small string tables (the FxHash
+/// multiply-rotate scheme); the tables are built from embedded data, so flooding is no concern.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(c);
+            self.add(u64::from_le_bytes(a));
+        }
+        for b in chunks.remainder() {
+            self.add(u64::from(*b));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+/// A `HashMap` with [`FxHasher`].
+pub type FxHashMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<FxHasher>>;
+/// A `HashSet` with [`FxHasher`].
+pub type FxHashSet<K> = std::collections::HashSet<K, std::hash::BuildHasherDefault<FxHasher>>;
+
 /// The features of one text.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Features {
@@ -56,7 +102,7 @@ fn is_negator(word: &str) -> bool {
 pub fn extract(norm: &Normalised) -> Features {
     let mut f = Features {
         words: Vec::with_capacity(norm.tokens.len() * 2 + 2),
-        chars: Vec::with_capacity(norm.joined.len() * 2),
+        chars: Vec::with_capacity(norm.padded.len() * 2),
         dense: Vec::new(),
     };
     let mut prev: Option<&str> = None;

@@ -43,6 +43,22 @@ const ENGLISH_WORDS: &[&str] = &[
     "has", "in", "to",
 ];
 
+/// Whether a word (any case) is one of [`ENGLISH_WORDS`], without allocating.
+fn is_common_english(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    if bytes.len() > 8 || !bytes.is_ascii() {
+        return false;
+    }
+    let mut buf = [0u8; 8];
+    let Some(lower) = buf.get_mut(..bytes.len()) else {
+        return false;
+    };
+    for (d, b) in lower.iter_mut().zip(bytes) {
+        *d = b.to_ascii_lowercase();
+    }
+    ENGLISH_WORDS.iter().any(|e| e.as_bytes() == &*lower)
+}
+
 /// The language detector.
 #[derive(Debug)]
 pub struct LanguageDetector {
@@ -145,7 +161,7 @@ impl LanguageDetector {
                 continue;
             }
             words += 1;
-            if w.len() <= 8 && ENGLISH_WORDS.contains(&w.to_lowercase().as_str()) {
+            if is_common_english(w) {
                 common += 1;
             }
         }

@@ -8,7 +8,7 @@
 //! On top of that sits a lexicon of healthcare complaint and praise words and phrases
 //! (`data/nhs_lexicon.tsv`) and a rule for waits (`waited 9 hours`).
 
-use std::collections::{HashMap, HashSet};
+use crate::features::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
@@ -127,6 +127,14 @@ pub struct LexiconScore {
     pub complaint_terms: Vec<String>,
 }
 
+/// Where a contribution to the score came from (turned into text for the top few only).
+#[derive(Debug, Clone, Copy)]
+enum Evidence {
+    Token(usize),
+    Phrase(usize),
+    Wait,
+}
+
 /// The lexicon scorer.
 #[derive(Debug)]
 pub struct Lexicon {
@@ -153,7 +161,7 @@ fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
 impl Lexicon {
     /// Loads the embedded lexicons.
     pub fn new() -> Result<Self, crate::Error> {
-        let mut words = HashMap::with_capacity(8000);
+        let mut words = HashMap::with_capacity_and_hasher(8000, Default::default());
         for (word, value) in parse_tsv(VADER_LEXICON) {
             if let Ok(v) = value.trim().parse::<f32>() {
                 words.insert(word.to_owned(), v);
@@ -174,7 +182,7 @@ impl Lexicon {
                 }
             }
         }
-        let mut emoji = HashMap::new();
+        let mut emoji = HashMap::default();
         for (e, name) in parse_tsv(VADER_EMOJI) {
             let mut chars = e.chars().filter(|c| !matches!(*c as u32, 0xFE0F | 0x200D));
             if let (Some(c), None) = (chars.next(), chars.next()) {
@@ -292,7 +300,7 @@ impl Lexicon {
             .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
             .collect();
         let mut values: Vec<f32> = vec![0.0; toks.len()];
-        let mut evidence = Vec::new();
+        let mut evidence: Vec<(Evidence, f32)> = Vec::new();
         let mut but_at: Option<usize> = None;
         for (i, tok) in toks.iter().enumerate() {
             if tok.text == "but" && tok.kind == TokenKind::Word {
@@ -357,7 +365,7 @@ impl Lexicon {
             if let Some(slot) = values.get_mut(i) {
                 *slot = v;
             }
-            evidence.push((tok.text.clone(), v));
+            evidence.push((Evidence::Token(i), v));
         }
         if let Some(b) = but_at {
             for (i, v) in values.iter_mut().enumerate() {
@@ -368,20 +376,21 @@ impl Lexicon {
                 }
             }
         }
-        let padded = format!(" {} ", norm.joined);
         let mut complaint_terms = Vec::new();
-        for m in self.phrases.find_iter(&padded) {
-            if let Some((term, value, complaint)) = self.phrase_values.get(m.pattern().as_usize()) {
+        for m in self.phrases.find_iter(&norm.padded) {
+            let k = m.pattern().as_usize();
+            if let Some((term, value, complaint)) = self.phrase_values.get(k) {
                 if *value != 0.0 {
                     values.push(*value);
-                    evidence.push((term.clone(), *value));
+                    evidence.push((Evidence::Phrase(k), *value));
                 }
                 if *complaint {
                     complaint_terms.push(term.clone());
                 }
             }
         }
-        if let Some(c) = self.wait.captures(&norm.joined) {
+        let mut wait_phrase = String::new();
+        if let Some(c) = self.wait.captures(norm.joined()) {
             let unit = c.get(2).map_or("", |m| m.as_str());
             let amount = c.get(1).map_or("", |m| m.as_str());
             let hours: f32 = amount.parse().unwrap_or(3.0);
@@ -391,9 +400,9 @@ impl Lexicon {
                 -2.0
             };
             values.push(v);
-            let phrase = c.get(0).map_or(String::new(), |m| m.as_str().to_owned());
-            evidence.push((phrase.clone(), v));
-            complaint_terms.push(phrase);
+            wait_phrase = c.get(0).map_or(String::new(), |m| m.as_str().to_owned());
+            evidence.push((Evidence::Wait, v));
+            complaint_terms.push(wait_phrase.clone());
         }
         let mut sum: f32 = values.iter().sum();
         if sum != 0.0 {
@@ -430,6 +439,20 @@ impl Lexicon {
         };
         evidence.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
         evidence.truncate(5);
+        let evidence = evidence
+            .into_iter()
+            .map(|(e, v)| {
+                let text = match e {
+                    Evidence::Token(i) => toks.get(i).map_or(String::new(), |t| t.text.clone()),
+                    Evidence::Phrase(k) => self
+                        .phrase_values
+                        .get(k)
+                        .map_or(String::new(), |p| p.0.clone()),
+                    Evidence::Wait => wait_phrase.clone(),
+                };
+                (text, v)
+            })
+            .collect();
         LexiconScore {
             compound,
             pos,

@@ -29,7 +29,7 @@ use model::{Author, Network, Post};
 
 use crate::features::{Features, add_dense, extract};
 use crate::lexicon::{Lexicon, LexiconScore};
-use crate::linear::LinearModel;
+use crate::linear::{Fused, FusedSums, LinearModel};
 use crate::normalise::{Normalised, Normaliser, Segmenter, TokenKind};
 
 /// What can go wrong when loading the engine or its data.
@@ -106,6 +106,10 @@ const HEALTH_TOPIC: &[&str] = &[
     "antivax",
 ];
 
+fn is_health_topic(word: &str) -> bool {
+    word.len() >= 2 && word.len() <= 18 && HEALTH_TOPIC.contains(&word)
+}
+
 /// Normalisation, lexicon and feature extraction: the part shared by analysis and training.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -124,6 +128,8 @@ pub struct Prepared {
     pub features: Features,
     /// The sentiment model's probabilities, once computed by [`Analyser::prepare`].
     pub sentiment_probs: Vec<f32>,
+    /// The sparse sums of every model in one pass, when the models can be fused.
+    pub sums: Option<FusedSums>,
 }
 
 impl Pipeline {
@@ -156,6 +162,7 @@ impl Pipeline {
             lexicon,
             features,
             sentiment_probs: Vec::new(),
+            sums: None,
         }
     }
 }
@@ -200,7 +207,15 @@ pub struct Models {
     pub themes: LinearModel,
     /// A short fingerprint of the model bytes, for the audit trail.
     pub fingerprint: String,
+    /// The four models side by side (same bucket count), for one sparse pass.
+    pub fused: Option<Fused>,
 }
+
+/// The place of each model in [`Models::fused`].
+const SENTIMENT: usize = 0;
+const COMPLAINT: usize = 1;
+const MISINFORMATION: usize = 2;
+const THEMES: usize = 3;
 
 impl Models {
     fn from_parts(parts: [&[u8]; 4]) -> Result<Self, Error> {
@@ -214,12 +229,18 @@ impl Models {
             fp ^= features::hash(0, p);
         }
         let [s, c, m, t] = parts;
+        let sentiment = LinearModel::from_bytes(s)?;
+        let complaint = LinearModel::from_bytes(c)?;
+        let misinformation = LinearModel::from_bytes(m)?;
+        let themes = LinearModel::from_bytes(t)?;
+        let fused = Fused::new(&[&sentiment, &complaint, &misinformation, &themes]);
         Ok(Models {
-            sentiment: LinearModel::from_bytes(s)?,
-            complaint: LinearModel::from_bytes(c)?,
-            misinformation: LinearModel::from_bytes(m)?,
-            themes: LinearModel::from_bytes(t)?,
+            sentiment,
+            complaint,
+            misinformation,
+            themes,
             fingerprint: format!("{:08x}", fp >> 32),
+            fused,
         })
     }
 
@@ -253,6 +274,7 @@ pub struct Analyser {
     pii: pii::PiiFinder,
     people: people::People,
     rules: rules::Rules,
+    engine: String,
 }
 
 /// A theme's readable name from a pxtextmining column name.
@@ -283,6 +305,11 @@ impl Analyser {
     pub fn with_models(models: Models) -> Result<Self, Error> {
         Ok(Analyser {
             pipeline: Pipeline::new()?,
+            engine: format!(
+                "analyse {} models {}",
+                env!("CARGO_PKG_VERSION"),
+                models.fingerprint
+            ),
             models,
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
@@ -317,8 +344,29 @@ impl Analyser {
     /// models stacked on it.
     pub fn prepare(&self, text: &str) -> Prepared {
         let mut prep = self.pipeline.prepare(text);
-        prep.sentiment_probs = self.models.sentiment.predict(&prep.features);
+        prep.sums = self.models.fused.as_ref().map(|f| f.sums(&prep.features));
+        prep.sentiment_probs = self.predict(SENTIMENT, &prep, &[]);
         prep
+    }
+
+    fn model(&self, which: usize) -> &LinearModel {
+        match which {
+            SENTIMENT => &self.models.sentiment,
+            COMPLAINT => &self.models.complaint,
+            MISINFORMATION => &self.models.misinformation,
+            _ => &self.models.themes,
+        }
+    }
+
+    /// One model's probabilities, from the fused sums when there are some.
+    fn predict(&self, which: usize, prep: &Prepared, extra: &[(u64, f32)]) -> Vec<f32> {
+        let model = self.model(which);
+        match (&self.models.fused, &prep.sums) {
+            (Some(fused), Some(sums)) => {
+                model.predict_from_sums(sums.of(fused, which, model), &prep.features, extra)
+            }
+            _ => model.predict_with(&prep.features, extra),
+        }
     }
 
     /// The sentiment of prepared text: combined score, label, label probability.
@@ -369,9 +417,7 @@ impl Analyser {
     /// The probability that prepared text is a complaint, from the model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
         let extra = stacked(&self.models.sentiment, prep);
-        self.models
-            .complaint
-            .predict_with(&prep.features, &extra)
+        self.predict(COMPLAINT, prep, &extra)
             .first()
             .copied()
             .unwrap_or(0.0)
@@ -379,10 +425,14 @@ impl Analyser {
 
     /// The complaint probability of the engine (the model, raised by healthcare complaint words
     /// and phrases of the lexicon), with its reason.
-    pub fn complaint(&self, prep: &Prepared) -> (f32, String) {
+    /// The words that raised the model are only looked up when `pc` reaches `explain_from`.
+    pub fn complaint(&self, prep: &Prepared, explain_from: f32) -> (f32, String) {
         let pc = self.complaint_probability(prep);
         let terms = &prep.lexicon.complaint_terms;
         if terms.is_empty() {
+            if pc < explain_from {
+                return (pc, format!("complaint model p={pc:.2}"));
+            }
             let words = self.top_words(&self.models.complaint, 0, &prep.norm);
             (pc, format!("complaint model p={pc:.2}{words}"))
         } else {
@@ -400,9 +450,7 @@ impl Analyser {
 
     /// The probability that prepared text is misinformation, from the model alone.
     pub fn misinformation_probability(&self, prep: &Prepared) -> f32 {
-        self.models
-            .misinformation
-            .predict(&prep.features)
+        self.predict(MISINFORMATION, prep, &[])
             .first()
             .copied()
             .unwrap_or(0.0)
@@ -411,7 +459,7 @@ impl Analyser {
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
         let extra = stacked(&self.models.sentiment, prep);
-        self.models.themes.predict_with(&prep.features, &extra)
+        self.predict(THEMES, prep, &extra)
     }
 
     fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
@@ -443,18 +491,18 @@ impl Analyser {
 
     /// Analyses one post.
     pub fn analyse(&self, post: &Post) -> Analysis {
-        let text = match &post.title {
-            Some(title) if !title.is_empty() => format!("{title}\n{}", post.text),
-            _ => post.text.clone(),
+        let text: std::borrow::Cow<'_, str> = match &post.title {
+            Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
+            _ => post.text.as_str().into(),
         };
         let prep = self.prepare(&text);
-        let padded = format!(" {} ", prep.norm.joined);
+        let padded = prep.norm.padded.as_str();
         let language = self.languages.detect(&text, post.lang.as_deref());
         let sentiment = self.sentiment(&prep);
         let english = language.code == "en";
 
         let mut intents = Vec::with_capacity(6);
-        let (pc, reason) = self.complaint(&prep);
+        let (pc, reason) = self.complaint(&prep, threshold(&self.models.complaint));
         let complaint_detected = pc >= threshold(&self.models.complaint);
         intents.push(Intent {
             kind: IntentKind::Complaint,
@@ -463,7 +511,7 @@ impl Analyser {
             reason,
         });
 
-        let thanks = self.rules.thanks(&padded);
+        let thanks = self.rules.thanks(padded);
         let (pt, reason) = match (&thanks, sentiment.label) {
             (Some(hit), SentimentLabel::Negative) => (
                 hit.probability * 0.5,
@@ -483,7 +531,7 @@ impl Analyser {
             reason,
         });
 
-        let question = self.rules.question(&prep.norm, &padded);
+        let question = self.rules.question(&prep.norm, padded);
         let (pq, reason) = question.map_or((0.05, "no question or request".to_owned()), |h| {
             (h.probability, h.reason)
         });
@@ -494,12 +542,15 @@ impl Analyser {
             reason,
         });
 
-        let pm_raw = self.misinformation_probability(&prep);
         let topic = prep
             .norm
             .tokens
             .iter()
-            .find(|t| t.is_word() && HEALTH_TOPIC.contains(&t.text.as_str()));
+            .find(|t| t.is_word() && is_health_topic(&t.text));
+        let pm_raw = match topic {
+            Some(_) if english => self.misinformation_probability(&prep),
+            _ => 0.0,
+        };
         let (pm, reason) = match topic {
             Some(t) if english => (
                 pm_raw,
@@ -510,8 +561,8 @@ impl Analyser {
                 ),
             ),
             _ => (
-                pm_raw * 0.2,
-                format!("misinformation model p={pm_raw:.2}, lowered: no health-claim topic"),
+                0.0,
+                "misinformation model not consulted: no health-claim topic".to_owned(),
             ),
         };
         intents.push(Intent {
@@ -521,7 +572,7 @@ impl Analyser {
             reason,
         });
 
-        let safety = self.rules.safety(&padded);
+        let safety = self.rules.safety(padded);
         let (ps, reason) = safety.map_or((0.0, "no safety phrase".to_owned()), |h| {
             (h.probability, h.reason)
         });
@@ -545,9 +596,9 @@ impl Analyser {
             },
         });
 
-        let theme_probs = self.theme_probabilities(&prep);
         let mut themes: Vec<Theme> = Vec::new();
         if english {
+            let theme_probs = self.theme_probabilities(&prep);
             for (k, p) in theme_probs.iter().enumerate() {
                 let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
                 if *p >= threshold
@@ -572,11 +623,7 @@ impl Analyser {
         let personal_data = self.pii.find(&post.text);
 
         let mut analysis = Analysis {
-            engine: format!(
-                "analyse {} models {}",
-                env!("CARGO_PKG_VERSION"),
-                self.models.fingerprint
-            ),
+            engine: self.engine.clone(),
             language,
             sentiment,
             intents,

@@ -36,7 +36,20 @@ pub struct LinearModel {
     scales: Vec<f32>,
     bias: Vec<f32>,
     weights: Vec<i8>,
+    /// The weights again, each bucket's row padded to whole blocks of [`LANES`] classes, for
+    /// models with more than [`NARROW`] classes (summed with 16-bit lanes the compiler
+    /// vectorises).
+    blocks: Vec<[i8; LANES]>,
 }
+
+/// Classes per block of the padded layout.
+const LANES: usize = 16;
+/// Models with up to this many classes are summed row by row, without the padded layout.
+const NARROW: usize = 4;
+/// Blocks of the padded layout the fast sum handles (64 classes).
+const MAX_BLOCKS: usize = 4;
+/// Sparse features summed in 16-bit lanes before spilling to 32 bits (256 × 127 < 2^15).
+const SPILL: usize = 256;
 
 /// One training example: bucket indices with values, and its classes.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,8 +152,86 @@ impl LinearModel {
     /// Probabilities per class for these features plus extra dense values.
     pub fn predict_with(&self, f: &Features, extra: &[(u64, f32)]) -> Vec<f32> {
         let c = self.classes.len();
-        let mut acc = vec![0i32; c];
-        let mut dense = vec![0f32; c];
+        let mut z = vec![0f32; c];
+        self.scores_into(f, extra, &mut z);
+        match self.kind {
+            Kind::Softmax => softmax(&mut z),
+            Kind::MultiLabel => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
+        }
+        z
+    }
+
+    /// The integer sums of the sparse features' weights per class, into `acc`.
+    fn sparse_sums(&self, f: &Features, acc: &mut [i32]) {
+        let shift = 64 - self.bits;
+        let chars: &[u64] = if self.use_chars { &f.chars } else { &[] };
+        let hashes = f.words.iter().chain(chars);
+        let c = self.classes.len();
+        if c <= NARROW || c > LANES * MAX_BLOCKS {
+            for h in hashes {
+                let b = (h >> shift) as usize * c;
+                if let Some(row) = self.weights.get(b..b + c) {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a += i32::from(*w);
+                    }
+                }
+            }
+            return;
+        }
+        let per_row = c.div_ceil(LANES);
+        let mut lanes = [[0i16; LANES]; MAX_BLOCKS];
+        let spill = |lanes: &mut [[i16; LANES]; MAX_BLOCKS], acc: &mut [i32]| {
+            for (block, chunk) in lanes.iter_mut().zip(acc.chunks_mut(LANES)) {
+                for (a, l) in chunk.iter_mut().zip(block.iter_mut()) {
+                    *a += i32::from(*l);
+                    *l = 0;
+                }
+            }
+        };
+        for (n, h) in hashes.enumerate() {
+            let b = (h >> shift) as usize * per_row;
+            if let Some(row) = self.blocks.get(b..b + per_row) {
+                for (block, w) in lanes.iter_mut().zip(row) {
+                    for (l, x) in block.iter_mut().zip(w) {
+                        *l += i16::from(*x);
+                    }
+                }
+            }
+            if n % SPILL == SPILL - 1 {
+                spill(&mut lanes, acc);
+            }
+        }
+        spill(&mut lanes, acc);
+    }
+
+    /// The raw scores (before softmax or sigmoid) per class, into `z` (one slot per class).
+    pub fn scores_into(&self, f: &Features, extra: &[(u64, f32)], z: &mut [f32]) {
+        let c = self.classes.len();
+        let mut small = [0i32; LANES * MAX_BLOCKS];
+        let mut large = Vec::new();
+        let acc: &mut [i32] = if c <= small.len() {
+            small.get_mut(..c).unwrap_or_default()
+        } else {
+            large.resize(c, 0);
+            &mut large
+        };
+        self.sparse_sums(f, acc);
+        self.scores_from_sums(acc, f, extra, z);
+    }
+
+    /// Probabilities per class from sparse sums computed elsewhere (by [`Fused::sums`]).
+    pub fn predict_from_sums(&self, acc: &[i32], f: &Features, extra: &[(u64, f32)]) -> Vec<f32> {
+        let mut z = vec![0f32; self.classes.len()];
+        self.scores_from_sums(acc, f, extra, &mut z);
+        match self.kind {
+            Kind::Softmax => softmax(&mut z),
+            Kind::MultiLabel => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
+        }
+        z
+    }
+
+    fn scores_from_sums(&self, acc: &[i32], f: &Features, extra: &[(u64, f32)], z: &mut [f32]) {
+        let c = self.classes.len();
         let mask_shift = 64 - self.bits;
         let sparse = f.words.len() + if self.use_chars { f.chars.len() } else { 0 };
         let x = if sparse > 0 {
@@ -148,44 +239,40 @@ impl LinearModel {
         } else {
             0.0
         };
-        let mut add = |h: u64| {
-            let b = (h >> mask_shift) as usize * c;
-            if let Some(row) = self.weights.get(b..b + c) {
-                for (a, w) in acc.iter_mut().zip(row) {
-                    *a += i32::from(*w);
-                }
-            }
-        };
-        for h in &f.words {
-            add(*h);
-        }
-        if self.use_chars {
-            for h in &f.chars {
-                add(*h);
-            }
+        for (k, zk) in z.iter_mut().enumerate() {
+            let s = self.scales.get(k).copied().unwrap_or(0.0);
+            let a = acc.get(k).copied().unwrap_or(0) as f32;
+            *zk = s * a * x + self.bias.get(k).copied().unwrap_or(0.0);
         }
         for (h, v) in f.dense.iter().chain(extra) {
             let b = (h >> mask_shift) as usize * c;
             if let Some(row) = self.weights.get(b..b + c) {
-                for ((d, w), s) in dense.iter_mut().zip(row).zip(&self.scales) {
+                for ((d, w), s) in z.iter_mut().zip(row).zip(&self.scales) {
                     *d += f32::from(*w) * s * v;
                 }
             }
         }
-        let mut z: Vec<f32> = (0..c)
-            .map(|k| {
-                let s = self.scales.get(k).copied().unwrap_or(0.0);
-                let a = acc.get(k).copied().unwrap_or(0) as f32;
-                s * a * x
-                    + dense.get(k).copied().unwrap_or(0.0)
-                    + self.bias.get(k).copied().unwrap_or(0.0)
-            })
-            .collect();
-        match self.kind {
-            Kind::Softmax => softmax(&mut z),
-            Kind::MultiLabel => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
+    }
+
+    /// Builds the padded layout of the weights for wide models.
+    fn with_blocks(mut self) -> Self {
+        let c = self.classes.len();
+        self.blocks = Vec::new();
+        if c > NARROW && c <= LANES * MAX_BLOCKS {
+            let per_row = c.div_ceil(LANES);
+            self.blocks = vec![[0i8; LANES]; per_row << self.bits];
+            for (row, padded) in self.weights.chunks(c).zip(self.blocks.chunks_mut(per_row)) {
+                for (k, w) in row.iter().enumerate() {
+                    if let Some(slot) = padded
+                        .get_mut(k / LANES)
+                        .and_then(|block| block.get_mut(k % LANES))
+                    {
+                        *slot = *w;
+                    }
+                }
+            }
         }
-        z
+        self
     }
 
     /// The weight of one feature hash for one class (for explaining a decision).
@@ -322,7 +409,9 @@ impl LinearModel {
             scales,
             bias,
             weights,
+            blocks: Vec::new(),
         }
+        .with_blocks()
     }
 
     /// Serialises the model (little-endian, deterministic).
@@ -388,7 +477,109 @@ impl LinearModel {
             scales,
             bias,
             weights,
-        })
+            blocks: Vec::new(),
+        }
+        .with_blocks())
+    }
+}
+
+/// Several models over the same buckets laid side by side, so that one feature's weights for
+/// every model sit in one 64-byte row (one cache line): one sparse pass serves all of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fused {
+    bits: u32,
+    rows: Vec<[i8; FUSED]>,
+    spans: Vec<(usize, usize)>,
+}
+
+/// The width of a fused row, in classes.
+pub const FUSED: usize = LANES * MAX_BLOCKS;
+
+/// The sparse sums of a [`Fused`] pass: over the word features only, and over words and
+/// character n-grams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FusedSums {
+    words: [i32; FUSED],
+    all: [i32; FUSED],
+}
+
+impl FusedSums {
+    /// The sums for model `i` of the fused set, as that model reads its features.
+    pub fn of(&self, fused: &Fused, i: usize, model: &LinearModel) -> &[i32] {
+        let (start, len) = fused.spans.get(i).copied().unwrap_or((0, 0));
+        let src = if model.use_chars {
+            &self.all
+        } else {
+            &self.words
+        };
+        src.get(start..start + len).unwrap_or_default()
+    }
+}
+
+#[inline(always)]
+fn add_row(lanes: &mut [i16; FUSED], row: &[i8; FUSED]) {
+    for (l, x) in lanes.iter_mut().zip(row.iter()) {
+        *l = l.wrapping_add(i16::from(*x));
+    }
+}
+
+fn spill_lanes(lanes: &mut [i16; FUSED], acc: &mut [i32; FUSED]) {
+    for (a, l) in acc.iter_mut().zip(lanes.iter_mut()) {
+        *a += i32::from(*l);
+        *l = 0;
+    }
+}
+
+impl Fused {
+    /// Lays the models side by side; `None` when their bucket counts differ or they have more
+    /// than [`FUSED`] classes together.
+    pub fn new(models: &[&LinearModel]) -> Option<Fused> {
+        let bits = models.first()?.bits;
+        let total: usize = models.iter().map(|m| m.classes.len()).sum();
+        if total > FUSED || models.iter().any(|m| m.bits != bits) {
+            return None;
+        }
+        let mut rows = vec![[0i8; FUSED]; 1usize << bits];
+        let mut spans = Vec::with_capacity(models.len());
+        let mut start = 0;
+        for m in models {
+            let c = m.classes.len();
+            for (row, w) in rows.iter_mut().zip(m.weights.chunks_exact(c)) {
+                if let Some(dst) = row.get_mut(start..start + c) {
+                    dst.copy_from_slice(w);
+                }
+            }
+            spans.push((start, c));
+            start += c;
+        }
+        Some(Fused { bits, rows, spans })
+    }
+
+    /// One pass over the features for every model.
+    pub fn sums(&self, f: &Features) -> FusedSums {
+        let shift = 64 - self.bits;
+        let mut lanes = [0i16; FUSED];
+        let mut words = [0i32; FUSED];
+        for (n, h) in f.words.iter().enumerate() {
+            if let Some(row) = self.rows.get((h >> shift) as usize) {
+                add_row(&mut lanes, row);
+            }
+            if n % SPILL == SPILL - 1 {
+                spill_lanes(&mut lanes, &mut words);
+            }
+        }
+        spill_lanes(&mut lanes, &mut words);
+        let mut all = words;
+        for (n, h) in f.chars.iter().enumerate() {
+            if let Some(row) = self.rows.get((h >> shift) as usize) {
+                add_row(&mut lanes, row);
+            }
+            if n % SPILL == SPILL - 1 {
+                spill_lanes(&mut lanes, &mut all);
+            }
+        }
+        spill_lanes(&mut lanes, &mut all);
+        FusedSums { words, all }
     }
 }
 

@@ -7,8 +7,8 @@
 //! carry sentiment; elongated words (`sooooo`) are shortened and marked, and words written in
 //! capitals are marked, because both are emphasis.
 
+use crate::features::FxHashSet as HashSet;
 use std::borrow::Cow;
-use std::collections::HashSet;
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,8 +61,15 @@ pub struct Normalised {
     /// Some words are in capitals and some are not (capitals then mean emphasis).
     pub mixed_case: bool,
     /// The decoded text, lower case, tokens joined by single spaces (URLs as `<url>`, mentions as
-    /// `@user`), for phrase matching.
-    pub joined: String,
+    /// `@user`), with one space before and after, for whole-word phrase matching.
+    pub padded: String,
+}
+
+impl Normalised {
+    /// The tokens joined by single spaces, without the padding.
+    pub fn joined(&self) -> &str {
+        self.padded.trim_matches(' ')
+    }
 }
 
 /// Hashtags that camel-case splitting gets wrong, lower case, with their words.
@@ -387,6 +394,7 @@ fn split_hashtag(tag: &str, segmenter: &Segmenter) -> Vec<String> {
 #[derive(Debug, Default)]
 pub struct Normaliser {
     emoticons: HashSet<String>,
+    longest_emoticon: usize,
     segmenter: Segmenter,
 }
 
@@ -394,6 +402,7 @@ impl Normaliser {
     /// A normaliser that knows these emoticons and segments hashtags with these words.
     pub fn new(emoticons: HashSet<String>, segmenter: Segmenter) -> Self {
         Normaliser {
+            longest_emoticon: emoticons.iter().map(String::len).max().unwrap_or(0),
             emoticons,
             segmenter,
         }
@@ -417,24 +426,25 @@ impl Normaliser {
             }
         }
         out.mixed_case = caps_words > 0 && caps_words < words;
-        let mut joined = String::with_capacity(decoded.len());
+        let mut padded = String::with_capacity(decoded.len() + 2);
+        padded.push(' ');
         for t in &out.tokens {
-            if !joined.is_empty() {
-                joined.push(' ');
-            }
-            joined.push_str(&t.text);
+            padded.push_str(&t.text);
+            padded.push(' ');
         }
-        out.joined = joined;
+        out.padded = padded;
         out
     }
 
     fn chunk(&self, chunk: &str, out: &mut Normalised) {
-        let lower_chunk = chunk.to_lowercase();
-        if lower_chunk.starts_with("http://")
-            || lower_chunk.starts_with("https://")
-            || lower_chunk.starts_with("www.")
-        {
-            push(out, "<url>", TokenKind::Url, false, false);
+        let starts = |p: &str| {
+            chunk
+                .as_bytes()
+                .get(..p.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()))
+        };
+        if starts("http://") || starts("https://") || starts("www.") {
+            push(out, "<url>".into(), TokenKind::Url, false, false);
             return;
         }
         if let Some(handle) = chunk.strip_prefix('@')
@@ -443,14 +453,17 @@ impl Normaliser {
                 .next()
                 .is_some_and(|c| c.is_alphanumeric() || c == '_')
         {
-            push(out, "@user", TokenKind::Mention, false, false);
+            push(out, "@user".into(), TokenKind::Mention, false, false);
             return;
         }
         let trimmed = chunk.trim_end_matches([',', '.', ';']);
-        if trimmed.len() >= 2 && !trimmed.chars().all(char::is_alphanumeric) {
+        if trimmed.len() >= 2
+            && trimmed.len() <= self.longest_emoticon
+            && !trimmed.chars().all(char::is_alphanumeric)
+        {
             let lower = trimmed.to_lowercase();
             if self.emoticons.contains(&lower) {
-                push(out, &lower, TokenKind::Emoticon, false, false);
+                push(out, lower, TokenKind::Emoticon, false, false);
                 return;
             }
         }
@@ -461,7 +474,7 @@ impl Normaliser {
                 .collect();
             if !body.is_empty() {
                 for word in split_hashtag(&body, &self.segmenter) {
-                    push(out, &word, TokenKind::HashtagWord, false, false);
+                    push(out, word, TokenKind::HashtagWord, false, false);
                 }
                 let rest = &tag[body.len()..];
                 if !rest.is_empty() {
@@ -469,6 +482,13 @@ impl Normaliser {
                 }
                 return;
             }
+        }
+        if chunk.len() <= 24
+            && chunk.bytes().all(|b| b.is_ascii_alphanumeric())
+            && chunk.bytes().any(|b| b.is_ascii_alphabetic())
+        {
+            flush_ascii(chunk, out);
+            return;
         }
         let mut word = String::new();
         let mut chars = chunk.chars().peekable();
@@ -482,16 +502,19 @@ impl Normaliser {
             }
             flush(&mut word, out);
             if is_emoji(c) {
-                push(out, &c.to_string(), TokenKind::Emoji, false, false);
+                push(out, c.to_string(), TokenKind::Emoji, false, false);
             } else if matches!(c, '!' | '?' | '.' | ',' | ';' | ':') {
                 if c == '!' {
                     out.exclamations += 1;
                 } else if c == '?' {
                     out.questions += 1;
                 }
-                let s = c.to_string();
-                if out.tokens.last().is_none_or(|t| t.text != s) {
-                    push(out, &s, TokenKind::Punct, false, false);
+                if out
+                    .tokens
+                    .last()
+                    .is_none_or(|t| t.kind != TokenKind::Punct || !t.text.starts_with(c))
+                {
+                    push(out, c.to_string(), TokenKind::Punct, false, false);
                 }
             } else if is_joiner(c) {
                 continue;
@@ -509,13 +532,43 @@ fn flush(word: &mut String, out: &mut Normalised) {
     let caps = letters >= 2 && !word.chars().any(char::is_lowercase);
     let lower = word.to_lowercase();
     let (text, elongated) = shorten(&lower);
-    push(out, &text, TokenKind::Word, caps, elongated);
+    push(out, text, TokenKind::Word, caps, elongated);
     word.clear();
 }
 
-fn push(out: &mut Normalised, text: &str, kind: TokenKind, caps: bool, elongated: bool) {
+/// [`flush`] for a plain ASCII word (letters and digits only): one pass, one allocation.
+fn flush_ascii(word: &str, out: &mut Normalised) {
+    let mut letters = 0usize;
+    let mut lower_seen = false;
+    let mut text = String::with_capacity(word.len());
+    let mut last = 0u8;
+    let mut run = 0usize;
+    let mut elongated = false;
+    for b in word.bytes() {
+        if b.is_ascii_alphabetic() {
+            letters += 1;
+            lower_seen |= b.is_ascii_lowercase();
+        }
+        let l = b.to_ascii_lowercase();
+        if l == last {
+            run += 1;
+        } else {
+            last = l;
+            run = 1;
+        }
+        if run <= 2 || !l.is_ascii_alphabetic() {
+            text.push(char::from(l));
+        } else {
+            elongated = true;
+        }
+    }
+    let caps = letters >= 2 && !lower_seen;
+    push(out, text, TokenKind::Word, caps, elongated);
+}
+
+fn push(out: &mut Normalised, text: String, kind: TokenKind, caps: bool, elongated: bool) {
     out.tokens.push(Token {
-        text: text.to_owned(),
+        text,
         kind,
         caps,
         elongated,
@@ -583,6 +636,7 @@ mod tests {
         let n = normaliser().normalise("Why?? Really!!!");
         assert_eq!(n.questions, 2);
         assert_eq!(n.exclamations, 3);
-        assert_eq!(n.joined, "why ? really !");
+        assert_eq!(n.joined(), "why ? really !");
+        assert_eq!(n.padded, " why ? really ! ");
     }
 }

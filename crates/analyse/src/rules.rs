@@ -315,7 +315,7 @@ mod tests {
 
     fn norm(text: &str) -> (Normalised, String) {
         let n = Normaliser::new(Default::default(), Segmenter::new([])).normalise(text);
-        let padded = format!(" {} ", n.joined);
+        let padded = n.padded.clone();
         (n, padded)
     }
 

@@ -30,7 +30,7 @@ pub struct TrainOptions {
 /// The sentiment training settings.
 pub fn sentiment_config(seed: u64) -> TrainConfig {
     TrainConfig {
-        bits: 18,
+        bits: 16,
         use_chars: true,
         epochs: 6,
         rate: 0.05,
@@ -284,14 +284,14 @@ pub fn train_all(
         &rows,
         "complaint",
         opts.seed,
-        17,
+        16,
         Some(&sentiment),
     );
     report.push(format!("complaint (hold-out rows excluded): {tuning}"));
 
     log("misinformation: reading Constraint_Train");
     let rows = limited(datasets::constraint(&misinfo_path)?, opts.limit);
-    let (misinformation, tuning) = train_binary(pipeline, &rows, "fake", opts.seed, 18, None);
+    let (misinformation, tuning) = train_binary(pipeline, &rows, "fake", opts.seed, 16, None);
     report.push(format!("misinformation (Constraint_Train): {tuning}"));
 
     log("themes: reading the pxtextmining v6 development file (hold-out rows left out)");
