@@ -32,6 +32,8 @@ mod tests {
         RateLimited,
         /// Creates the post, then answers with this status (the response is "lost").
         CreateThenFail(u16),
+        /// Bluesky: answers 400 `ExpiredToken` (the access token timed out).
+        Expired,
     }
 
     #[derive(Default)]
@@ -44,6 +46,8 @@ mod tests {
         /// Bluesky: rkey -> (uri, cid).
         records: HashMap<String, (String, String)>,
         requests: u32,
+        /// Bluesky: sessions created.
+        sessions: u32,
     }
 
     type Shared = Arc<Mutex<Fake>>;
@@ -126,6 +130,7 @@ mod tests {
         match n {
             Next::Ok => (StatusCode::OK, Json(create(&mut f))).into_response(),
             Next::Fail(code) => fail(code, json!({"error": "Internal server error"})),
+            Next::Expired => fail(400, json!({"error": "Bad request"})),
             Next::RateLimited => (
                 StatusCode::TOO_MANY_REQUESTS,
                 [("retry-after", "1")],
@@ -227,8 +232,9 @@ mod tests {
 
     // --- Bluesky --------------------------------------------------------------------------
 
-    async fn create_session(Json(body): Json<Value>) -> Response {
+    async fn create_session(State(s): State<Shared>, Json(body): Json<Value>) -> Response {
         if body["identifier"] == "trust.bsky.social" && body["password"] == "app-pass" {
+            s.lock().unwrap().sessions += 1;
             (StatusCode::OK, Json(json!({"accessJwt": "jwt", "refreshJwt": "r", "handle": "trust.bsky.social", "did": "did:plc:trust"}))).into_response()
         } else {
             fail(
@@ -322,6 +328,10 @@ mod tests {
             Next::Fail(code) => fail(
                 code,
                 json!({"error": "InternalServerError", "message": "Internal Server Error"}),
+            ),
+            Next::Expired => fail(
+                400,
+                json!({"error": "ExpiredToken", "message": "Token has expired"}),
             ),
             Next::RateLimited => (
                 StatusCode::TOO_MANY_REQUESTS,
@@ -483,6 +493,15 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn bluesky_expired_token_gets_a_new_session() {
+        let (state, base) = bluesky(&[Next::Expired, Next::Ok]).await;
+        let p = sky(&base).post(&outgoing("b8", "Hi"), None).await.unwrap();
+        let f = state.lock().unwrap();
+        assert_eq!((f.posts.len(), f.sessions), (1, 2));
+        assert_eq!(p.id, f.posts[0].0);
+    }
+
+    #[tokio::test]
     async fn bluesky_rate_limit_then_success() {
         let (state, base) = bluesky(&[Next::RateLimited, Next::Fail(502), Next::Ok]).await;
         let started = Instant::now();
@@ -555,6 +574,7 @@ mod tests {
                 code,
                 json!({"title": "Service Unavailable", "status": code}),
             ),
+            Next::Expired => fail(401, json!({"title": "Unauthorized", "status": 401})),
             Next::RateLimited => {
                 let reset = (Timestamp::now().as_second() + 1).to_string();
                 (

@@ -491,6 +491,29 @@ mod tests {
             .unwrap();
         assert_eq!(v.version, 1);
         assert_eq!(store.active_matrix().unwrap().unwrap().author, "dee");
+        let changed = engage::matrix::DEFAULT_MATRIX.replace("\"1h\"", "\"45m\"");
+        let diff = engage::diff::diff_lines(engage::matrix::DEFAULT_MATRIX, &changed, 1);
+        let v2 = store
+            .set_matrix(
+                &changed,
+                "olu",
+                &diff,
+                t(1),
+                &NewAuditEntry::new(t(1), "olu", "matrix.set", "matrix", diff.clone()),
+            )
+            .unwrap();
+        assert_eq!(v2.version, 2);
+        let versions = store.matrix_versions(10).unwrap();
+        assert_eq!(
+            versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+            [2, 1]
+        );
+        assert!(
+            versions[0].diff.contains("+respond_within = \"45m\""),
+            "{}",
+            versions[0].diff
+        );
+        assert_eq!(store.active_matrix().unwrap().unwrap().text, changed);
 
         let rule = m.rule("complaint").unwrap();
         let (mut case, open) = Case::open(&post("1"), rule, t(0)).unwrap();
@@ -601,9 +624,10 @@ mod tests {
         );
 
         let log = store.audit_entries(0, 1000).unwrap();
-        assert_eq!(log.len(), 6);
+        assert_eq!(log.len(), 7);
         assert_eq!(log[0].entry.subject, "matrix:1");
-        assert_eq!(verify(&log), Ok(6));
+        assert_eq!(log[1].entry.subject, "matrix:2");
+        assert_eq!(verify(&log), Ok(7));
     }
 
     #[test]
