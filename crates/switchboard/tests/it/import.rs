@@ -44,7 +44,11 @@ fn every_sample_folder_imports_and_a_second_import_changes_nothing() {
     assert_eq!(count(&first, "files"), files.len() as u64, "{first}");
     assert_eq!(count(&first, "files_failed"), 0, "{first}");
     assert!(count(&first, "imported") > 500, "{first}");
-    assert_eq!(count(&first, "analysed"), count(&first, "imported") + count(&first, "updated"), "{first}");
+    assert_eq!(
+        count(&first, "analysed"),
+        count(&first, "imported") + count(&first, "updated"),
+        "{first}"
+    );
     let stats = run(switchboard(dir.path()).args(["stats", "--json"]));
     let stats: Value = serde_json::from_str(&stdout(&stats)).unwrap();
     let posts = stats["posts"].as_u64().unwrap();
@@ -251,14 +255,23 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
     assert!(output.status.success(), "{}", stderr(&output));
 
     let clean = tempfile::tempdir().unwrap();
-    import_json(clean.path(), &[data.to_str().unwrap(), "--batch", "2000", "--no-analyse"]);
+    import_json(
+        clean.path(),
+        &[data.to_str().unwrap(), "--batch", "2000", "--no-analyse"],
+    );
     let expected = snapshot(clean.path());
     assert!(expected.len() > 50_000, "{}", expected.len());
 
     let killed = tempfile::tempdir().unwrap();
     for (round, delay_ms) in [300u64, 200, 400].into_iter().enumerate() {
         let mut child = switchboard(killed.path())
-            .args(["import", "--batch", "2000", "--no-analyse", data.to_str().unwrap()])
+            .args([
+                "import",
+                "--batch",
+                "2000",
+                "--no-analyse",
+                data.to_str().unwrap(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -280,6 +293,9 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
             );
         }
     }
-    import_json(killed.path(), &[data.to_str().unwrap(), "--batch", "2000", "--no-analyse"]);
+    import_json(
+        killed.path(),
+        &[data.to_str().unwrap(), "--batch", "2000", "--no-analyse"],
+    );
     assert_eq!(snapshot(killed.path()), expected);
 }

@@ -1,7 +1,11 @@
 //! Integration tests of the `switchboard` binary: real processes, real SQLite files.
 
 // This whole crate is tests: the production-code lints do not apply.
-#![allow(clippy::tests_outside_test_module, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::tests_outside_test_module,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 mod import;
 
