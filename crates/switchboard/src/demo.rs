@@ -113,7 +113,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     serve_cmd::start_replay(
         std::sync::Arc::clone(&store),
         serve_cmd::Replay {
-            posts_per_day: 10_000,
+            posts_per_day: 20_000,
             seed: args.seed,
             folder,
         },

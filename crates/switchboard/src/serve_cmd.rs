@@ -91,7 +91,7 @@ pub fn start_replay(store: Arc<SqliteStore>, replay: Replay) -> anyhow::Result<(
     Ok(())
 }
 
-fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<Change>> {
+fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let now = Timestamp::now();
     let mut changes = Vec::new();
     for (i, (format, name)) in [
@@ -112,9 +112,28 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<Change>> {
     }
     changes.sort_by_key(|c| match c {
         Change::Upsert(post) => post.created_at,
-        Change::Delete(_) => now,
+        Change::Delete(deletion) => deletion.deleted_at.unwrap_or(now),
     });
-    Ok(changes)
+    // The generator follows the day's rhythm (quiet at night); the replay spaces changes evenly
+    // over the day instead, in the same order, so the stream moves whenever the demo runs.
+    let count = i64::try_from(changes.len()).unwrap_or(i64::MAX).max(1);
+    let step = 86_400_000_000 / count;
+    let mut timed = Vec::with_capacity(changes.len());
+    for (i, mut change) in changes.into_iter().enumerate() {
+        let at = now.as_microsecond() + step * (i64::try_from(i).unwrap_or(0) + 1);
+        let due = Timestamp::from_microsecond(at).unwrap_or(now);
+        match &mut change {
+            Change::Upsert(post) => {
+                if let Some(edited) = post.edited_at {
+                    post.edited_at = due.checked_add(edited.duration_since(post.created_at)).ok();
+                }
+                post.created_at = due;
+            }
+            Change::Delete(deletion) => deletion.deleted_at = Some(due),
+        }
+        timed.push((due, change));
+    }
+    Ok(timed)
 }
 
 fn read_changes(path: &Path) -> anyhow::Result<Vec<Change>> {
@@ -128,22 +147,18 @@ fn read_changes(path: &Path) -> anyhow::Result<Vec<Change>> {
         .collect())
 }
 
-fn run_replay(store: &SqliteStore, changes: Vec<Change>) -> anyhow::Result<()> {
+fn run_replay(store: &SqliteStore, changes: Vec<(Timestamp, Change)>) -> anyhow::Result<()> {
     let analyser = Analyser::new().context("cannot load the analysis models")?;
     let mut pending = changes.into_iter().peekable();
     loop {
         thread::sleep(Duration::from_secs(2));
         let now = Timestamp::now();
         let mut due = Vec::new();
-        while let Some(change) = pending.peek() {
-            let at = match change {
-                Change::Upsert(post) => post.created_at,
-                Change::Delete(_) => now,
-            };
-            if at > now {
+        while let Some((at, _)) = pending.peek() {
+            if *at > now {
                 break;
             }
-            if let Some(change) = pending.next() {
+            if let Some((_, change)) = pending.next() {
                 due.push(change);
             }
         }
