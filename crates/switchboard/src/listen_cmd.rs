@@ -29,6 +29,7 @@ use ingest::{
     live::{
         Batch, Health, Source, SourceContext,
         facebook::{Facebook, FacebookConfig},
+        gdelt::{Gdelt, GdeltConfig},
         jetstream::{Jetstream, JetstreamConfig},
         mastodon::{Mastodon, MastodonConfig},
         rss::{Rss, RssConfig},
@@ -76,6 +77,8 @@ pub struct ListenConfig {
     pub facebook: BTreeMap<String, FacebookConfig>,
     /// RSS and Atom feeds, by name.
     pub rss: BTreeMap<String, RssConfig>,
+    /// GDELT news searches, by name.
+    pub gdelt: BTreeMap<String, GdeltConfig>,
     /// Monitors: each gets its own spike and surge detectors.
     pub monitors: Vec<MonitorConfig>,
     /// The alert detectors.
@@ -223,6 +226,10 @@ pub fn spawn_sources(
     }
     for (name, settings) in &config.rss {
         let source = Rss::new(name.clone(), settings.clone());
+        start(Box::new(move |ctx| spawn(source, ctx)), name)?;
+    }
+    for (name, settings) in &config.gdelt {
+        let source = Gdelt::new(name.clone(), settings.clone());
         start(Box::new(move |ctx| spawn(source, ctx)), name)?;
     }
     Ok(running)
@@ -444,6 +451,9 @@ rules = [{ value = "\"Northgate Hospital\"", tag = "trust" }]
 
 [rss.bbc-health]
 url = "https://feeds.bbci.co.uk/news/health/rss.xml"
+
+[gdelt.news]
+query = "\"Northgate Hospital\" sourcecountry:UK"
 
 [[monitors]]
 name = "norovirus"

@@ -17,6 +17,7 @@
 //! - the shutdown signal ends `run` promptly with `Ok(())`.
 
 pub mod facebook;
+pub mod gdelt;
 pub mod health;
 pub mod http;
 pub mod jetstream;

@@ -35,6 +35,7 @@ use tokio_tungstenite::tungstenite::{Message, handshake::server};
 use super::{
     Backoff, Batch, Source, SourceContext, SourceError,
     facebook::{Facebook, FacebookConfig},
+    gdelt::{Gdelt, GdeltConfig},
     jetstream::{Jetstream, JetstreamConfig},
     mastodon::{Mastodon, MastodonConfig},
     rss::{Rss, RssConfig},
@@ -845,6 +846,42 @@ async fn rss_polls_with_validators_and_retries_a_dropped_request() {
         cursor.as_deref(),
         Some("\"v1\"\tSat, 04 Jul 2026 10:00:00 GMT")
     );
+}
+
+/// A GDELT DOC API answer (no recorded sample exists; this follows the API's documented shape).
+const GDELT: &str = r#"{"articles": [
+  {"url": "https://news.example.invalid/a", "url_mobile": "", "title": "Hospital cyber attack disrupts clinics", "seendate": "20260704T091500Z", "socialimage": "", "domain": "news.example.invalid", "language": "English", "sourcecountry": "United Kingdom"},
+  {"url": "https://paper.example.invalid/b", "url_mobile": "", "title": "Ward reopens after norovirus outbreak", "seendate": "20260704T101500Z", "socialimage": "", "domain": "paper.example.invalid", "language": "English", "sourcecountry": "United Kingdom"}
+]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gdelt_polls_from_its_cursor_and_retries_a_dropped_request() {
+    let mut found = Vec::new();
+    super::gdelt::parse_page(GDELT, &mut found);
+    let expected = keys_of(&found);
+    assert_eq!(expected.len(), 2);
+    let starts: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
+    let handler: Handler = {
+        let starts = starts.clone();
+        Arc::new(move |request, number| {
+            if number == 0 {
+                return Reply::Drop;
+            }
+            assert_eq!(request.param("mode").as_deref(), Some("artlist"));
+            starts.lock().unwrap().push(request.param("startdatetime"));
+            json_reply(GDELT.to_owned())
+        })
+    };
+    let addr = http_server(handler).await;
+    let config = GdeltConfig {
+        base_url: format!("http://{addr}/api/v2/doc/doc"),
+        query: "hospital".to_owned(),
+        poll_interval_secs: 1,
+    };
+    let running = start(Gdelt::new("gdelt", config), None);
+    let (cursor, _, _) = running.assert_compliance(&expected, None).await;
+    assert_eq!(cursor.as_deref(), Some("20260704101500"));
+    assert_eq!(starts.lock().unwrap().first(), Some(&None));
 }
 
 #[test]

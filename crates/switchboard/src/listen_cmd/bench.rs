@@ -449,8 +449,10 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
 /// The connector alone at rising rates: the highest carried completely, without delay.
 async fn sweep(seconds: u64) -> anyhow::Result<()> {
     let mut best = 0;
-    for rate in [2_000u64, 5_000, 10_000, 20_000, 40_000, 80_000] {
-        let lines = Arc::new(generated_lines(rate * seconds)?);
+    for rate in [2_000u64, 5_000, 10_000, 20_000, 40_000, 80_000, 160_000] {
+        let mut lines = generated_lines(rate * seconds)?;
+        lines.truncate(usize::try_from(rate * seconds).unwrap_or(usize::MAX));
+        let lines = Arc::new(lines);
         let sent = Arc::new(Mutex::new(HashMap::new()));
         let (address, server) = replay_server(lines.clone(), rate, 0, sent).await?;
         let (shutdown, signal) = watch::channel(false);
