@@ -133,7 +133,7 @@ pub fn stacked_bars(
 pub fn bars(id: &str, title: &str, desc: &str, items: &[(String, u64)]) -> String {
     let width = 720.0_f64;
     let row = 26.0_f64;
-    let label = 200.0_f64;
+    let label = 300.0_f64;
     let height = (row * items.len().max(1) as f64) + 8.0;
     let max = items.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
     let mut svg = String::new();
