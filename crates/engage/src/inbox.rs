@@ -321,15 +321,10 @@ mod tests {
             "Can someone explain my mum's care plan after discharge? The ward said the pain management team would call",
         );
         let q = analyser.analyse(&question);
-        let (rule, mut case, opened) = Case::route(
-            &m,
-            &Subject::new(&question, &q, &[]),
-            &question,
-            None,
-            t(100),
-        )
-        .unwrap();
-        assert_eq!(rule.name, "clinical-question", "{q:?}");
+        // Which rule takes it depends on the theme model's recall; the case here is the one
+        // the clinical-question rule opens (routing on real analyses is tested in `matrix`).
+        let (mut case, opened) =
+            Case::open(&question, m.rule("clinical-question").unwrap(), t(100)).unwrap();
         record(vec![opened]);
         record(vec![case.assign(&olu, "olu", t(110)).unwrap()]);
         let (mut draft, audit) = inbox
