@@ -49,14 +49,21 @@ pub fn is_held_out(text: &str) -> bool {
     h.is_multiple_of(5)
 }
 
-/// A second fixed rule, inside the training part, for tuning thresholds (about one in five).
+/// A second fixed rule, inside the training part, for tuning thresholds (about one in five):
+/// the rows of [`tuning_fold`] 1.
 pub fn is_tuning(text: &str) -> bool {
+    tuning_fold(text) == 1
+}
+
+/// The fold (0 to 4) of a training row for out-of-fold threshold tuning, from a second hash of
+/// its normalised text (independent of the hold-out rule).
+pub fn tuning_fold(text: &str) -> usize {
     let mut h: u64 = 0x8422_2325_cbf2_9ce4;
     for b in norm_key(text).bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % 5 == 1
+    (h % 5) as usize
 }
 
 /// Strips the outer quotes that some SemEval files put around a text (`""` inside).

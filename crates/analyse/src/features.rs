@@ -135,7 +135,8 @@ pub fn extract(norm: &Normalised) -> Features {
     f
 }
 
-/// Character 3- to 5-grams of a word with boundary marks.
+/// Character 3- to 5-grams of a word with boundary marks. The three lengths from one start
+/// share their hash prefix (one FNV step per byte), and a gram's length is part of its bytes.
 fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
     if word.len() > 30 {
         return;
@@ -151,17 +152,22 @@ fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
     if let Some(last) = buf.get_mut(word.len() + 1) {
         *last = b'>';
     }
-    for len in 3..=5usize {
-        if n < len {
-            break;
-        }
-        for start in 0..=(n - len) {
-            if let Some(gram) = buf.get(start..start + len) {
-                out.push(hash(5 + len as u8, gram));
+    let seed = fnv(FNV_OFFSET, &[CHAR_NAMESPACE]);
+    let Some(text) = buf.get(..n) else { return };
+    for start in 0..n.saturating_sub(2) {
+        let mut h = seed;
+        for (len, b) in text.iter().skip(start).take(5).enumerate() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(FNV_PRIME);
+            if len >= 2 {
+                out.push(mix(h));
             }
         }
     }
 }
+
+/// The namespace of character n-grams.
+const CHAR_NAMESPACE: u8 = 8;
 
 /// Adds a named dense value.
 pub fn add_dense(f: &mut Features, name: &str, value: f32) {

@@ -8,6 +8,8 @@
 use model::analysis::{Language, LanguageSource};
 use whatlang::{Detector, Lang};
 
+use crate::features::FxHashSet;
+
 /// The languages whatlang may answer with.
 const UK_LANGUAGES: &[Lang] = &[
     Lang::Eng,
@@ -35,34 +37,239 @@ const UK_LANGUAGES: &[Lang] = &[
 
 /// Very common English words: a text made mostly of these is English without asking whatlang.
 const ENGLISH_WORDS: &[&str] = &[
-    "the", "and", "of", "is", "it", "you", "that", "for", "was", "my", "with", "this", "be", "are",
-    "have", "not", "at", "but", "we", "they", "just", "your", "all", "been", "what", "from",
-    "will", "can", "get", "out", "if", "she", "his", "her", "our", "by", "or", "had", "there",
-    "about", "when", "who", "how", "why", "today", "tomorrow", "going", "day", "time", "thank",
-    "thanks", "love", "good", "great", "people", "like", "know", "it's", "i'm", "don't", "did",
-    "has", "in", "to",
+    "the",
+    "and",
+    "of",
+    "is",
+    "it",
+    "you",
+    "that",
+    "for",
+    "was",
+    "my",
+    "with",
+    "this",
+    "be",
+    "are",
+    "have",
+    "not",
+    "at",
+    "but",
+    "we",
+    "they",
+    "just",
+    "your",
+    "all",
+    "been",
+    "what",
+    "from",
+    "will",
+    "can",
+    "get",
+    "out",
+    "if",
+    "she",
+    "his",
+    "her",
+    "our",
+    "by",
+    "or",
+    "had",
+    "there",
+    "about",
+    "when",
+    "who",
+    "how",
+    "why",
+    "today",
+    "tomorrow",
+    "going",
+    "day",
+    "time",
+    "thank",
+    "thanks",
+    "love",
+    "good",
+    "great",
+    "people",
+    "like",
+    "know",
+    "it's",
+    "i'm",
+    "don't",
+    "did",
+    "has",
+    "in",
+    "to",
+    "i",
+    "on",
+    "so",
+    "do",
+    "an",
+    "as",
+    "up",
+    "he",
+    "am",
+    "were",
+    "would",
+    "could",
+    "should",
+    "one",
+    "more",
+    "now",
+    "new",
+    "see",
+    "got",
+    "lol",
+    "im",
+    "u",
+    "ur",
+    "want",
+    "make",
+    "need",
+    "think",
+    "really",
+    "back",
+    "after",
+    "first",
+    "last",
+    "night",
+    "week",
+    "year",
+    "best",
+    "happy",
+    "watch",
+    "tonight",
+    "may",
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "game",
+    "go",
+    "come",
+    "its",
+    "than",
+    "then",
+    "them",
+    "their",
+    "him",
+    "you're",
+    "can't",
+    "didn't",
+    "isn't",
+    "i'll",
+    "i've",
+    "that's",
+    "he's",
+    "she's",
+    "we're",
+    "they're",
+    "let's",
+    "still",
+    "never",
+    "ever",
+    "only",
+    "some",
+    "any",
+    "every",
+    "much",
+    "many",
+    "very",
+    "well",
+    "too",
+    "also",
+    "here",
+    "where",
+    "which",
+    "shall",
+    "must",
+    "might",
+    "being",
+    "does",
+    "doing",
+    "done",
+    "say",
+    "said",
+    "tell",
+    "told",
+    "seen",
+    "look",
+    "wanted",
+    "needed",
+    "thought",
+    "feel",
+    "felt",
+    "made",
+    "take",
+    "took",
+    "give",
+    "gave",
+    "went",
+    "gone",
+    "came",
+    "knew",
+    "liked",
+    "loved",
+    "hate",
+    "yesterday",
+    "morning",
+    "weekend",
+    "birthday",
+    "old",
+    "big",
+    "little",
+    "bad",
+    "better",
+    "worst",
+    "right",
+    "wrong",
+    "free",
+    "off",
+    "over",
+    "into",
+    "down",
+    "before",
+    "again",
+    "though",
+    "because",
+    "while",
+    "until",
+    "since",
+    "through",
+    "against",
+    "between",
+    "during",
+    "without",
+    "within",
+    "along",
+    "across",
 ];
 
 /// Whether a word (any case) is one of [`ENGLISH_WORDS`], without allocating.
-fn is_common_english(word: &str) -> bool {
+fn is_common_english(set: &FxHashSet<&'static [u8]>, word: &str) -> bool {
     let bytes = word.as_bytes();
-    if bytes.len() > 8 || !bytes.is_ascii() {
+    if bytes.len() > 9 || !bytes.is_ascii() {
         return false;
     }
-    let mut buf = [0u8; 8];
+    let mut buf = [0u8; 9];
     let Some(lower) = buf.get_mut(..bytes.len()) else {
         return false;
     };
     for (d, b) in lower.iter_mut().zip(bytes) {
         *d = b.to_ascii_lowercase();
     }
-    ENGLISH_WORDS.iter().any(|e| e.as_bytes() == &*lower)
+    set.contains(&*lower)
 }
 
 /// The language detector.
 #[derive(Debug)]
 pub struct LanguageDetector {
     detector: Detector,
+    english: FxHashSet<&'static [u8]>,
 }
 
 fn names(lang: Lang) -> (&'static str, &'static str) {
@@ -123,6 +330,7 @@ impl LanguageDetector {
     pub fn new() -> Self {
         LanguageDetector {
             detector: Detector::with_allowlist(UK_LANGUAGES.to_vec()),
+            english: ENGLISH_WORDS.iter().map(|w| w.as_bytes()).collect(),
         }
     }
 
@@ -161,7 +369,7 @@ impl LanguageDetector {
                 continue;
             }
             words += 1;
-            if is_common_english(w) {
+            if is_common_english(&self.english, w) {
                 common += 1;
             }
         }

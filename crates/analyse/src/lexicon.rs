@@ -10,7 +10,7 @@
 
 use crate::features::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 
 use crate::normalise::{Normalised, Token, TokenKind};
@@ -143,10 +143,15 @@ pub struct Lexicon {
     phrases: AhoCorasick,
     phrase_values: Vec<(String, f32, bool)>,
     wait: Regex,
-    boost_up: HashSet<&'static str>,
-    boost_down: HashSet<&'static str>,
-    negators: HashSet<&'static str>,
+    shifters: HashMap<&'static str, u8>,
 }
+
+/// A booster: raises the next sentiment word.
+const UP: u8 = 1;
+/// A dampener: lowers the next sentiment word.
+const DOWN: u8 = 2;
+/// A negator.
+const NEGATOR: u8 = 4;
 
 fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines().filter_map(|line| {
@@ -196,6 +201,7 @@ impl Lexicon {
             .collect();
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
         let wait = Regex::new(
@@ -208,9 +214,19 @@ impl Lexicon {
             phrases,
             phrase_values,
             wait,
-            boost_up: BOOSTERS_UP.iter().copied().collect(),
-            boost_down: BOOSTERS_DOWN.iter().copied().collect(),
-            negators: NEGATORS.iter().copied().collect(),
+            shifters: {
+                let mut m: HashMap<&'static str, u8> = HashMap::default();
+                for (list, bit) in [
+                    (BOOSTERS_UP, UP),
+                    (BOOSTERS_DOWN, DOWN),
+                    (NEGATORS, NEGATOR),
+                ] {
+                    for w in list {
+                        *m.entry(*w).or_insert(0) |= bit;
+                    }
+                }
+                m
+            },
         })
     }
 
@@ -266,30 +282,21 @@ impl Lexicon {
         }
     }
 
-    fn is_negator(&self, word: &str) -> bool {
-        self.negators.contains(word) || word.ends_with("n't")
-    }
-
-    fn booster(&self, token: &Token, target: f32) -> f32 {
-        let sign = if target < 0.0 { -1.0 } else { 1.0 };
-        let squeezed;
-        let word = if token.elongated {
-            squeezed = squeeze(&token.text);
-            squeezed.as_str()
-        } else {
-            token.text.as_str()
-        };
-        let mut b = if self.boost_up.contains(word) {
-            BOOST
-        } else if self.boost_down.contains(word) {
-            -BOOST
-        } else {
-            return 0.0;
-        };
-        if token.caps {
-            b += if b > 0.0 { CAPS_BOOST } else { -CAPS_BOOST };
+    /// A token's valence and its shifter bits ([`UP`], [`DOWN`], [`NEGATOR`]), one table
+    /// look-up each.
+    fn token_info(&self, token: &Token) -> (Option<f32>, u8) {
+        if matches!(token.kind, TokenKind::Punct) {
+            return (None, 0);
         }
-        b * sign
+        let shift = if token.elongated {
+            self.shifters
+                .get(squeeze(&token.text).as_str())
+                .copied()
+                .unwrap_or(0)
+        } else {
+            self.shifters.get(token.text.as_str()).copied().unwrap_or(0)
+        };
+        (self.token_valence(token), shift)
     }
 
     /// Scores a normalised text.
@@ -302,39 +309,28 @@ impl Lexicon {
         let mut values: Vec<f32> = vec![0.0; toks.len()];
         let mut evidence: Vec<(Evidence, f32)> = Vec::new();
         let mut but_at: Option<usize> = None;
+        let info: Vec<(Option<f32>, u8)> = toks.iter().map(|t| self.token_info(t)).collect();
+        let shift_of = |j: usize| info.get(j).map_or(0, |x| x.1);
         for (i, tok) in toks.iter().enumerate() {
-            if tok.text == "but" && tok.kind == TokenKind::Word {
-                but_at = Some(i);
-            }
             if tok.kind == TokenKind::Punct {
                 continue;
             }
-            let squeezed = if tok.elongated {
-                squeeze(&tok.text)
-            } else {
-                String::new()
-            };
-            let word = if tok.elongated {
-                squeezed.as_str()
-            } else {
-                tok.text.as_str()
-            };
-            if self.boost_up.contains(word) || self.boost_down.contains(word) {
+            if tok.text == "but" && tok.kind == TokenKind::Word {
+                but_at = Some(i);
+            }
+            let (valence, shift) = info.get(i).copied().unwrap_or((None, 0));
+            if shift & (UP | DOWN) != 0 {
                 continue;
             }
-            if word == "kind" && toks.get(i + 1).is_some_and(|t| t.text == "of") {
-                continue;
-            }
-            if word == "no"
-                && toks
-                    .get(i + 1)
-                    .is_some_and(|t| self.valence(&t.text).is_some())
-            {
-                continue;
-            }
-            let Some(mut v) = self.token_valence(tok) else {
+            let Some(mut v) = valence else {
                 continue;
             };
+            if tok.text == "kind" && toks.get(i + 1).is_some_and(|t| t.text == "of") {
+                continue;
+            }
+            if tok.text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
+                continue;
+            }
             if tok.caps && norm.mixed_case {
                 v += if v > 0.0 { CAPS_BOOST } else { -CAPS_BOOST };
             }
@@ -343,7 +339,10 @@ impl Lexicon {
             }
             let mut negated = false;
             for back in 1..=3usize {
-                let Some(prev) = i.checked_sub(back).and_then(|j| toks.get(j)) else {
+                let Some(j) = i.checked_sub(back) else {
+                    break;
+                };
+                let Some(prev) = toks.get(j) else {
                     break;
                 };
                 if prev.kind == TokenKind::Punct && prev.text != "," {
@@ -354,8 +353,16 @@ impl Lexicon {
                     2 => 0.95,
                     _ => 0.9,
                 };
-                v += self.booster(prev, v) * damp;
-                if self.is_negator(&prev.text) {
+                let shift = shift_of(j);
+                if shift & (UP | DOWN) != 0 {
+                    let mut b = if shift & UP != 0 { BOOST } else { -BOOST };
+                    if prev.caps {
+                        b += if b > 0.0 { CAPS_BOOST } else { -CAPS_BOOST };
+                    }
+                    let signed = if v < 0.0 { -b } else { b };
+                    v += signed * damp;
+                }
+                if shift & NEGATOR != 0 || prev.text.ends_with("n't") {
                     negated = true;
                 }
             }

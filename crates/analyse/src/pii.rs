@@ -65,7 +65,8 @@ impl PiiFinder {
         let mut out: Vec<PersonalData> = Vec::new();
         let overlaps =
             |out: &[PersonalData], s: usize, e: usize| out.iter().any(|p| s < p.end && p.start < e);
-        if text.bytes().filter(u8::is_ascii_digit).count() >= 10 {
+        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        if digits >= 10 {
             for m in self.nhs.find_iter(text) {
                 if nhs_number_valid(m.as_str()) {
                     out.push(PersonalData {
@@ -87,7 +88,7 @@ impl PiiFinder {
                 });
             }
         }
-        if text.bytes().any(|b| b.is_ascii_digit()) {
+        if digits > 0 && names_a_birth_date(text) {
             for c in self.dob.captures_iter(text) {
                 if let Some(m) = c.get(1)
                     && !overlaps(&out, m.start(), m.end())
@@ -100,6 +101,8 @@ impl PiiFinder {
                     });
                 }
             }
+        }
+        if digits >= 10 {
             for m in self.phone.find_iter(text) {
                 let digits = m.as_str().bytes().filter(u8::is_ascii_digit).count();
                 if digits >= 10 && !overlaps(&out, m.start(), m.end()) {
@@ -111,6 +114,8 @@ impl PiiFinder {
                     });
                 }
             }
+        }
+        if letter_then_digit(text) {
             for m in self.postcode.find_iter(text) {
                 let s = m.as_str();
                 let upper = s.chars().all(|c| !c.is_lowercase());
@@ -127,6 +132,25 @@ impl PiiFinder {
         out.sort_by_key(|p| p.start);
         out
     }
+}
+
+/// Whether the text has one of the words the date-of-birth pattern starts from (`dob`,
+/// `d.o.b`, `birth`, `born`), in any case: the pattern is only run when it does.
+fn names_a_birth_date(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    ["dob", "d.o.b", "birth", "born"].iter().any(|needle| {
+        bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    })
+}
+
+/// Whether an ASCII letter is directly followed by a digit somewhere (every postcode's outward
+/// code has one): the postcode pattern is only run when so.
+fn letter_then_digit(text: &str) -> bool {
+    text.as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [a, b] if a.is_ascii_alphabetic() && b.is_ascii_digit()))
 }
 
 #[cfg(test)]

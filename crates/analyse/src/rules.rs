@@ -5,7 +5,7 @@
 //! only (`kill myself` does not match `skill myself`). Each rule returns its probability and the
 //! words that fired it.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 
 use crate::Error;
 use crate::normalise::{Normalised, TokenKind};
@@ -209,6 +209,7 @@ pub struct Rules {
 fn padded_matcher(words: &[&str]) -> Result<AhoCorasick, Error> {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(words.iter().map(|w| format!(" {w} ")))
         .map_err(|e| Error::Data(format!("phrase list: {e}")))
 }
