@@ -478,9 +478,9 @@ async fn sweep(seconds: u64) -> anyhow::Result<()> {
             }
         }
         let took = started.elapsed();
-        let _ = server.await;
         let _ = shutdown.send(true);
         let _ = source.await;
+        server.abort();
         let carried = events == total;
         println!(
             "sweep: {rate} events/s for {seconds} s: {events}/{total} delivered in {:.2} s{} \
