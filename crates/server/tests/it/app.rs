@@ -177,6 +177,7 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
+        install_crypto_provider();
         Client {
             base: self.url(""),
             http: reqwest::Client::builder()
@@ -272,4 +273,10 @@ impl Client {
         )
         .await
     }
+}
+
+/// reqwest is built with `rustls-no-provider` (the workspace uses ring only, see STACK.md):
+/// the test clients install the ring provider once before building a client.
+pub fn install_crypto_provider() {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
 }

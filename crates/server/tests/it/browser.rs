@@ -99,6 +99,7 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
+        crate::app::install_crypto_provider();
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
