@@ -334,6 +334,72 @@ pub fn pxtextmining_v6(path: &Path) -> Result<(Vec<String>, Vec<Labelled>), Erro
     Ok((names, out))
 }
 
+/// Phase-1 pxtextmining sub-categories whose meaning is one v6 theme (column name).
+pub const PHASE1_TO_V6: &[(&str, &str)] = &[
+    ("Attitude Of Staff", "Staff manner & personal attributes"),
+    (
+        "Professionalism/Competence Of Staff",
+        "Competence & training",
+    ),
+    ("Food", "Food & drink provision & facilities"),
+    (
+        "Time spent waiting for first appt/referral/service",
+        "Timeliness of care",
+    ),
+    (
+        "Time spent waiting between appointments",
+        "Timeliness of care",
+    ),
+    (
+        "Listening",
+        "Staff listening, understanding & involving patients",
+    ),
+    ("Cleanliness", "Cleanliness, tidiness & infection control"),
+    ("Staffing levels", "Number & deployment of staff"),
+    ("Activities", "Activities & access to fresh air"),
+    ("Medication", "Supplying & understanding medication"),
+    ("Transition And Discharge", "Discharge"),
+    ("Feeling safe including bullying", "Feeling safe"),
+    ("Location", "Service location"),
+];
+
+/// The phase-1 pxtextmining file (`code,label,subcategory,feedback,...`): the rows whose
+/// sub-category maps onto one v6 theme ([`PHASE1_TO_V6`]), labelled with that theme's readable
+/// name only (single-label: they say nothing of the other themes).
+pub fn pxtextmining_phase1(path: &Path) -> Result<Vec<Labelled>, Error> {
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| err(path, format!("cannot read CSV: {e}")))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(path, format!("no header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| err(path, format!("no `{name}` column: not a phase-1 file")))
+    };
+    let (text_col, sub_col) = (col("feedback")?, col("subcategory")?);
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| err(path, format!("bad CSV row: {e}")))?;
+        let text = rec.get(text_col).unwrap_or("").trim();
+        let sub = rec.get(sub_col).unwrap_or("").trim();
+        let Some((_, theme)) = PHASE1_TO_V6.iter().find(|(s, _)| *s == sub) else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        out.push(Labelled {
+            text: text.to_owned(),
+            labels: vec![crate::readable_theme(theme)],
+            value: None,
+        });
+    }
+    Ok(out)
+}
+
 /// A JSON Lines file of `{"text": ..., "label": "..." | ["...", ...]}` (a number in `label` is
 /// kept as a value, for sentiment intensity).
 pub fn jsonl(path: &Path) -> Result<Vec<Labelled>, Error> {

@@ -58,6 +58,9 @@ pub struct Example {
     pub x: Vec<(u32, f32)>,
     /// Class indices (exactly one for softmax).
     pub y: Vec<u16>,
+    /// For a row labelled on one class only (multi-label): the loss of the other classes is
+    /// not counted, since the row says nothing about them.
+    pub only: Option<u16>,
 }
 
 /// Settings of a training run.
@@ -347,6 +350,10 @@ impl LinearModel {
                     }
                     Kind::MultiLabel => {
                         for (k, gk) in grad.iter_mut().enumerate() {
+                            if e.only.is_some_and(|o| usize::from(o) != k) {
+                                *gk = 0.0;
+                                continue;
+                            }
                             let p = sigmoid(z.get(k).copied().unwrap_or(0.0));
                             let pos = e.y.contains(&(k as u16));
                             let sw = if pos {
@@ -620,6 +627,7 @@ mod tests {
             .map(|i| Example {
                 x: vec![(i % 7, 0.5), (100 + i % 2, 0.5)],
                 y: vec![(i % 2) as u16],
+                only: None,
             })
             .collect()
     }

@@ -85,6 +85,7 @@ fn examples(
                 );
             }
             Example {
+                only: None,
                 x,
                 y: r.labels
                     .iter()
@@ -139,18 +140,23 @@ pub fn f1(tp: usize, fp: usize, fn_: usize) -> f64 {
 
 /// Trains the multi-label themes model with tuned thresholds; themes with fewer than
 /// `min_positives` training rows are left out. Returns the model and a tuning report.
+///
+/// `partial` rows are labelled on one theme only (mapped phase-1 rows): they train that
+/// theme's sigmoid and no other, and take no part in the threshold tuning.
 pub fn train_themes(
     pipeline: &Pipeline,
     names: &[String],
     rows: &[Labelled],
+    partial: &[Labelled],
     seed: u64,
     min_positives: usize,
     stack: Option<&LinearModel>,
 ) -> (LinearModel, String) {
-    train_tuned(
+    train_tuned_with(
         pipeline,
         names,
         rows,
+        partial,
         &themes_config(seed),
         min_positives,
         stack,
@@ -187,11 +193,26 @@ fn threshold_grid() -> impl Iterator<Item = f32> {
 /// once for tuning and no tuning score comes from a model that saw the row. The thresholds are
 /// chosen together for micro F1 over all classes (three rounds of coordinate ascent over the
 /// grid), the metric of the themes task and, for one class, the F1 of that class. The final
-/// model is then trained on all training rows. Classes with fewer than `min_positives` rows are left out.
+/// model is then trained on all training rows. Classes with fewer than `min_positives` rows
+/// are left out.
 pub fn train_tuned(
     pipeline: &Pipeline,
     names: &[String],
     rows: &[Labelled],
+    cfg: &TrainConfig,
+    min_positives: usize,
+    stack: Option<&LinearModel>,
+) -> (LinearModel, String) {
+    train_tuned_with(pipeline, names, rows, &[], cfg, min_positives, stack)
+}
+
+/// [`train_tuned`] with extra rows labelled on one class only, used in every fitted model
+/// (each trains only its own class) but never for tuning.
+pub fn train_tuned_with(
+    pipeline: &Pipeline,
+    names: &[String],
+    rows: &[Labelled],
+    partial: &[Labelled],
     cfg: &TrainConfig,
     min_positives: usize,
     stack: Option<&LinearModel>,
@@ -203,6 +224,13 @@ pub fn train_tuned(
         .cloned()
         .collect();
     let all = examples(pipeline, rows, &classes, &cfg, stack);
+    let extra: Vec<Example> = examples(pipeline, partial, &classes, &cfg, stack)
+        .into_iter()
+        .filter_map(|mut e| {
+            e.only = Some(*e.y.first()?);
+            Some(e)
+        })
+        .collect();
     let folds: Vec<usize> = rows
         .iter()
         .map(|r| datasets::tuning_fold(&r.text))
@@ -214,6 +242,7 @@ pub fn train_tuned(
             .zip(&folds)
             .filter(|(_, f)| **f != fold)
             .map(|(e, _)| e.clone())
+            .chain(extra.iter().cloned())
             .collect();
         let model = LinearModel::train(&fit, classes.clone(), Kind::MultiLabel, &cfg);
         for ((r, f), slot) in rows.iter().zip(&folds).zip(oof.iter_mut()) {
@@ -275,12 +304,19 @@ pub fn train_tuned(
     }
     let report = format!(
         "{} classes; thresholds tuned on out-of-fold scores of the {} training rows \
-         ({FOLDS} folds; micro F1 there {:.3}); final model on {} rows",
+         ({FOLDS} folds; micro F1 there {:.3}); final model on {} rows{}",
         classes.len(),
         rows.len(),
         f1(tp, fp, fn_),
-        rows.len()
+        rows.len(),
+        if extra.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} rows labelled on one class only", extra.len())
+        }
     );
+    let mut all = all;
+    all.extend(extra);
     let mut model = LinearModel::train(&all, classes, Kind::MultiLabel, &cfg);
     model.thresholds = thresholds;
     (model, report)
@@ -311,6 +347,7 @@ pub fn train_all(
     log: &mut dyn FnMut(&str),
 ) -> Result<([Vec<u8>; 4], Vec<String>), Error> {
     let [sent_path, comp_path, misinfo_path, px_path] = training_files(&opts.data_dir);
+    let phase1_path = opts.data_dir.join("pxtextmining/phase1_text_data.dev.csv");
     let mut report = Vec::new();
 
     log("sentiment: reading SemEval 2013-2016 (TweetEval validation tweets left out)");
@@ -349,8 +386,25 @@ pub fn train_all(
         .filter(|r| !datasets::is_held_out(&r.text))
         .collect();
     let rows = limited(rows, opts.limit);
-    let (themes, theme_report) =
-        train_themes(pipeline, &names, &rows, opts.seed, 8, Some(&sentiment));
+    log("themes: reading the phase-1 pxtextmining file (hold-out rows and v6 texts left out)");
+    let v6_texts: std::collections::HashSet<String> =
+        rows.iter().map(|r| datasets::norm_key(&r.text)).collect();
+    let partial: Vec<Labelled> = datasets::pxtextmining_phase1(&phase1_path)?
+        .into_iter()
+        .filter(|r| {
+            !datasets::is_held_out(&r.text) && !v6_texts.contains(&datasets::norm_key(&r.text))
+        })
+        .collect();
+    let partial = limited(partial, opts.limit);
+    let (themes, theme_report) = train_themes(
+        pipeline,
+        &names,
+        &rows,
+        &partial,
+        opts.seed,
+        8,
+        Some(&sentiment),
+    );
     report.push(format!("themes (hold-out rows excluded): {theme_report}"));
 
     Ok((
@@ -400,8 +454,8 @@ mod tests {
                 value: None,
             })
             .collect();
-        let (m1, _) = train_themes(&pipeline, &themes, &trows, 1, 2, None);
-        let (m2, _) = train_themes(&pipeline, &themes, &trows, 1, 2, None);
+        let (m1, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, None);
+        let (m2, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, None);
         assert_eq!(m1.to_bytes(), m2.to_bytes());
     }
 }
