@@ -395,14 +395,22 @@ fn split_hashtag(tag: &str, segmenter: &Segmenter) -> Vec<String> {
 pub struct Normaliser {
     emoticons: HashSet<String>,
     longest_emoticon: usize,
+    word_like_emoticons: bool,
     segmenter: Segmenter,
 }
 
 impl Normaliser {
-    /// A normaliser that knows these emoticons and segments hashtags with these words.
+    /// A normaliser that knows these emoticons and segments hashtags with these words. When no
+    /// emoticon starts with two letters or digits (none of the lexicon's does), chunks that do
+    /// (`great!`) are not looked up.
     pub fn new(emoticons: HashSet<String>, segmenter: Segmenter) -> Self {
         Normaliser {
             longest_emoticon: emoticons.iter().map(String::len).max().unwrap_or(0),
+            word_like_emoticons: emoticons.iter().any(|e| {
+                e.as_bytes()
+                    .get(..2)
+                    .is_some_and(|b| b.iter().all(u8::is_ascii_alphanumeric))
+            }),
             emoticons,
             segmenter,
         }
@@ -457,8 +465,13 @@ impl Normaliser {
             return;
         }
         let trimmed = chunk.trim_end_matches([',', '.', ';']);
+        let starts_as_word = trimmed
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|b| b.iter().all(u8::is_ascii_alphanumeric));
         if trimmed.len() >= 2
             && trimmed.len() <= self.longest_emoticon
+            && (!starts_as_word || self.word_like_emoticons)
             && !trimmed.chars().all(char::is_alphanumeric)
         {
             let lower = trimmed.to_lowercase();

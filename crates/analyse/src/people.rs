@@ -6,7 +6,7 @@
 
 use model::Author;
 use model::analysis::Role;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use crate::Error;
 
@@ -96,6 +96,9 @@ const JOURNALIST_WORDS: &str = r"(?i)\b(journalist|reporter|correspondent|news e
 pub struct People {
     words: Vec<(Regex, &'static str)>,
     abbreviations: Vec<(Regex, &'static str)>,
+    /// Every title and abbreviation pattern in one automaton: one scan tells whether any of
+    /// them can match, before they are tried one by one in order.
+    any_role: RegexSet,
     register: Regex,
     journalist: Regex,
     dr_title: Regex,
@@ -114,9 +117,17 @@ impl People {
         for (p, role) in HCP_ABBREVIATIONS {
             abbreviations.push((re(p)?, *role));
         }
+        let any_role = RegexSet::new(
+            abbreviations
+                .iter()
+                .chain(&words)
+                .map(|(r, _): &(Regex, &str)| r.as_str()),
+        )
+        .map_err(|e| Error::Data(format!("role patterns: {e}")))?;
         Ok(People {
             words,
             abbreviations,
+            any_role,
             register: re(
                 r"(?i)\b(GMC|NMC|HCPC|GPhC)(?: (?:no\.?|number|pin|reg(?:istration)?\.?))?[:# ]*([0-9]{7}|[0-9]{2}[A-Z][0-9]{4}[A-Z]|[A-Z]{2}[0-9]{5,6})\b",
             )?,
@@ -151,7 +162,7 @@ impl People {
             }
         }
         for (field, text) in fields {
-            if text.is_empty() {
+            if text.is_empty() || !self.any_role.is_match(text) {
                 continue;
             }
             for (re, role) in &self.abbreviations {
