@@ -9,6 +9,9 @@
 
 pub mod analysis;
 pub mod query;
+pub mod role;
+
+pub use role::{Role, UnknownRole};
 
 use std::{fmt, str::FromStr};
 

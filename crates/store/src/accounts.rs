@@ -10,8 +10,6 @@
 //! - Posts are named by `(network, id)` here as everywhere outside the store.
 //! - Monitor tags are kept in the store so that a stream filtered by monitor is an index walk.
 
-use std::{fmt, str::FromStr};
-
 use jiff::Timestamp;
 use model::{
     Network, Post,
@@ -22,77 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Store, StoreError};
 
-/// What a person may do, from least to most trusted. Each role may do everything the roles
-/// before it may.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads the stream, the dashboard and posts.
-    Viewer,
-    /// A social squad member: also marks posts as handled.
-    Squad,
-    /// A communications officer: also manages monitors and saved searches.
-    Officer,
-    /// A communications director: what an officer does, and approvals.
-    Approver,
-    /// Also manages people and their roles.
-    Admin,
-}
-
-impl Role {
-    /// Every role, least trusted first.
-    pub const ALL: [Role; 5] = [
-        Role::Viewer,
-        Role::Squad,
-        Role::Officer,
-        Role::Approver,
-        Role::Admin,
-    ];
-
-    /// The role's name in the database, on the command line and in the API.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Squad => "squad",
-            Role::Officer => "officer",
-            Role::Approver => "approver",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// The role's name for people.
-    pub const fn label(self) -> &'static str {
-        match self {
-            Role::Viewer => "Viewer",
-            Role::Squad => "Social squad",
-            Role::Officer => "Communications officer",
-            Role::Approver => "Approver",
-            Role::Admin => "Administrator",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A role name that is not one of [`Role::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`: use admin, approver, officer, squad or viewer")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(value: &str) -> Result<Role, UnknownRole> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str().eq_ignore_ascii_case(value.trim()))
-            .ok_or_else(|| UnknownRole(value.to_owned()))
-    }
-}
+pub use model::{Role, UnknownRole};
 
 /// A person who may log in.
 #[derive(Debug, Clone, PartialEq, Eq)]
