@@ -318,6 +318,11 @@ impl Analyser {
         })
     }
 
+    /// The engine and model version written into every analysis (`Analysis::engine`).
+    pub fn engine(&self) -> &str {
+        &self.engine
+    }
+
     /// The models in use.
     pub fn models(&self) -> &Models {
         &self.models

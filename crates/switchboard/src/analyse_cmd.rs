@@ -2,20 +2,21 @@
 //! current engine (new posts imported with `--no-analyse`, edited posts, and every post after
 //! the models change), or analyses free text with `--text`.
 //!
-//! Pages of the backlog are read in store order; each page is analysed on all cores and saved
+//! Pages of the backlog are read in store order; each page is analysed on all cores
+//! ([`import::analyse_posts`]) and saved
 //! in one transaction, so a run stopped at any point resumes where it stopped.
 
-use std::{thread, time::Instant};
+use std::time::Instant;
 
 use analyse::Analyser;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use store::{PostAnalysis, StoredPost};
 
 use crate::{
     analysis_cli,
     common::{DbArgs, open_store},
+    import,
 };
 
 /// Arguments of `switchboard analyse`.
@@ -37,7 +38,7 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let analyser = Analyser::new().context("cannot load the analysis models")?;
-    let engine = analyser.analyse_text("").engine;
+    let engine = analyser.engine().to_owned();
     let store = open_store(&args.db)?;
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
     bar.set_style(
@@ -50,7 +51,8 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
     loop {
         let page = store.posts_to_analyse(&engine, after.as_deref(), args.batch.max(1))?;
         read += page.posts.len() as u64;
-        let analyses = analyse_all(&analyser, &page.posts);
+        let posts: Vec<&model::Post> = page.posts.iter().map(|stored| &stored.post).collect();
+        let analyses = import::analyse_posts(&analyser, &posts);
         saved += store.save_analyses(&analyses)?;
         bar.set_position(read);
         match page.next {
@@ -71,33 +73,4 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
         }
     );
     Ok(())
-}
-
-/// Analyses posts on every available core, keeping their order.
-pub fn analyse_all(analyser: &Analyser, posts: &[StoredPost]) -> Vec<PostAnalysis> {
-    let threads = thread::available_parallelism()
-        .map_or(1, usize::from)
-        .max(1);
-    let chunk = posts.len().div_ceil(threads).max(1);
-    thread::scope(|scope| {
-        let workers: Vec<_> = posts
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|stored| PostAnalysis {
-                            network: stored.post.network,
-                            id: stored.post.id.clone(),
-                            version_at: stored.post.version_time(),
-                            analysis: analyser.analyse(&stored.post),
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
-    })
 }

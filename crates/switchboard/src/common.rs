@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use jiff::{Span, Timestamp, civil, tz::TimeZone};
+use jiff::{Span, Timestamp};
 use store::{SqliteStore, Store};
 
 /// The `--db` option of every command that uses the store.
@@ -28,25 +28,12 @@ pub fn open_store(db: &DbArgs) -> anyhow::Result<Box<dyn Store>> {
 }
 
 /// Reads a time given on the command line: `2024-05-01`, `2024-05-01T14:30`,
-/// `2024-05-01T14:30:00Z`, or a span back from now such as `24h`, `7d`, `2w`.
-/// Dates and times without a zone are UK local time.
+/// `2024-05-01T14:30:00Z` (the date forms of [`ingest::csv::parse_time`], UK local time when
+/// no zone is given), or a span back from now such as `24h`, `7d`, `2w`.
 pub fn parse_time(value: &str) -> Result<Timestamp, String> {
     let value = value.trim();
-    if let Ok(timestamp) = value.parse::<Timestamp>() {
+    if let Some(timestamp) = ingest::csv::parse_time(value) {
         return Ok(timestamp);
-    }
-    let london = TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC);
-    let local = |datetime: civil::DateTime| {
-        datetime
-            .to_zoned(london.clone())
-            .map(|zoned| zoned.timestamp())
-            .map_err(|e| e.to_string())
-    };
-    if let Ok(datetime) = value.parse::<civil::DateTime>() {
-        return local(datetime);
-    }
-    if let Ok(date) = value.parse::<civil::Date>() {
-        return local(date.to_datetime(civil::Time::midnight()));
     }
     if let Some(span) = relative_span(value) {
         return Timestamp::now()

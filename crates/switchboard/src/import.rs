@@ -26,7 +26,7 @@ use clap::Args;
 use crossbeam_channel::bounded;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
-use model::Change;
+use model::{Change, Post};
 use serde::Serialize;
 use store::{ApplySummary, PostAnalysis, Store};
 
@@ -411,32 +411,41 @@ fn read_file(
     Ok(())
 }
 
-/// Analyses the posts of a batch (none without an analyser), split over every core: the
-/// writer thread waits on SQLite much of the time, so the analysis takes what it leaves.
+/// Analyses the posts of a batch (none without an analyser).
 fn analyse_batch(analyser: Option<&Analyser>, changes: &[Change]) -> Vec<PostAnalysis> {
     let Some(analyser) = analyser else {
         return Vec::new();
     };
-    let analyse_part = |part: &[Change]| -> Vec<PostAnalysis> {
+    let posts: Vec<&Post> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Upsert(post) => Some(post.as_ref()),
+            Change::Delete(_) => None,
+        })
+        .collect();
+    analyse_posts(analyser, &posts)
+}
+
+/// Analyses posts split over every core, keeping their order: during an import the writer
+/// thread waits on SQLite much of the time, so the analysis takes what it leaves.
+pub fn analyse_posts(analyser: &Analyser, posts: &[&Post]) -> Vec<PostAnalysis> {
+    let analyse_part = |part: &[&Post]| -> Vec<PostAnalysis> {
         part.iter()
-            .filter_map(|change| match change {
-                Change::Upsert(post) => Some(PostAnalysis {
-                    network: post.network,
-                    id: post.id.clone(),
-                    version_at: post.version_time(),
-                    analysis: analyser.analyse(post),
-                }),
-                Change::Delete(_) => None,
+            .map(|post| PostAnalysis {
+                network: post.network,
+                id: post.id.clone(),
+                version_at: post.version_time(),
+                analysis: analyser.analyse(post),
             })
             .collect()
     };
     let threads = thread::available_parallelism().map_or(1, usize::from);
-    if threads < 2 || changes.len() < 256 {
-        return analyse_part(changes);
+    if threads < 2 || posts.len() < 256 {
+        return analyse_part(posts);
     }
-    let chunk = changes.len().div_ceil(threads);
+    let chunk = posts.len().div_ceil(threads);
     thread::scope(|scope| {
-        let workers: Vec<_> = changes
+        let workers: Vec<_> = posts
             .chunks(chunk)
             .map(|part| scope.spawn(move || analyse_part(part)))
             .collect();

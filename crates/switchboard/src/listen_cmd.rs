@@ -40,7 +40,7 @@ use jiff::Timestamp;
 use model::Change;
 use notify::{AlertHub, Notifier, NotifyConfig};
 use serde::Deserialize;
-use store::{AlertStore, PostAnalysis, SavedHealth, SqliteStore, Store};
+use store::{AlertStore, SavedHealth, SqliteStore, Store};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
@@ -405,20 +405,17 @@ impl Pipeline {
         }
         if let Some(analyser) = &self.analyser {
             let now = Timestamp::now();
-            let mut analyses = Vec::new();
-            for change in &changes {
-                let Change::Upsert(post) = change else {
-                    continue;
-                };
-                let analysis = analyser.analyse(post);
+            let posts: Vec<&model::Post> = changes
+                .iter()
+                .filter_map(|change| match change {
+                    Change::Upsert(post) => Some(post.as_ref()),
+                    Change::Delete(_) => None,
+                })
+                .collect();
+            let analyses = crate::import::analyse_posts(analyser, &posts);
+            for (post, analysed) in posts.iter().zip(&analyses) {
                 let at = post.created_at.min(now);
-                self.engine.observe(at, post, &analysis, updates);
-                analyses.push(PostAnalysis {
-                    network: post.network,
-                    id: post.id.clone(),
-                    version_at: post.version_time(),
-                    analysis,
-                });
+                self.engine.observe(at, post, &analysed.analysis, updates);
             }
             self.stats.analysed += analyses.len() as u64;
             self.store

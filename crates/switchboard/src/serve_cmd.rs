@@ -15,7 +15,7 @@ use generate::OutputFormat;
 use ingest::{ImportOptions, Record};
 use jiff::Timestamp;
 use model::Change;
-use store::{AccountStore, PostAnalysis, SqliteStore, Store};
+use store::{AccountStore, SqliteStore, Store};
 
 use crate::{common::DbArgs, generate_cmd};
 
@@ -182,15 +182,7 @@ pub fn store_due(store: &SqliteStore, analyser: &Analyser, due: &[Change]) -> an
             Change::Delete(_) => None,
         })
         .collect();
-    let analyses: Vec<PostAnalysis> = posts
-        .iter()
-        .map(|post| PostAnalysis {
-            network: post.network,
-            id: post.id.clone(),
-            version_at: post.version_time(),
-            analysis: analyser.analyse(post),
-        })
-        .collect();
+    let analyses = crate::import::analyse_posts(analyser, &posts);
     store.save_analyses(&analyses)?;
     let tagged: Vec<(&model::Post, Option<&str>)> = posts
         .iter()
