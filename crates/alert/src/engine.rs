@@ -49,6 +49,7 @@ struct Scope {
     negative_rate: Ewma,
     total_rate: Ewma,
     posts_seen: u64,
+    retired: bool,
 }
 
 impl Scope {
@@ -70,6 +71,7 @@ impl Scope {
             negative_rate: Ewma::default(),
             total_rate: Ewma::default(),
             posts_seen: 0,
+            retired: false,
         }
     }
 
@@ -291,9 +293,49 @@ impl Engine {
         self.open.values().map(|open| &open.alert)
     }
 
-    /// Names of the scopes: the organisation-wide one first, then the monitors.
+    /// Names of the scopes in use: the organisation-wide one first, then the monitors.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scopes.iter().map(|scope| scope.name.as_str())
+        self.scopes
+            .iter()
+            .filter(|scope| !scope.retired)
+            .map(|scope| scope.name.as_str())
+    }
+
+    /// Replaces the monitors while running (a monitor added, changed or removed in the web
+    /// application): a monitor kept by name keeps its windows and baseline and takes the new
+    /// query; a new one starts learning; a removed one stops counting (its open alerts resolve
+    /// after the cool-down). Nothing changes when a query does not parse.
+    pub fn set_monitors(&mut self, monitors: &[MonitorSpec]) -> Result<(), ConfigError> {
+        let mut parsed = Vec::with_capacity(monitors.len());
+        for monitor in monitors {
+            let query = query::parse(&monitor.query).map_err(|source| ConfigError::Query {
+                name: monitor.name.clone(),
+                source,
+            })?;
+            parsed.push((monitor.name.as_str(), query));
+        }
+        for scope in self.scopes.iter_mut().skip(1) {
+            scope.retired = true;
+        }
+        for (name, query) in parsed {
+            let found = self
+                .scopes
+                .iter_mut()
+                .skip(1)
+                .find(|scope| scope.name == name);
+            if let Some(scope) = found {
+                scope.query = Some(query);
+                scope.retired = false;
+            } else {
+                self.scopes.push(Scope::new(
+                    name.to_owned(),
+                    Some(query),
+                    self.config.spike.window_minutes as usize,
+                    self.config.negative.window_minutes as usize,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Moves the clock to `now` (if later) and resolves alerts quiet for the whole cool-down.
@@ -338,6 +380,9 @@ impl Engine {
         let spike = &self.config.spike;
         let surge = &self.config.negative;
         for (index, scope) in self.scopes.iter_mut().enumerate() {
+            if scope.retired {
+                continue;
+            }
             if let Some(query) = &scope.query
                 && !query.matches_tokens(&words)
             {
@@ -796,5 +841,34 @@ mod tests {
         assert_eq!(opened.len(), 1);
         assert_eq!(opened[0].alert.kind, AlertKind::HighPriorityPost);
         assert_eq!(opened[0].alert.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn monitors_set_while_running_are_matched_and_removed_ones_stop() {
+        let spec = |name: &str, query: &str| MonitorSpec {
+            name: name.into(),
+            query: query.into(),
+        };
+        let mut engine = Engine::new(AlertConfig::default(), &[spec("parking", "parking")]).unwrap();
+        engine
+            .set_monitors(&[spec("norovirus", "norovirus")])
+            .unwrap();
+        assert_eq!(
+            engine.scopes().collect::<Vec<_>>(),
+            [AlertConfig::default().organisation_scope.as_str(), "norovirus"]
+        );
+        assert!(engine.set_monitors(&[spec("bad", "(")]).is_err());
+        assert_eq!(engine.scopes().count(), 2);
+        let out = run(&mut engine, 200, "norovirus on ward 3");
+        assert!(
+            out.iter().any(|u| u.kind == UpdateKind::Opened
+                && u.alert.kind == AlertKind::VolumeSpike
+                && u.alert.scope == "norovirus"),
+            "{out:#?}"
+        );
+        engine
+            .set_monitors(&[spec("parking", "car park")])
+            .unwrap();
+        assert_eq!(engine.scopes().count(), 2);
     }
 }

@@ -119,6 +119,8 @@ pub struct CurrentUser {
     pub csrf: String,
     /// The hash of the session secret (to end it).
     pub token_hash: String,
+    /// The open alerts this person has not dismissed, for the banner.
+    pub banner: Vec<crate::banner::BannerAlert>,
 }
 
 impl CurrentUser {
@@ -198,15 +200,28 @@ impl FromRequestParts<AppState> for CurrentUser {
         let hash = token_hash(token);
         let store = Arc::clone(&state.store);
         let lookup = hash.clone();
-        let found = tokio::task::spawn_blocking(move || store.session(&lookup, Timestamp::now()))
-            .await
-            .map_err(|e| reject(Some(ApiError::from(e))))?
-            .map_err(|e| reject(Some(ApiError::from(e))))?;
+        let open = state.banner.open();
+        let found = tokio::task::spawn_blocking(move || {
+            let Some(session) = store.session(&lookup, Timestamp::now())? else {
+                return Ok(None);
+            };
+            let dismissed = if open.is_empty() {
+                Vec::new()
+            } else {
+                store.dismissed_alerts(session.user.id)?
+            };
+            let banner = crate::banner::visible(&open, &dismissed);
+            Ok::<_, store::StoreError>(Some((session, banner)))
+        })
+        .await
+        .map_err(|e| reject(Some(ApiError::from(e))))?
+        .map_err(|e| reject(Some(ApiError::from(e))))?;
         match found {
-            Some(Session { user, csrf, .. }) => Ok(CurrentUser {
+            Some((Session { user, csrf, .. }, banner)) => Ok(CurrentUser {
                 user,
                 csrf,
                 token_hash: hash,
+                banner,
             }),
             None => Err(reject(None)),
         }

@@ -169,6 +169,101 @@ pub fn bars(id: &str, title: &str, desc: &str, items: &[(String, u64)]) -> Strin
     )
 }
 
+/// Bars of posts per interval against a dashed line at the usual count per interval (the
+/// baseline), with its table: the spike chart of the crisis view.
+pub fn spike(
+    id: &str,
+    title: &str,
+    desc: &str,
+    categories: &[String],
+    values: &[u64],
+    baseline: f64,
+) -> String {
+    let width = 720.0_f64;
+    let height = 240.0_f64;
+    let (left, bottom, top) = (48.0, 28.0, 10.0);
+    let count = categories.len().max(1);
+    let highest = values.iter().copied().max().unwrap_or(0) as f64;
+    let max = highest.max(baseline).max(1.0);
+    let step = (width - left) / count as f64;
+    let bar = (step * 0.8).max(1.0);
+    let plot = height - bottom - top;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-t {id}-d" focusable="false"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+        esc(title),
+        esc(desc)
+    );
+    for tick in [0.0, 0.5, 1.0] {
+        let y = top + plot * (1.0 - tick);
+        let value = (max * tick).round();
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d8dde0\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212b32\">{value}</text>",
+            left - 4.0,
+            y + 4.0
+        );
+    }
+    for (i, value) in values.iter().enumerate() {
+        if *value == 0 {
+            continue;
+        }
+        let x = left + step * i as f64 + (step - bar) / 2.0;
+        let h = plot * *value as f64 / max;
+        let y = top + plot - h;
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar:.1}\" height=\"{h:.1}\" fill=\"{}\"/>",
+            PALETTE[0]
+        );
+    }
+    let y = top + plot * (1.0 - baseline / max);
+    let _ = write!(
+        svg,
+        "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>",
+        PALETTE[1]
+    );
+    let label_every = count.div_ceil(8).max(1);
+    for (i, name) in categories.iter().enumerate() {
+        if i % label_every != 0 {
+            continue;
+        }
+        let x = left + step * i as f64 + step / 2.0;
+        let _ = write!(
+            svg,
+            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#212b32\">{}</text>",
+            height - 8.0,
+            esc(name)
+        );
+    }
+    svg.push_str("</svg>");
+    let legend = format!(
+        "<ul class=\"legend\"><li><span class=\"swatch\" aria-hidden=\"true\"><svg width=\"12\" height=\"12\"><rect width=\"12\" height=\"12\" fill=\"{}\"/></svg></span>Posts</li><li><span class=\"swatch\" aria-hidden=\"true\"><svg width=\"12\" height=\"12\"><line x1=\"0\" x2=\"12\" y1=\"6\" y2=\"6\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/></svg></span>Usual ({baseline:.1} per interval)</li></ul>",
+        PALETTE[0], PALETTE[1]
+    );
+    let rows: Vec<Vec<String>> = categories
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            vec![
+                name.clone(),
+                values.get(i).copied().unwrap_or(0).to_string(),
+                format!("{baseline:.1}"),
+            ]
+        })
+        .collect();
+    figure(
+        title,
+        &format!("{svg}{legend}"),
+        &table(
+            title,
+            &["Period".to_owned(), "Posts".to_owned(), "Usual".to_owned()],
+            &rows,
+        ),
+    )
+}
+
 /// A table with a caption, header row and rows.
 pub fn table(caption: &str, headers: &[String], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
@@ -230,5 +325,15 @@ mod tests {
             &[("complaint".into(), 4)],
         );
         assert!(bars.contains("<td>4</td>") && bars.contains("<desc id=\"i-d\">"));
+        let spike = spike(
+            "s",
+            "Posts per 5 minutes",
+            "A spike",
+            &["10:00".into(), "10:05".into()],
+            &[2, 40],
+            2.5,
+        );
+        assert!(spike.contains("stroke-dasharray=\"6 4\""));
+        assert!(spike.contains("<th scope=\"row\">10:05</th><td>40</td><td>2.5</td>"));
     }
 }

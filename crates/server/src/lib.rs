@@ -17,12 +17,15 @@
 
 pub mod api;
 pub mod auth;
+pub mod banner;
 pub mod charts;
+pub mod crisis;
 mod error;
 pub mod live;
 pub mod openapi;
 pub mod pages;
 pub mod roles;
+pub mod status;
 pub mod views;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -48,6 +51,9 @@ pub struct Config {
     pub live_poll: Duration,
     /// Keep the default dashboards computed ahead of requests.
     pub warm_dashboards: bool,
+    /// How often the banner re-reads the open alerts from the store (alerts raised in this
+    /// process arrive at once through the hub).
+    pub alert_poll: Duration,
 }
 
 impl Default for Config {
@@ -57,6 +63,7 @@ impl Default for Config {
             session_hours: 12,
             live_poll: Duration::from_millis(250),
             warm_dashboards: true,
+            alert_poll: Duration::from_secs(2),
         }
     }
 }
@@ -72,6 +79,12 @@ pub struct AppState {
     pub live: live::Live,
     /// Recent dashboards.
     pub dashboards: Arc<pages::DashboardCache>,
+    /// Alert updates from the pipeline running in this process (none when it runs elsewhere).
+    pub alert_hub: notify::AlertHub,
+    /// The open alerts, for the banner.
+    pub banner: banner::Board,
+    /// The health of the connectors running in this process, when they do.
+    pub live_health: Option<status::LiveHealth>,
 }
 
 impl AppState {
@@ -82,7 +95,25 @@ impl AppState {
             config: Arc::new(config),
             live: live::Live::new(),
             dashboards: Arc::new(pages::DashboardCache::default()),
+            alert_hub: notify::AlertHub::default(),
+            banner: banner::Board::new(),
+            live_health: None,
         }
+    }
+
+    /// Shares `hub` with the alert pipeline running in this process, so its alerts reach open
+    /// pages at once.
+    #[must_use]
+    pub fn with_alert_hub(mut self, hub: notify::AlertHub) -> AppState {
+        self.alert_hub = hub;
+        self
+    }
+
+    /// Shows the health of the connectors running in this process on `/status` and `/healthz`.
+    #[must_use]
+    pub fn with_live_health(mut self, read: status::LiveHealth) -> AppState {
+        self.live_health = Some(read);
+        self
     }
 }
 
@@ -103,7 +134,22 @@ pub fn router(state: AppState) -> Router {
     );
     Router::new()
         .route("/", get(pages::home))
-        .route("/healthz", get(pages::healthz))
+        .route("/healthz", get(status::healthz))
+        .route("/status", get(status::status_page))
+        .route("/static/alerts.js", get(banner::script))
+        .route("/alerts", get(crisis::alerts_page))
+        .route("/alerts/events", get(banner::events))
+        .route("/alerts/{id}", get(crisis::crisis_page))
+        .route("/alerts/{id}/dismiss", post(banner::dismiss))
+        .route("/alerts/{id}/statement", post(crisis::draft_statement))
+        .route(
+            "/alerts/{id}/statement/{draft}/approve",
+            post(crisis::approve_statement),
+        )
+        .route(
+            "/alerts/{id}/statement/{draft}/reject",
+            post(crisis::reject_statement),
+        )
         .route("/static/app.css", get(pages::css))
         .route("/static/live.js", get(pages::script))
         .route("/login", get(pages::login_page).post(pages::login))
@@ -155,6 +201,11 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     state
         .live
         .start(Arc::clone(&state.store), state.config.live_poll);
+    state.banner.start(
+        Arc::clone(&state.store),
+        state.alert_hub.clone(),
+        state.config.alert_poll,
+    );
     if state.config.warm_dashboards {
         tokio::spawn(pages::warm_dashboards(state.clone()));
     }

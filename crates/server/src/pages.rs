@@ -87,7 +87,7 @@ impl IntoResponse for PageError {
 }
 
 /// Renders a template into a response (an error page when rendering fails).
-fn render<T: Template>(template: &T) -> Response {
+pub(crate) fn render<T: Template>(template: &T) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(error) => (
@@ -100,22 +100,24 @@ fn render<T: Template>(template: &T) -> Response {
 
 /// The person as the layout shows them.
 pub struct UserView {
-    name: String,
-    role_label: &'static str,
-    admin: bool,
+    pub(crate) name: String,
+    pub(crate) role_label: &'static str,
+    pub(crate) admin: bool,
 }
 
 /// What the common layout needs.
 pub struct Layout {
-    title: String,
-    user: Option<UserView>,
-    csrf: String,
-    nav: &'static str,
-    live: bool,
+    pub(crate) title: String,
+    pub(crate) user: Option<UserView>,
+    pub(crate) csrf: String,
+    pub(crate) nav: &'static str,
+    pub(crate) live: bool,
+    /// The open alerts the person has not dismissed.
+    pub(crate) banner: Vec<crate::banner::BannerAlert>,
 }
 
 impl Layout {
-    fn new(title: impl Into<String>, user: &CurrentUser, nav: &'static str) -> Layout {
+    pub(crate) fn new(title: impl Into<String>, user: &CurrentUser, nav: &'static str) -> Layout {
         Layout {
             title: title.into(),
             user: Some(UserView {
@@ -126,6 +128,7 @@ impl Layout {
             csrf: user.csrf.clone(),
             nav,
             live: false,
+            banner: user.banner.clone(),
         }
     }
 
@@ -136,6 +139,7 @@ impl Layout {
             csrf: String::new(),
             nav: "",
             live: false,
+            banner: Vec::new(),
         }
     }
 }
@@ -143,14 +147,6 @@ impl Layout {
 /// `GET /`: to the stream.
 pub async fn home() -> Redirect {
     Redirect::to("/stream")
-}
-
-/// `GET /healthz`: `ok` when the store answers.
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    match blocking(&state, |store| Ok(store.count_posts()?)).await {
-        Ok(_) => (StatusCode::OK, "ok").into_response(),
-        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, error.to_string()).into_response(),
-    }
 }
 
 /// Any unknown address.

@@ -18,24 +18,34 @@ pub enum Action {
     ManageMonitors,
     /// Add people, change their roles, remove them.
     ManageUsers,
+    /// Hide an alert from one's own banner.
+    DismissAlert,
+    /// Draft a holding statement for an alert.
+    DraftStatement,
+    /// Approve or reject a holding statement (never one's own).
+    ApproveStatement,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 8] = [
         Action::Read,
         Action::MarkHandled,
         Action::SaveSearch,
         Action::ManageMonitors,
         Action::ManageUsers,
+        Action::DismissAlert,
+        Action::DraftStatement,
+        Action::ApproveStatement,
     ];
 
     /// The least trusted role that may do this: the one table of permissions.
     pub const fn min_role(self) -> Role {
         match self {
-            Action::Read => Role::Viewer,
+            Action::Read | Action::DismissAlert => Role::Viewer,
             Action::MarkHandled => Role::Squad,
-            Action::SaveSearch | Action::ManageMonitors => Role::Officer,
+            Action::SaveSearch | Action::ManageMonitors | Action::DraftStatement => Role::Officer,
+            Action::ApproveStatement => Role::Approver,
             Action::ManageUsers => Role::Admin,
         }
     }

@@ -18,7 +18,7 @@ use model::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{Store, StoreError};
+use crate::{AlertStore, EngageStore, Store, StoreError};
 
 pub use model::{Role, UnknownRole};
 
@@ -430,6 +430,6 @@ pub trait DeskStore: Send + Sync {
 }
 
 /// Everything the web application needs from a store.
-pub trait WebStore: Store + AccountStore + DeskStore {}
+pub trait WebStore: Store + AccountStore + DeskStore + AlertStore + EngageStore {}
 
-impl<T: Store + AccountStore + DeskStore> WebStore for T {}
+impl<T: Store + AccountStore + DeskStore + AlertStore + EngageStore> WebStore for T {}

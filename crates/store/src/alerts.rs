@@ -84,4 +84,17 @@ pub trait AlertStore: Send + Sync {
 
     /// The health last saved for every connector, by name.
     fn saved_health(&self) -> Result<Vec<SavedHealth>, StoreError>;
+
+    /// Hides an alert from one person's banner while its severity stays at or below
+    /// `severity` (dismissing again replaces the earlier dismissal).
+    fn dismiss_alert(
+        &self,
+        user_id: i64,
+        alert_id: i64,
+        severity: Severity,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The alerts one person dismissed, with the severity each had then.
+    fn dismissed_alerts(&self, user_id: i64) -> Result<Vec<(i64, Severity)>, StoreError>;
 }

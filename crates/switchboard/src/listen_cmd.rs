@@ -40,7 +40,7 @@ use jiff::Timestamp;
 use model::Change;
 use notify::{AlertHub, Notifier, NotifyConfig};
 use serde::Deserialize;
-use store::{AlertStore, SavedHealth, SqliteStore, Store};
+use store::{AccountStore, AlertStore, Monitor, SavedHealth, SqliteStore, Store};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
@@ -124,51 +124,62 @@ impl ListenConfig {
 
 /// Runs `switchboard listen` until Ctrl-C.
 pub fn run(args: &ListenArgs) -> anyhow::Result<()> {
-    let _already_installed = rustls::crypto::ring::default_provider().install_default();
     let config = ListenConfig::load(&args.config)?;
     let sqlite = Arc::new(
         SqliteStore::open(&args.db.path)
             .with_context(|| format!("cannot open the database {}", args.db.path.display()))?,
     );
-    let store: Arc<dyn Store> = sqlite.clone();
-    let alert_store: Arc<dyn AlertStore> = sqlite;
-    let analyser = if args.no_analyse {
-        None
-    } else {
-        Some(Analyser::new().context("cannot load the analysis models")?)
-    };
-    let engine = Engine::new(config.alerts.clone(), &config.monitor_specs())?;
-    let notifier = config.notify.resolve(|name| std::env::var(name).ok())?;
+    let analyser = load_analyser(args.no_analyse)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let (shutdown, signal) = watch::channel(false);
-        let (sender, batches) = mpsc::channel(4096);
-        let sources = spawn_sources(&config, store.as_ref(), &sender, &signal)?;
-        drop(sender);
-        if sources.is_empty() {
-            anyhow::bail!(
-                "{}: no connector is configured; add e.g. [jetstream.bluesky] with keywords",
-                args.config.display()
-            );
-        }
-        let hub = AlertHub::default();
-        let (alerts, updates) = mpsc::unbounded_channel();
-        let delivery = tokio::spawn(deliver(notifier, hub, updates));
-        let pipeline =
-            Pipeline::new(store, analyser, engine).with_alert_store(alert_store.clone());
-        let handle = tokio::runtime::Handle::current();
-        let worker = std::thread::spawn(move || pipeline.run(batches, &alerts, &handle));
-        let healths: Vec<Health> = sources.iter().map(|(_, health)| health.clone()).collect();
-        let reporter = tokio::spawn(report_health(healths, alert_store, signal.clone()));
+        let live = start(&config, &args.config, sqlite, analyser, AlertHub::default())?;
         tokio::signal::ctrl_c()
             .await
             .context("cannot listen for Ctrl-C")?;
         tracing::info!("Shutting down.");
-        let _ = shutdown.send(true);
-        for (task, health) in sources {
+        let stats = live.stop().await?;
+        eprintln!(
+            "Stored {} changes, analysed {} posts, {} alert updates.",
+            stats.changes, stats.analysed, stats.alert_updates
+        );
+        Ok(())
+    })
+}
+
+/// The analyser, unless `--no-analyse` was given.
+pub fn load_analyser(no_analyse: bool) -> anyhow::Result<Option<Analyser>> {
+    if no_analyse {
+        Ok(None)
+    } else {
+        Analyser::new()
+            .map(Some)
+            .context("cannot load the analysis models")
+    }
+}
+
+/// The configured connectors and their pipeline, running (see [`start`]).
+pub struct LiveRun {
+    sources: Vec<Running>,
+    healths: Vec<Health>,
+    shutdown: watch::Sender<bool>,
+    worker: std::thread::JoinHandle<anyhow::Result<PipelineStats>>,
+    delivery: JoinHandle<()>,
+    reporter: JoinHandle<()>,
+}
+
+impl LiveRun {
+    /// The connectors' health records (live: read them with `snapshot`).
+    pub fn healths(&self) -> &[Health] {
+        &self.healths
+    }
+
+    /// Stops the connectors, lets the pipeline store what they brought, and waits for it.
+    pub async fn stop(self) -> anyhow::Result<PipelineStats> {
+        let _ = self.shutdown.send(true);
+        for (task, health) in self.sources {
             match task.await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => {
@@ -177,17 +188,67 @@ pub fn run(args: &ListenArgs) -> anyhow::Result<()> {
                 Err(error) => tracing::error!(%error, "Connector task failed."),
             }
         }
+        let worker = self.worker;
         let stats = tokio::task::spawn_blocking(move || worker.join())
             .await
             .context("the pipeline thread failed")?
             .map_err(|_| anyhow::anyhow!("the pipeline thread panicked"))??;
-        let _ = delivery.await;
-        let _ = reporter.await;
-        eprintln!(
-            "Stored {} changes, analysed {} posts, {} alert updates.",
-            stats.changes, stats.analysed, stats.alert_updates
+        let _ = self.delivery.await;
+        let _ = self.reporter.await;
+        Ok(stats)
+    }
+}
+
+/// Starts the connectors configured in `config` (read from `config_path`) with their pipeline
+/// over `sqlite`: posts stored and analysed, monitors from the settings file and the store (re-
+/// read while running), alerts saved, published on `hub` and sent to the notification targets.
+/// Call it inside a Tokio runtime.
+pub fn start(
+    config: &ListenConfig,
+    config_path: &Path,
+    sqlite: Arc<SqliteStore>,
+    analyser: Option<Analyser>,
+    hub: AlertHub,
+) -> anyhow::Result<LiveRun> {
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let store: Arc<dyn Store> = sqlite.clone();
+    let alert_store: Arc<dyn AlertStore> = sqlite.clone();
+    let monitor_store: Arc<dyn AccountStore> = sqlite;
+    let engine = Engine::new(config.alerts.clone(), &config.monitor_specs())
+        .with_context(|| format!("{}: the alert settings are wrong", config_path.display()))?;
+    let notifier = config
+        .notify
+        .resolve(|name| std::env::var(name).ok())
+        .with_context(|| format!("{}: the notification settings are wrong", config_path.display()))?;
+    let (shutdown, signal) = watch::channel(false);
+    let (sender, batches) = mpsc::channel(4096);
+    let sources = spawn_sources(config, store.as_ref(), &sender, &signal)?;
+    drop(sender);
+    if sources.is_empty() {
+        anyhow::bail!(
+            "{}: no connector is configured; add e.g. [jetstream.bluesky] with keywords",
+            config_path.display()
         );
-        Ok(())
+    }
+    let (alerts, updates) = mpsc::unbounded_channel();
+    let delivery = tokio::spawn(deliver(notifier, hub, updates));
+    let pipeline = Pipeline::new(store, analyser, engine)
+        .with_alert_store(alert_store.clone())
+        .with_monitors(monitor_store, config.monitor_specs());
+    let handle = tokio::runtime::Handle::current();
+    let worker = std::thread::Builder::new()
+        .name("live-pipeline".into())
+        .spawn(move || pipeline.run(batches, &alerts, &handle))
+        .context("cannot start the live pipeline")?;
+    let healths: Vec<Health> = sources.iter().map(|(_, health)| health.clone()).collect();
+    let reporter = tokio::spawn(report_health(healths.clone(), alert_store, signal));
+    Ok(LiveRun {
+        sources,
+        healths,
+        shutdown,
+        worker,
+        delivery,
+        reporter,
     })
 }
 
@@ -299,6 +360,26 @@ async fn report_health(
     }
 }
 
+/// The monitors of the settings file, then those of the store whose name is new and whose
+/// query parses (a bad one is left out, not fatal).
+pub fn merge_monitors(from_settings: &[MonitorSpec], stored: &[Monitor]) -> Vec<MonitorSpec> {
+    let mut merged = from_settings.to_vec();
+    for monitor in stored {
+        if merged.iter().any(|m| m.name == monitor.name) {
+            continue;
+        }
+        if let Err(error) = model::query::parse(&monitor.query) {
+            tracing::warn!(monitor = %monitor.name, %error, "A monitor's query does not parse.");
+            continue;
+        }
+        merged.push(MonitorSpec {
+            name: monitor.name.clone(),
+            query: monitor.query.clone(),
+        });
+    }
+    merged
+}
+
 /// Counts of what the pipeline did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PipelineStats {
@@ -314,10 +395,22 @@ pub struct PipelineStats {
 pub struct Pipeline {
     store: Arc<dyn Store>,
     alert_store: Option<Arc<dyn AlertStore>>,
+    monitors: Option<StoreMonitors>,
     analyser: Option<Analyser>,
     engine: Engine,
     stats: PipelineStats,
 }
+
+/// Monitors kept in the store (the web application's settings), re-read while running.
+struct StoreMonitors {
+    store: Arc<dyn AccountStore>,
+    from_settings: Vec<MonitorSpec>,
+    in_use: Vec<MonitorSpec>,
+    read_at: Option<std::time::Instant>,
+}
+
+/// How often the pipeline re-reads the monitors in the store.
+const MONITOR_REFRESH: Duration = Duration::from_secs(2);
 
 impl Pipeline {
     /// A pipeline writing to `store`.
@@ -325,6 +418,7 @@ impl Pipeline {
         Pipeline {
             store,
             alert_store: None,
+            monitors: None,
             analyser,
             engine,
             stats: PipelineStats::default(),
@@ -335,6 +429,52 @@ impl Pipeline {
     pub fn with_alert_store(mut self, store: Arc<dyn AlertStore>) -> Self {
         self.alert_store = Some(store);
         self
+    }
+
+    /// Also matches the monitors kept in `store` (re-read every few seconds, so a monitor added
+    /// in the web application is matched without a restart) besides those of the settings file,
+    /// and tags stored posts with the store's monitors.
+    pub fn with_monitors(
+        mut self,
+        store: Arc<dyn AccountStore>,
+        from_settings: Vec<MonitorSpec>,
+    ) -> Self {
+        self.monitors = Some(StoreMonitors {
+            store,
+            in_use: from_settings.clone(),
+            from_settings,
+            read_at: None,
+        });
+        self
+    }
+
+    /// Re-reads the store's monitors when due and gives the engine any change.
+    fn refresh_monitors(&mut self) {
+        let Some(monitors) = &mut self.monitors else {
+            return;
+        };
+        if monitors
+            .read_at
+            .is_some_and(|at| at.elapsed() < MONITOR_REFRESH)
+        {
+            return;
+        }
+        monitors.read_at = Some(std::time::Instant::now());
+        let stored = match monitors.store.monitors() {
+            Ok(stored) => stored,
+            Err(error) => {
+                tracing::warn!(%error, "The monitors could not be read.");
+                return;
+            }
+        };
+        let wanted = merge_monitors(&monitors.from_settings, &stored);
+        if wanted == monitors.in_use {
+            return;
+        }
+        match self.engine.set_monitors(&wanted) {
+            Ok(()) => monitors.in_use = wanted,
+            Err(error) => tracing::warn!(%error, "The monitors were not changed."),
+        }
     }
 
     /// Runs until every sender is gone, ticking the alert engine once a second.
@@ -360,6 +500,7 @@ impl Pipeline {
                 }
             }
             let mut updates = Vec::new();
+            self.refresh_monitors();
             if !waiting.is_empty() {
                 self.process(waiting, &mut updates)?;
             }
@@ -421,6 +562,17 @@ impl Pipeline {
             self.store
                 .save_analyses(&analyses)
                 .context("cannot store analyses")?;
+            if let Some(monitors) = &self.monitors {
+                let tagged: Vec<(&model::Post, Option<&str>)> = posts
+                    .iter()
+                    .zip(&analyses)
+                    .map(|(post, a)| (*post, Some(a.analysis.language.code.as_str())))
+                    .collect();
+                monitors
+                    .store
+                    .tag_posts(&tagged)
+                    .context("cannot tag live posts with the monitors")?;
+            }
         }
         for (source, cursor) in cursors {
             self.store

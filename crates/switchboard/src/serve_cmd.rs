@@ -17,7 +17,14 @@ use jiff::Timestamp;
 use model::Change;
 use store::{AccountStore, SqliteStore, Store};
 
-use crate::{common::DbArgs, generate_cmd};
+use ingest::live::Health;
+use notify::AlertHub;
+
+use crate::{
+    common::DbArgs,
+    generate_cmd,
+    listen_cmd::{self, ListenConfig},
+};
 
 /// Arguments of `switchboard serve`.
 #[derive(Debug, Args)]
@@ -28,6 +35,13 @@ pub struct ServeArgs {
     /// Mark cookies Secure: set this when people reach the server over HTTPS (a proxy).
     #[arg(long, env = "SWITCHBOARD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The settings file of `switchboard listen` (TOML): with it, the configured connectors,
+    /// alert detectors and notifications run inside the server, and alerts reach open pages.
+    #[arg(long, env = "SWITCHBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// With --config: store the posts without analysing them (no alerts then).
+    #[arg(long)]
+    pub no_analyse: bool,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -43,7 +57,90 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             args.db.path.display()
         );
     }
-    serve(Arc::new(store), &args.addr, args.secure_cookies, |_| {})
+    let live = match &args.config {
+        Some(path) => Some((
+            ListenConfig::load(path)?,
+            path.clone(),
+            listen_cmd::load_analyser(args.no_analyse)?,
+        )),
+        None => None,
+    };
+    let store = Arc::new(store);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let hub = AlertHub::default();
+        let running = match live {
+            Some((config, path, analyser)) => Some(listen_cmd::start(
+                &config,
+                &path,
+                store.clone(),
+                analyser,
+                hub.clone(),
+            )?),
+            None => None,
+        };
+        let mut state = server::AppState::new(store, config(args.secure_cookies)).with_alert_hub(hub);
+        if let Some(running) = &running {
+            state = state.with_live_health(live_health(running.healths().to_vec()));
+        }
+        let listener = bind(&args.addr).await?;
+        tokio::select! {
+            served = server::serve(listener, state) => {
+                served.with_context(|| format!("serving on {} stopped", args.addr))?;
+            }
+            signal = tokio::signal::ctrl_c() => {
+                signal.context("cannot listen for Ctrl-C")?;
+            }
+        }
+        if let Some(running) = running {
+            tracing::info!("Stopping the connectors.");
+            running.stop().await?;
+        }
+        Ok(())
+    })
+}
+
+fn config(secure_cookies: bool) -> server::Config {
+    server::Config {
+        secure_cookies,
+        ..server::Config::default()
+    }
+}
+
+/// Binds `addr` and prints the address people open.
+async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot serve on {addr}; is another server using this port?"))?;
+    let bound = listener.local_addr()?;
+    println!("Switchboard is serving http://{bound}");
+    Ok(listener)
+}
+
+/// The running connectors' health, as the status page shows it.
+fn live_health(healths: Vec<Health>) -> server::status::LiveHealth {
+    Arc::new(move || {
+        healths
+            .iter()
+            .map(|health| {
+                let h = health.snapshot();
+                server::status::ConnectorHealth {
+                    source: h.source,
+                    connected: h.connected,
+                    last_event: h.last_event,
+                    lag_ms: h.lag_ms,
+                    posts: h.posts,
+                    rejected: h.rejected,
+                    errors: h.errors,
+                    reconnects: h.reconnects,
+                    last_error: h.last_error,
+                }
+            })
+            .collect()
+    })
 }
 
 /// Serves `store` on `addr`, printing the address; `ready` is called once bound.
@@ -53,11 +150,7 @@ pub fn serve(
     secure_cookies: bool,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    let config = server::Config {
-        secure_cookies,
-        ..server::Config::default()
-    };
-    let state = server::AppState::new(store, config);
+    let state = server::AppState::new(store, config(secure_cookies));
     server::run(addr, state, |bound| {
         println!("Switchboard is serving http://{bound}");
         ready(bound);

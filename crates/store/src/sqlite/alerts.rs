@@ -4,7 +4,7 @@
 //! Saving an update is one immediate transaction on the writer connection: an upsert of the
 //! alert by its identity (scope, kind, detail, first trigger) and an append to its timeline.
 
-use alert::{Alert, AlertState, UpdateKind};
+use alert::{Alert, AlertState, Severity, UpdateKind};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -183,6 +183,36 @@ impl AlertStore for SqliteStore {
             rows.collect()
         })
     }
+
+    fn dismiss_alert(
+        &self,
+        user_id: i64,
+        alert_id: i64,
+        severity: Severity,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.alerts_write(|conn| {
+            conn.execute(
+                "INSERT INTO alert_dismissals (user_id, alert_id, severity, at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, alert_id) DO UPDATE SET \
+                 severity = excluded.severity, at = excluded.at",
+                params![user_id, alert_id, severity.as_str(), at.as_microsecond()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn dismissed_alerts(&self, user_id: i64) -> Result<Vec<(i64, Severity)>, StoreError> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT alert_id, severity FROM alert_dismissals WHERE user_id = ?1",
+            )?;
+            let rows = statement.query_map([user_id], |row| {
+                Ok((row.get::<_, i64>(0)?, named(&row.get::<_, String>(1)?)?))
+            })?;
+            rows.collect()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -282,5 +312,21 @@ mod tests {
         let saved = store.saved_health().unwrap();
         assert_eq!(saved.len(), 1);
         assert_eq!(saved[0].data, "{\"connected\":false}");
+    }
+
+    #[test]
+    fn a_dismissal_is_per_person_and_replaced() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let id = store
+            .save_alert_update(UpdateKind::Opened, &alert(5, AlertState::Open))
+            .unwrap();
+        let at = Timestamp::now();
+        store.dismiss_alert(1, id, Severity::Warning, at).unwrap();
+        store.dismiss_alert(1, id, Severity::Critical, at).unwrap();
+        assert_eq!(
+            store.dismissed_alerts(1).unwrap(),
+            [(id, Severity::Critical)]
+        );
+        assert!(store.dismissed_alerts(2).unwrap().is_empty());
     }
 }

@@ -47,7 +47,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -55,10 +55,11 @@ const MIGRATIONS: [&str; 7] = [
     include_str!("../../migrations/sqlite/0005_accounts.sql"),
     include_str!("../../migrations/sqlite/0006_engage.sql"),
     include_str!("../../migrations/sqlite/0007_alerts.sql"),
+    include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;

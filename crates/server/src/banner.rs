@@ -1,0 +1,382 @@
+//! The alert banner on every page: the open alerts a person has not dismissed, rendered into the
+//! layout (so it works without JavaScript on the next page load) and pushed to open pages by
+//! Server-Sent Events (`GET /alerts/events`, see `static/alerts.js`).
+//!
+//! One [`Board`] per server keeps the open alerts in memory. It re-reads them from the store
+//! when the pipeline in this process publishes an update on the [`notify::AlertHub`] (within
+//! milliseconds), and every few seconds anyway, so alerts raised by a `switchboard listen` in
+//! another process show too. Every change wakes the open pages' event streams, each of which
+//! renders the banner for its own person (their dismissals applied).
+
+use std::{
+    convert::Infallible,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use alert::{AlertState, Severity};
+use askama::Template;
+use axum::{
+    Form,
+    extract::{Path, State},
+    http::{HeaderMap, header},
+    response::{
+        IntoResponse, Redirect, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+};
+use futures_util::stream::{self, Stream};
+use jiff::{SignedDuration, Timestamp};
+use notify::AlertHub;
+use serde::Deserialize;
+use store::{AlertFilter, StoredAlert, WebStore};
+use tokio::sync::{broadcast, watch};
+
+use crate::{
+    ApiError, AppState, auth::CurrentUser, blocking, pages::PageError, roles::Action,
+    views::london,
+};
+
+/// The banner script, compiled in.
+const SCRIPT: &str = include_str!("../static/alerts.js");
+
+/// Open alerts older than this (by their last trigger) leave the banner, even if no resolution
+/// was saved (a pipeline stopped before its cool-down ended).
+pub const BANNER_AGE: SignedDuration = SignedDuration::from_hours(24);
+/// At most this many alerts in the banner.
+const BANNER_SIZE: usize = 5;
+
+/// An alert as the banner shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BannerAlert {
+    /// The store's id.
+    pub id: i64,
+    /// `info`, `warning` or `critical`.
+    pub severity: &'static str,
+    /// The severity in words.
+    pub severity_label: &'static str,
+    /// One line.
+    pub title: String,
+    /// Triggering posts so far.
+    pub count: u64,
+    /// When it started (UK time).
+    pub since: String,
+}
+
+/// The words for a severity.
+pub const fn severity_label(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Info => "Information",
+        Severity::Warning => "Warning",
+        Severity::Critical => "Critical",
+    }
+}
+
+/// The open alerts a person sees: those not dismissed at their current severity or higher.
+pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> Vec<BannerAlert> {
+    open.iter()
+        .filter(|stored| {
+            !dismissed
+                .iter()
+                .any(|(id, severity)| *id == stored.id && *severity >= stored.alert.severity)
+        })
+        .take(BANNER_SIZE)
+        .map(|stored| BannerAlert {
+            id: stored.id,
+            severity: stored.alert.severity.as_str(),
+            severity_label: severity_label(stored.alert.severity),
+            title: stored.alert.title.clone(),
+            count: stored.alert.count,
+            since: stored
+                .alert
+                .first_seen
+                .to_zoned(london())
+                .strftime("%H:%M on %-d %b")
+                .to_string(),
+        })
+        .collect()
+}
+
+/// The open alerts, kept in memory for every page.
+#[derive(Clone)]
+pub struct Board {
+    open: Arc<RwLock<Vec<StoredAlert>>>,
+    changed: watch::Sender<u64>,
+    started: Arc<AtomicBool>,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board::new()
+    }
+}
+
+impl Board {
+    /// An empty board.
+    pub fn new() -> Board {
+        Board {
+            open: Arc::default(),
+            changed: watch::Sender::new(0),
+            started: Arc::default(),
+        }
+    }
+
+    /// The open alerts, most recently active first.
+    pub fn open(&self) -> Vec<StoredAlert> {
+        self.open
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A receiver woken at every change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Replaces the open alerts; wakes the listeners when something a banner shows changed.
+    pub fn replace(&self, fresh: Vec<StoredAlert>) {
+        let mut open = self
+            .open
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = open.len() == fresh.len()
+            && open.iter().zip(&fresh).all(|(a, b)| {
+                a.id == b.id
+                    && a.alert.severity == b.alert.severity
+                    && a.alert.count == b.alert.count
+                    && a.alert.title == b.alert.title
+            });
+        if same {
+            return;
+        }
+        *open = fresh;
+        drop(open);
+        self.changed.send_modify(|version| *version += 1);
+    }
+
+    /// Starts keeping the board (once; later calls do nothing): re-reads the store at every
+    /// update on `hub` and every `every`.
+    pub fn start(&self, store: Arc<dyn WebStore>, hub: AlertHub, every: Duration) {
+        if self.started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let board = self.clone();
+        tokio::spawn(async move {
+            let mut updates = hub.subscribe();
+            loop {
+                let reader = Arc::clone(&store);
+                match tokio::task::spawn_blocking(move || open_alerts(reader.as_ref())).await {
+                    Ok(Ok(fresh)) => board.replace(fresh),
+                    Ok(Err(error)) => tracing::warn!(%error, "Open alerts not read."),
+                    Err(error) => tracing::warn!(%error, "Open alerts not read."),
+                }
+                tokio::select! {
+                    received = updates.recv() => {
+                        if matches!(received, Err(broadcast::error::RecvError::Closed)) {
+                            tokio::time::sleep(every).await;
+                        }
+                    }
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        });
+    }
+}
+
+/// The open alerts active in the last [`BANNER_AGE`], from the store.
+fn open_alerts(store: &dyn WebStore) -> Result<Vec<StoredAlert>, store::StoreError> {
+    let now = Timestamp::now();
+    let oldest = now.checked_sub(BANNER_AGE).unwrap_or(now);
+    Ok(store
+        .alerts(&AlertFilter {
+            state: Some(AlertState::Open),
+            limit: 50,
+        })?
+        .into_iter()
+        .filter(|stored| stored.alert.last_seen >= oldest)
+        .collect())
+}
+
+/// What the banner fragment needs (the names match the layout's, as both use one template).
+pub struct BannerContext {
+    /// The alerts shown.
+    pub banner: Vec<BannerAlert>,
+    /// The session's CSRF token, for the dismiss forms.
+    pub csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "alert_banner.html")]
+struct BannerFragment {
+    layout: BannerContext,
+}
+
+/// The banner's items for `user` as HTML.
+async fn banner_html(state: &AppState, user_id: i64, csrf: String) -> Result<String, ApiError> {
+    let open = state.banner.open();
+    let dismissed = if open.is_empty() {
+        Vec::new()
+    } else {
+        blocking(state, move |store| Ok(store.dismissed_alerts(user_id)?)).await?
+    };
+    BannerFragment {
+        layout: BannerContext {
+            banner: visible(&open, &dismissed),
+            csrf,
+        },
+    }
+    .render()
+    .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// `GET /alerts/events`: the banner's items as an `alerts` event at once and at every change.
+pub async fn events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
+    user.require(Action::Read)?;
+    let receiver = state.banner.subscribe();
+    let start = (receiver, state, user, true);
+    let events = stream::unfold(start, |(mut receiver, state, user, first)| async move {
+        if !first && receiver.changed().await.is_err() {
+            return None;
+        }
+        receiver.borrow_and_update();
+        let html = match banner_html(&state, user.user.id, user.csrf.clone()).await {
+            Ok(html) => html,
+            Err(error) => {
+                tracing::warn!(%error, "Banner not drawn.");
+                return None;
+            }
+        };
+        let event = Event::default().event("alerts").data(html);
+        Some((Ok(event), (receiver, state, user, false)))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The dismiss form.
+#[derive(Debug, Deserialize)]
+pub struct DismissForm {
+    /// The session's token.
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// The page a form came from (its path), when the `Referer` names this site; else `/alerts`.
+pub fn back_to(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let path = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|referer| referer.split_once("://"))
+        .and_then(|(_, rest)| rest.strip_prefix(host))
+        .filter(|path| {
+            path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
+        });
+    path.map_or_else(|| "/alerts".to_owned(), str::to_owned)
+}
+
+/// `POST /alerts/{id}/dismiss`: hides the alert from this person's banner until it escalates.
+pub async fn dismiss(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    Form(form): Form<DismissForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Action::DismissAlert)?;
+    let user_id = user.user.id;
+    blocking(&state, move |store| {
+        let stored = store.alert(id)?.ok_or(ApiError::NotFound)?;
+        store.dismiss_alert(user_id, id, stored.alert.severity, Timestamp::now())?;
+        Ok(())
+    })
+    .await?;
+    state.banner.changed.send_modify(|version| *version += 1);
+    Ok(Redirect::to(&back_to(&headers)).into_response())
+}
+
+/// `GET /static/alerts.js`.
+pub async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        SCRIPT,
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use alert::{Alert, AlertKind};
+
+    use super::*;
+
+    fn stored(id: i64, severity: Severity) -> StoredAlert {
+        let at = Timestamp::now();
+        StoredAlert {
+            id,
+            alert: Alert {
+                id: 1,
+                scope: "all posts".into(),
+                kind: AlertKind::WatchPhrase,
+                detail: "data breach".into(),
+                severity,
+                title: "Watch-list phrase".into(),
+                state: AlertState::Open,
+                first_seen: at,
+                last_seen: at,
+                count: 1,
+                peak: 1.0,
+                expected: 0.0,
+                posts: Vec::new(),
+                resolved_at: None,
+                revision: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn a_dismissed_alert_shows_again_when_it_escalates() {
+        let open = [stored(1, Severity::Critical), stored(2, Severity::Warning)];
+        let shown = visible(&open, &[(1, Severity::Warning), (2, Severity::Warning)]);
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].id, 1);
+        assert_eq!(shown[0].severity_label, "Critical");
+    }
+
+    #[test]
+    fn the_board_wakes_listeners_only_on_change() {
+        let board = Board::new();
+        let mut receiver = board.subscribe();
+        board.replace(vec![stored(1, Severity::Warning)]);
+        assert!(receiver.has_changed().unwrap());
+        receiver.borrow_and_update();
+        board.replace(vec![stored(1, Severity::Warning)]);
+        assert!(!receiver.has_changed().unwrap());
+    }
+
+    #[test]
+    fn back_goes_only_to_this_site() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
+        headers.insert(
+            header::REFERER,
+            "http://127.0.0.1:8080/stream?network=x".parse().unwrap(),
+        );
+        assert_eq!(back_to(&headers), "/stream?network=x");
+        headers.insert(header::REFERER, "http://evil.example/".parse().unwrap());
+        assert_eq!(back_to(&headers), "/alerts");
+    }
+}
