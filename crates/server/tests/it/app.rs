@@ -13,13 +13,18 @@ use model::{
 };
 use reqwest::{StatusCode, header};
 use server::{AppState, Config, auth};
-use store::{AccountStore, PostAnalysis, Role, SqliteStore, Store, WebStore};
+use alert::{Alert, AlertKind, AlertState, PostRef, Severity, UpdateKind};
+use store::{
+    AccountStore, AlertStore, EngageStore, PostAnalysis, Role, SqliteStore, Store, WebStore,
+};
 
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Arc<SqliteStore>,
+    /// The alert hub the server listens to (as a pipeline in the process would publish).
+    pub hub: notify::AlertHub,
     _dir: tempfile::TempDir,
 }
 
@@ -102,6 +107,56 @@ pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
     store.tag_posts(&tags).unwrap();
 }
 
+/// Saves an open watch-phrase alert (driven by post x/1001) and returns its store id.
+pub fn add_alert(store: &SqliteStore, phrase: &str) -> i64 {
+    let now = Timestamp::now();
+    let alert = Alert {
+        id: 1,
+        scope: "all posts".into(),
+        kind: AlertKind::WatchPhrase,
+        detail: phrase.into(),
+        severity: Severity::Warning,
+        title: format!("Watch-list phrase \"{phrase}\""),
+        state: AlertState::Open,
+        first_seen: now,
+        last_seen: now,
+        count: 1,
+        peak: 1.0,
+        expected: 0.0,
+        posts: vec![PostRef {
+            network: Network::X,
+            id: "1001".into(),
+            url: None,
+            author: "patient_pat".into(),
+            text: format!("Is there a {phrase} at the hospital?"),
+            at: now,
+        }],
+        resolved_at: None,
+        revision: 1,
+    };
+    store
+        .save_alert_update(UpdateKind::Opened, &alert)
+        .unwrap()
+}
+
+/// Stores a holding statement for `alert` written by `author`, waiting for approval; its id.
+pub fn add_statement(app: &TestApp, alert: i64, author: &str, round: usize) -> String {
+    let text = format!("We are looking into it ({round}).");
+    let author = engage::Actor::new(author, Role::Officer);
+    let verdict = engage::Verdict::default();
+    let (draft, audit) = server::crisis::holding_statement(
+        alert,
+        Network::X,
+        &text,
+        &author,
+        &verdict,
+        Timestamp::now(),
+    )
+    .unwrap();
+    app.store.save_draft(&draft, None, &audit).unwrap();
+    draft.id
+}
+
 impl TestApp {
     pub async fn start() -> TestApp {
         let dir = tempfile::tempdir().unwrap();
@@ -159,15 +214,19 @@ impl TestApp {
         );
         let config = Config {
             live_poll: std::time::Duration::from_millis(100),
+            alert_poll: std::time::Duration::from_secs(60),
             ..Config::default()
         };
-        let state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config);
+        let hub = notify::AlertHub::default();
+        let state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config)
+            .with_alert_hub(hub.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve(listener, state));
         TestApp {
             addr,
             store,
+            hub,
             _dir: dir,
         }
     }

@@ -12,12 +12,42 @@ use reqwest::StatusCode;
 use server::roles::{Action, Role};
 use store::{AccountStore, Monitor, Store};
 
-use crate::app::{Client, TestApp, add_posts, analysis, post};
+use crate::app::{Client, TestApp, add_alert, add_posts, add_statement, analysis, post};
 
 /// Does `action` as `client`; the status tells whether it was allowed.
-async fn attempt(client: &mut Client, action: Action, round: usize) -> StatusCode {
+async fn attempt(
+    app: &TestApp,
+    client: &mut Client,
+    action: Action,
+    round: usize,
+    alert: i64,
+) -> StatusCode {
     let csrf = client.csrf.clone();
     match action {
+        Action::DismissAlert => client
+            .post_form(&format!("/alerts/{alert}/dismiss"), &[("csrf", &csrf)])
+            .await
+            .status(),
+        Action::DraftStatement => {
+            let text = format!("We are aware of reports and are looking into them ({round}).");
+            client
+                .post_form(
+                    &format!("/alerts/{alert}/statement"),
+                    &[("csrf", &csrf), ("network", "x"), ("text", &text)],
+                )
+                .await
+                .status()
+        }
+        Action::ApproveStatement => {
+            let draft = add_statement(app, alert, "ghost", round);
+            client
+                .post_form(
+                    &format!("/alerts/{alert}/statement/{draft}/approve"),
+                    &[("csrf", &csrf)],
+                )
+                .await
+                .status()
+        }
         Action::Read => client.get("/dashboard").await.status(),
         Action::MarkHandled => client
             .post_form(
@@ -64,12 +94,13 @@ async fn attempt(client: &mut Client, action: Action, round: usize) -> StatusCod
 #[tokio::test]
 async fn each_role_may_do_exactly_what_the_table_allows() {
     let app = TestApp::start().await;
+    let alert = add_alert(&app.store, "data breach");
     let mut round = 0;
     for role in Role::ALL {
         let mut client = app.login(role.as_str()).await;
         for action in Action::ALL {
             round += 1;
-            let status = attempt(&mut client, action, round).await;
+            let status = attempt(&app, &mut client, action, round, alert).await;
             if action.allowed(role) {
                 assert!(
                     status == StatusCode::OK || status == StatusCode::SEE_OTHER,

@@ -9,6 +9,7 @@
     missing_docs
 )]
 
+mod alerts;
 mod app;
 mod browser;
 mod http;

@@ -1,0 +1,230 @@
+//! Alerts over HTTP: the banner pushed by Server-Sent Events and rendered into every page,
+//! dismissal per person, the alerts list and crisis view, a holding statement drafted and
+//! approved by a second person (never its author), and the status page and `/healthz`.
+
+use std::time::{Duration, Instant};
+
+use alert::{AlertUpdate, UpdateKind};
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use reqwest::StatusCode;
+use store::{AlertStore, EngageStore, SavedHealth};
+
+use crate::app::{TestApp, add_alert};
+
+/// Reads the event stream until `wanted` appears in what arrived, or fails after `within`.
+async fn wait_for_event<B: AsRef<[u8]>>(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    wanted: &str,
+    within: Duration,
+) -> String {
+    let started = Instant::now();
+    let mut seen = String::new();
+    while started.elapsed() < within {
+        let left = within.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, body.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                seen.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+                if seen.contains(wanted) {
+                    return seen;
+                }
+            }
+            _ => break,
+        }
+    }
+    panic!("`{wanted}` did not arrive within {within:?}; got: {seen}");
+}
+
+#[tokio::test]
+async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_statement() {
+    let app = TestApp::start().await;
+    let mut officer = app.login("officer").await;
+    let mut approver = app.login("approver").await;
+    let page = officer.get("/stream").await.text().await.unwrap();
+    assert!(page.contains("id=\"alert-banner\"") && !page.contains("role=\"alert\""));
+
+    // An open page's event stream: the banner's items arrive when the pipeline publishes.
+    let cookie = officer
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = officer
+        .http
+        .get(app.url("/alerts/events"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut body = response.bytes_stream();
+    wait_for_event(&mut body, "event: alerts", Duration::from_secs(5)).await;
+    let id = add_alert(&app.store, "data breach");
+    let stored = app.store.alert(id).unwrap().unwrap();
+    app.hub.publish(AlertUpdate {
+        kind: UpdateKind::Opened,
+        alert: stored.alert,
+    });
+    let event = wait_for_event(&mut body, "data breach", Duration::from_secs(5)).await;
+    assert!(event.contains("role=\"alert\"") && event.contains(&format!("/alerts/{id}")));
+
+    // Without script: the next page load carries the banner.
+    let page = officer.get("/dashboard").await.text().await.unwrap();
+    assert!(page.contains("role=\"alert\"") && page.contains("data breach"));
+
+    // The list and the crisis view.
+    let list = officer.get("/alerts").await.text().await.unwrap();
+    assert!(list.contains(&format!("href=\"/alerts/{id}\"")));
+    let view = officer
+        .get(&format!("/alerts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(view.contains("href=\"/posts/x/1001\"") && view.contains("@patient_pat"));
+    assert!(view.contains("<svg class=\"chart\"") && view.contains("opened"));
+
+    // A holding statement: CSRF checked first, then drafted by the officer.
+    let form = |csrf: &str| {
+        vec![
+            ("csrf".to_owned(), csrf.to_owned()),
+            ("network".to_owned(), "x".to_owned()),
+            (
+                "text".to_owned(),
+                "We are aware of reports about our systems and are looking into them urgently."
+                    .to_owned(),
+            ),
+        ]
+    };
+    let pairs = |form: &[(String, String)]| -> Vec<(String, String)> { form.to_vec() };
+    let bad = pairs(&form("not-the-token"));
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let path = format!("/alerts/{id}/statement");
+    assert_eq!(
+        officer.post_form(&path, &bad).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let good = form(&officer.csrf.clone());
+    let good: Vec<(&str, &str)> = good
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        officer.post_form(&path, &good).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let drafts = app
+        .store
+        .drafts(&store::DraftFilter {
+            case_id: Some(format!("alert:{id}")),
+            ..store::DraftFilter::default()
+        })
+        .unwrap();
+    assert_eq!(drafts.len(), 1);
+    let draft = drafts[0].id.clone();
+    let approve = format!("/alerts/{id}/statement/{draft}/approve");
+    let csrf = officer.csrf.clone();
+    assert_eq!(
+        officer.post_form(&approve, &[("csrf", &csrf)]).await.status(),
+        StatusCode::FORBIDDEN,
+        "an officer may not approve"
+    );
+
+    // The approver's own statement cannot be approved by them.
+    let own = form(&approver.csrf.clone());
+    let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        approver.post_form(&path, &own).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let mine = app
+        .store
+        .drafts(&store::DraftFilter {
+            case_id: Some(format!("alert:{id}")),
+            ..store::DraftFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .find(|d| d.author == "approver")
+        .unwrap();
+    let csrf = approver.csrf.clone();
+    let refused = approver
+        .post_form(
+            &format!("/alerts/{id}/statement/{}/approve", mine.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("cannot approve"));
+
+    // The officer's statement, approved by the approver.
+    assert_eq!(
+        approver.post_form(&approve, &[("csrf", &csrf)]).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let view = officer
+        .get(&format!("/alerts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(view.contains("approved by approver"), "{view}");
+    let audit = app.store.audit_entries(0, 100).unwrap();
+    let subject = format!("draft:{draft}");
+    let actions: Vec<(&str, &str)> = audit
+        .iter()
+        .filter(|e| e.entry.subject == subject)
+        .map(|e| (e.entry.actor.as_str(), e.entry.action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("officer", "draft.create"),
+            ("officer", "draft.submit"),
+            ("approver", "draft.approve")
+        ]
+    );
+
+    // Dismissed by the officer only.
+    let csrf = officer.csrf.clone();
+    assert_eq!(
+        officer
+            .post_form(&format!("/alerts/{id}/dismiss"), &[("csrf", &csrf)])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let page = officer.get("/stream").await.text().await.unwrap();
+    assert!(!page.contains("role=\"alert\""));
+    let page = approver.get("/stream").await.text().await.unwrap();
+    assert!(page.contains("role=\"alert\""));
+}
+
+#[tokio::test]
+async fn status_and_healthz_show_the_connectors_health() {
+    let app = TestApp::start().await;
+    app.store
+        .save_health(&[SavedHealth {
+            source: "bluesky".into(),
+            data: serde_json::json!({
+                "source": "bluesky", "connected": true, "last_event": Timestamp::now(),
+                "lag_ms": 180, "events": 4, "posts": 12, "rejected": 0, "errors": 1,
+                "reconnects": 1, "last_error": "connection reset", "cursor": "1"
+            })
+            .to_string(),
+            updated_at: Timestamp::now(),
+        }])
+        .unwrap();
+    let health = app.client().get("/healthz").await.text().await.unwrap();
+    assert!(health.starts_with("ok\n"), "{health}");
+    assert!(
+        health.contains("connector bluesky: connected, last event ")
+            && health.contains(" s ago, lag 180 ms, 12 posts, 1 errors (saved "),
+        "{health}"
+    );
+    let mut viewer = app.login("viewer").await;
+    let page = viewer.get("/status").await.text().await.unwrap();
+    assert!(page.contains("bluesky") && page.contains("Connected") && page.contains("180 ms"));
+    assert!(page.contains("connection reset"));
+}
