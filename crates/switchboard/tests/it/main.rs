@@ -8,6 +8,7 @@
 )]
 
 mod import;
+mod serve_alerts;
 
 use std::{
     path::{Path, PathBuf},
