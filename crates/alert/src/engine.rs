@@ -849,13 +849,17 @@ mod tests {
             name: name.into(),
             query: query.into(),
         };
-        let mut engine = Engine::new(AlertConfig::default(), &[spec("parking", "parking")]).unwrap();
+        let mut engine =
+            Engine::new(AlertConfig::default(), &[spec("parking", "parking")]).unwrap();
         engine
             .set_monitors(&[spec("norovirus", "norovirus")])
             .unwrap();
         assert_eq!(
             engine.scopes().collect::<Vec<_>>(),
-            [AlertConfig::default().organisation_scope.as_str(), "norovirus"]
+            [
+                AlertConfig::default().organisation_scope.as_str(),
+                "norovirus"
+            ]
         );
         assert!(engine.set_monitors(&[spec("bad", "(")]).is_err());
         assert_eq!(engine.scopes().count(), 2);
@@ -866,9 +870,7 @@ mod tests {
                 && u.alert.scope == "norovirus"),
             "{out:#?}"
         );
-        engine
-            .set_monitors(&[spec("parking", "car park")])
-            .unwrap();
+        engine.set_monitors(&[spec("parking", "car park")]).unwrap();
         assert_eq!(engine.scopes().count(), 2);
     }
 }

@@ -36,8 +36,7 @@ use store::{AlertFilter, StoredAlert, WebStore};
 use tokio::sync::{broadcast, watch};
 
 use crate::{
-    ApiError, AppState, auth::CurrentUser, blocking, pages::PageError, roles::Action,
-    views::london,
+    ApiError, AppState, auth::CurrentUser, blocking, pages::PageError, roles::Action, views::london,
 };
 
 /// The banner script, compiled in.
@@ -278,9 +277,7 @@ pub fn back_to(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .and_then(|referer| referer.split_once("://"))
         .and_then(|(_, rest)| rest.strip_prefix(host))
-        .filter(|path| {
-            path.starts_with('/') && !path.starts_with("//") && !path.contains('\\')
-        });
+        .filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'));
     path.map_or_else(|| "/alerts".to_owned(), str::to_owned)
 }
 

@@ -252,7 +252,10 @@ fn volume(store: &dyn WebStore, alert: &Alert, now: Timestamp) -> Result<Volume,
     let usual = store.dashboard(&query(before, since))?;
     let intervals = (86_400 / bucket).max(1) as f64;
     Ok(Volume {
-        scope: monitor.map_or_else(|| "every post".to_owned(), |m| format!("monitor {}", m.name)),
+        scope: monitor.map_or_else(
+            || "every post".to_owned(),
+            |m| format!("monitor {}", m.name),
+        ),
         bucket_seconds: bucket,
         buckets: counts
             .buckets
@@ -550,8 +553,8 @@ async fn review(
             }
             None => {
                 let verdict = check(&draft.text, draft.network)?;
-                let audit =
-                    approval::approve(&mut draft, &approver, None, &verdict, now).map_err(refused)?;
+                let audit = approval::approve(&mut draft, &approver, None, &verdict, now)
+                    .map_err(refused)?;
                 ("approved", String::new(), audit)
             }
         };

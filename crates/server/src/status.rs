@@ -96,9 +96,10 @@ pub fn ago(at: Timestamp, now: Timestamp) -> String {
 /// One line of `/healthz` for a connector.
 fn health_line(status: &ConnectorStatus, now: Timestamp) -> String {
     let h = &status.health;
-    let last = h
-        .last_event
-        .map_or_else(|| "no event yet".to_owned(), |at| format!("last event {}", ago(at, now)));
+    let last = h.last_event.map_or_else(
+        || "no event yet".to_owned(),
+        |at| format!("last event {}", ago(at, now)),
+    );
     let lag = h
         .lag_ms
         .map_or_else(String::new, |lag| format!(", lag {lag} ms"));
@@ -108,14 +109,22 @@ fn health_line(status: &ConnectorStatus, now: Timestamp) -> String {
     format!(
         "connector {}: {}, {last}{lag}, {} posts, {} errors{from}",
         h.source,
-        if h.connected { "connected" } else { "disconnected" },
+        if h.connected {
+            "connected"
+        } else {
+            "disconnected"
+        },
         h.posts,
         h.errors
     )
 }
 
 async fn gather(state: &AppState) -> Result<Vec<ConnectorStatus>, crate::ApiError> {
-    let live = state.live_health.as_ref().map(|read| read()).unwrap_or_default();
+    let live = state
+        .live_health
+        .as_ref()
+        .map(|read| read())
+        .unwrap_or_default();
     let saved = blocking(state, |store| Ok(store.saved_health()?)).await?;
     Ok(connectors(&live, &saved))
 }
@@ -226,7 +235,8 @@ mod tests {
             },
             SavedHealth {
                 source: "bbc".into(),
-                data: "{\"source\":\"bbc\",\"connected\":true,\"errors\":2,\"cursor\":\"x\"}".into(),
+                data: "{\"source\":\"bbc\",\"connected\":true,\"errors\":2,\"cursor\":\"x\"}"
+                    .into(),
                 updated_at: now,
             },
         ];
@@ -235,6 +245,9 @@ mod tests {
         assert!(all[0].health.connected && all[0].saved_at.is_none());
         assert_eq!(all[1].health.errors, 2);
         assert!(health_line(&all[1], now).starts_with("connector bbc: connected, no event yet"));
-        assert_eq!(ago(now - jiff::SignedDuration::from_mins(5), now), "5 min ago");
+        assert_eq!(
+            ago(now - jiff::SignedDuration::from_mins(5), now),
+            "5 min ago"
+        );
     }
 }

@@ -219,7 +219,12 @@ pub fn start(
     let notifier = config
         .notify
         .resolve(|name| std::env::var(name).ok())
-        .with_context(|| format!("{}: the notification settings are wrong", config_path.display()))?;
+        .with_context(|| {
+            format!(
+                "{}: the notification settings are wrong",
+                config_path.display()
+            )
+        })?;
     let (shutdown, signal) = watch::channel(false);
     let (sender, batches) = mpsc::channel(4096);
     let sources = spawn_sources(config, store.as_ref(), &sender, &signal)?;

@@ -82,7 +82,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             )?),
             None => None,
         };
-        let mut state = server::AppState::new(store, config(args.secure_cookies)).with_alert_hub(hub);
+        let mut state =
+            server::AppState::new(store, config(args.secure_cookies)).with_alert_hub(hub);
         if let Some(running) = &running {
             state = state.with_live_health(live_health(running.healths().to_vec()));
         }

@@ -106,10 +106,7 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
         StatusCode::FORBIDDEN
     );
     let good = form(&officer.csrf.clone());
-    let good: Vec<(&str, &str)> = good
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     assert_eq!(
         officer.post_form(&path, &good).await.status(),
         StatusCode::SEE_OTHER
@@ -126,7 +123,10 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
     let approve = format!("/alerts/{id}/statement/{draft}/approve");
     let csrf = officer.csrf.clone();
     assert_eq!(
-        officer.post_form(&approve, &[("csrf", &csrf)]).await.status(),
+        officer
+            .post_form(&approve, &[("csrf", &csrf)])
+            .await
+            .status(),
         StatusCode::FORBIDDEN,
         "an officer may not approve"
     );
@@ -160,7 +160,10 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
 
     // The officer's statement, approved by the approver.
     assert_eq!(
-        approver.post_form(&approve, &[("csrf", &csrf)]).await.status(),
+        approver
+            .post_form(&approve, &[("csrf", &csrf)])
+            .await
+            .status(),
         StatusCode::SEE_OTHER
     );
     let view = officer

@@ -3,6 +3,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
+use alert::{Alert, AlertKind, AlertState, PostRef, Severity, UpdateKind};
 use jiff::{SignedDuration, Timestamp};
 use model::{
     Author, Change, Network, Post,
@@ -13,7 +14,6 @@ use model::{
 };
 use reqwest::{StatusCode, header};
 use server::{AppState, Config, auth};
-use alert::{Alert, AlertKind, AlertState, PostRef, Severity, UpdateKind};
 use store::{
     AccountStore, AlertStore, EngageStore, PostAnalysis, Role, SqliteStore, Store, WebStore,
 };
@@ -134,9 +134,7 @@ pub fn add_alert(store: &SqliteStore, phrase: &str) -> i64 {
         resolved_at: None,
         revision: 1,
     };
-    store
-        .save_alert_update(UpdateKind::Opened, &alert)
-        .unwrap()
+    store.save_alert_update(UpdateKind::Opened, &alert).unwrap()
 }
 
 /// Stores a holding statement for `alert` written by `author`, waiting for approval; its id.

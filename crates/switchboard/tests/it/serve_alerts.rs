@@ -50,7 +50,9 @@ fn tools() -> Option<(PathBuf, PathBuf, String)> {
             Some((chromium, driver, std::fs::read_to_string(axe).unwrap()))
         }
         missing => {
-            let message = format!("the browser test needs chromium, chromedriver and axe-core; found {missing:?}");
+            let message = format!(
+                "the browser test needs chromium, chromedriver and axe-core; found {missing:?}"
+            );
             let ci = std::env::var("CI").is_ok_and(|v| v == "true");
             assert!(!ci, "{message}");
             eprintln!("skipped: {message}");
@@ -102,7 +104,10 @@ impl Browser {
             .await
             .is_ok_and(|r| r.status().is_success())
         {
-            assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
@@ -212,7 +217,10 @@ impl Browser {
     async fn wait_for(&self, script: &str, within: Duration) -> Duration {
         let started = Instant::now();
         while self.script(script).await != Value::Bool(true) {
-            assert!(started.elapsed() < within, "timed out waiting for: {script}");
+            assert!(
+                started.elapsed() < within,
+                "timed out waiting for: {script}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         started.elapsed()
@@ -408,8 +416,14 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
         .unwrap()
         .to_owned();
     let text = browser.text().await;
-    assert!(text.contains("@did:plc:reporter42") && text.contains("records were emailed"), "{text}");
-    assert!(text.contains("Timeline") && text.contains("opened"), "{text}");
+    assert!(
+        text.contains("@did:plc:reporter42") && text.contains("records were emailed"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Timeline") && text.contains("opened"),
+        "{text}"
+    );
     assert_eq!(
         browser
             .script("return document.querySelectorAll('.driving-posts a[href^=\"/posts/bluesky/\"]').length;")
@@ -417,20 +431,26 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
         json!(1)
     );
     assert_eq!(
-        browser.script("return document.querySelectorAll('svg.chart').length;").await,
+        browser
+            .script("return document.querySelectorAll('svg.chart').length;")
+            .await,
         json!(1)
     );
     violations.extend(browser.axe(&axe, "crisis view").await);
 
     // A holding statement, drafted by the officer.
-    browser.script("document.getElementById('s-network').value = 'bluesky';").await;
+    browser
+        .script("document.getElementById('s-network').value = 'bluesky';")
+        .await;
     browser
         .type_into(
             "#s-text",
             "We are aware of reports about patient records and are looking into them urgently.",
         )
         .await;
-    browser.click("form[action$='/statement'] button[type=submit]").await;
+    browser
+        .click("form[action$='/statement'] button[type=submit]")
+        .await;
     browser
         .wait_for(
             "return document.body.innerText.indexOf('awaiting_approval') >= 0;",
@@ -449,7 +469,10 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
         violations.extend(browser.axe(&axe, path).await);
     }
     let status = browser.text().await;
-    assert!(status.contains("bluesky") && status.contains("running in this server"), "{status}");
+    assert!(
+        status.contains("bluesky") && status.contains("running in this server"),
+        "{status}"
+    );
     browser.quit().await;
 
     // The approver approves it.
@@ -470,7 +493,17 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
         .text()
         .await
         .unwrap();
-    assert!(health.starts_with("ok\n") && health.contains("connector bluesky: connected"), "{health}");
-    assert!(violations.is_empty(), "accessibility:\n{}", violations.join("\n"));
-    assert!(arrival < Duration::from_secs(5), "the banner took {arrival:?}");
+    assert!(
+        health.starts_with("ok\n") && health.contains("connector bluesky: connected"),
+        "{health}"
+    );
+    assert!(
+        violations.is_empty(),
+        "accessibility:\n{}",
+        violations.join("\n")
+    );
+    assert!(
+        arrival < Duration::from_secs(5),
+        "the banner took {arrival:?}"
+    );
 }
