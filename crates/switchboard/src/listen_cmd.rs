@@ -655,4 +655,53 @@ format = "teams"
         );
         assert!(updates.iter().any(|u| u.alert.detail == "data breach"));
     }
+
+    #[test]
+    fn a_monitor_added_in_the_store_is_matched_and_tagged_without_a_restart() {
+        use store::DeskStore;
+        let sqlite = Arc::new(store::SqliteStore::open_in_memory().unwrap());
+        let engine = Engine::new(AlertConfig::default(), &[]).unwrap();
+        let settings = vec![MonitorSpec {
+            name: "parking".into(),
+            query: "parking".into(),
+        }];
+        let mut pipeline = Pipeline::new(sqlite.clone(), Some(Analyser::new().unwrap()), engine)
+            .with_monitors(sqlite.clone(), settings);
+        pipeline.refresh_monitors();
+        assert_eq!(pipeline.engine.scopes().count(), 1);
+        let monitor = Monitor {
+            id: 0,
+            name: "norovirus".into(),
+            query: "norovirus".into(),
+            networks: Vec::new(),
+            languages: Vec::new(),
+            authors: Vec::new(),
+        };
+        let id = sqlite.save_monitor(&monitor).unwrap().unwrap();
+        pipeline.refresh_monitors();
+        assert_eq!(pipeline.engine.scopes().count(), 1, "read again only when due");
+        if let Some(monitors) = &mut pipeline.monitors {
+            monitors.read_at = None;
+        }
+        pipeline.refresh_monitors();
+        let scopes: Vec<String> = pipeline.engine.scopes().map(str::to_owned).collect();
+        assert_eq!(scopes[1..], ["parking".to_owned(), "norovirus".to_owned()]);
+        let line = r#"{"did":"did:plc:a","time_us":1779719009157119,"kind":"commit","commit":{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"k2","record":{"$type":"app.bsky.feed.post","createdAt":"2026-05-25T14:23:28.757Z","langs":["en"],"text":"Norovirus on ward 3 again"},"cid":"bafy"}}"#;
+        let mut found = Vec::new();
+        ingest::bluesky::parse_document(line, &mut found);
+        let batch = Batch {
+            source: "bluesky".to_owned(),
+            records: found.into_iter().filter_map(Result::ok).collect(),
+            cursor: None,
+        };
+        pipeline.process(vec![batch], &mut Vec::new()).unwrap();
+        let tagged = sqlite
+            .stream(&store::StreamFilter {
+                monitor: Some(id),
+                limit: 10,
+                ..store::StreamFilter::default()
+            })
+            .unwrap();
+        assert_eq!(tagged.len(), 1);
+    }
 }
