@@ -63,6 +63,17 @@ pub struct BannerAlert {
     pub count: u64,
     /// When it started (UK time).
     pub since: String,
+    /// What a page compares to know whether its banner is current: id, severity and count.
+    pub signature: String,
+}
+
+/// The signature of a whole banner (the event id of its Server-Sent Event).
+pub fn signature(items: &[BannerAlert]) -> String {
+    items
+        .iter()
+        .map(|item| item.signature.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The words for a severity.
@@ -95,6 +106,12 @@ pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> Vec<Banne
                 .to_zoned(london())
                 .strftime("%H:%M on %-d %b")
                 .to_string(),
+            signature: format!(
+                "{}:{}:{}",
+                stored.id,
+                stored.alert.severity.as_str(),
+                stored.alert.count
+            ),
         })
         .collect()
 }
@@ -214,25 +231,30 @@ struct BannerFragment {
     layout: BannerContext,
 }
 
-/// The banner's items for `user` as HTML.
-async fn banner_html(state: &AppState, user_id: i64, csrf: String) -> Result<String, ApiError> {
+/// The banner's items for `user` as HTML, with their signature.
+async fn banner_html(
+    state: &AppState,
+    user_id: i64,
+    csrf: String,
+) -> Result<(String, String), ApiError> {
     let open = state.banner.open();
     let dismissed = if open.is_empty() {
         Vec::new()
     } else {
         blocking(state, move |store| Ok(store.dismissed_alerts(user_id)?)).await?
     };
-    BannerFragment {
-        layout: BannerContext {
-            banner: visible(&open, &dismissed),
-            csrf,
-        },
+    let banner = visible(&open, &dismissed);
+    let signature = signature(&banner);
+    let html = BannerFragment {
+        layout: BannerContext { banner, csrf },
     }
     .render()
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((html, signature))
 }
 
-/// `GET /alerts/events`: the banner's items as an `alerts` event at once and at every change.
+/// `GET /alerts/events`: the banner's items as an `alerts` event (its id: the banner's
+/// [`signature`]) at once and at every change.
 pub async fn events(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -245,14 +267,14 @@ pub async fn events(
             return None;
         }
         receiver.borrow_and_update();
-        let html = match banner_html(&state, user.user.id, user.csrf.clone()).await {
-            Ok(html) => html,
+        let (html, signature) = match banner_html(&state, user.user.id, user.csrf.clone()).await {
+            Ok(drawn) => drawn,
             Err(error) => {
                 tracing::warn!(%error, "Banner not drawn.");
                 return None;
             }
         };
-        let event = Event::default().event("alerts").data(html);
+        let event = Event::default().event("alerts").id(signature).data(html);
         Some((Ok(event), (receiver, state, user, false)))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

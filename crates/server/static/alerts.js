@@ -7,9 +7,17 @@
   if (!banner || !window.EventSource) { return; }
   var url = banner.getAttribute("data-live");
   if (!url) { return; }
+  // The items' signatures ("id:severity:count"), as the server names the banner in the
+  // event id: an unchanged banner is not replaced, so screen readers do not hear it again.
+  function signature() {
+    var items = banner.querySelectorAll("[data-alert]");
+    var parts = [];
+    for (var i = 0; i < items.length; i += 1) { parts.push(items[i].getAttribute("data-alert")); }
+    return parts.join(" ");
+  }
   var source = new EventSource(url);
   source.addEventListener("alerts", function (event) {
-    if (banner.innerHTML.trim() === event.data.trim()) { return; }
+    if (event.lastEventId === signature()) { return; }
     banner.innerHTML = event.data;
   });
 })();
