@@ -31,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/saved-searches", get(saved_searches))
         .route("/api/monitors", get(monitors))
         .route("/api/users", get(users))
+        .route("/api/alerts", get(crate::crisis::api_alerts))
+        .route("/api/alerts/{id}", get(crate::crisis::api_alert))
+        .route("/api/status", get(crate::status::api_status))
 }
 
 /// `GET /api/openapi.json`.

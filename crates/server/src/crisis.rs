@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use alert::{Alert, AlertState};
 use askama::Template;
 use axum::{
-    Form,
+    Form, Json,
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
 };
@@ -21,7 +21,7 @@ use engage::{
 };
 use jiff::{SignedDuration, Timestamp};
 use model::Network;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use store::{AlertEvent, AlertFilter, DashboardQuery, DraftFilter, Review, StoredAlert, WebStore};
 
 use crate::{
@@ -94,6 +94,34 @@ impl AlertView {
 struct AlertsTemplate {
     layout: Layout,
     alerts: Vec<AlertView>,
+}
+
+/// `GET /api/alerts`: alerts, most recently active first.
+pub async fn api_alerts(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<StoredAlert>>, ApiError> {
+    user.require(Action::Read)?;
+    let alerts = blocking(&state, |store| {
+        Ok(store.alerts(&AlertFilter {
+            state: None,
+            limit: 200,
+        })?)
+    })
+    .await?;
+    Ok(Json(alerts))
+}
+
+/// `GET /api/alerts/{id}`: the crisis view's data.
+pub async fn api_alert(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<CrisisData>, ApiError> {
+    user.require(Action::Read)?;
+    Ok(Json(
+        blocking(&state, move |store| crisis_data(store, id)).await?,
+    ))
 }
 
 /// `GET /alerts`: every alert, most recently active first.
@@ -176,16 +204,22 @@ pub fn statement_key(alert_id: i64) -> String {
 }
 
 /// Everything the crisis view reads from the store.
-struct CrisisData {
-    stored: StoredAlert,
-    timeline: Vec<AlertEvent>,
-    volume: Volume,
-    cases: Vec<engage::Case>,
-    drafts: Vec<Draft>,
+#[derive(Debug, Clone, Serialize)]
+pub struct CrisisData {
+    /// The alert.
+    pub stored: StoredAlert,
+    /// Its updates, oldest first.
+    pub timeline: Vec<AlertEvent>,
+    /// Posts per interval around it.
+    pub volume: Volume,
+    /// Cases opened from its driving posts.
+    pub cases: Vec<engage::Case>,
+    /// Its holding statements, newest first.
+    pub drafts: Vec<Draft>,
 }
 
 /// Posts per interval around an alert, and the usual count per interval.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Volume {
     /// What was counted (a monitor's name, or every post).
     pub scope: String,

@@ -19,7 +19,7 @@ pub struct ApiRoute {
 }
 
 /// Every API route.
-pub const ROUTES: [ApiRoute; 10] = [
+pub const ROUTES: [ApiRoute; 13] = [
     ApiRoute {
         path: "/api/openapi.json",
         summary: "This document.",
@@ -80,6 +80,24 @@ pub const ROUTES: [ApiRoute; 10] = [
         role: "admin",
         filters: false,
     },
+    ApiRoute {
+        path: "/api/alerts",
+        summary: "Alerts, most recently active first.",
+        role: "viewer",
+        filters: false,
+    },
+    ApiRoute {
+        path: "/api/alerts/{id}",
+        summary: "One alert's crisis view: the alert, its timeline, volume, cases and holding statements.",
+        role: "viewer",
+        filters: false,
+    },
+    ApiRoute {
+        path: "/api/status",
+        summary: "The live connectors' health.",
+        role: "viewer",
+        filters: false,
+    },
 ];
 
 const FILTERS: [(&str, &str); 10] = [
@@ -113,6 +131,11 @@ pub fn document() -> Value {
             parameters.push(json!({"name": "network", "in": "path", "required": true, "schema": {"type": "string"}}));
             parameters.push(
                 json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
+        }
+        if route.path.ends_with("/{id}") && !route.path.contains("{network}") {
+            parameters.push(
+                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}),
             );
         }
         if route.filters {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::{
+    Json,
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
@@ -50,7 +51,7 @@ pub struct ConnectorHealth {
 pub type LiveHealth = Arc<dyn Fn() -> Vec<ConnectorHealth> + Send + Sync>;
 
 /// A connector's health and where the figures come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConnectorStatus {
     /// The figures.
     pub health: ConnectorHealth,
@@ -127,6 +128,15 @@ async fn gather(state: &AppState) -> Result<Vec<ConnectorStatus>, crate::ApiErro
         .unwrap_or_default();
     let saved = blocking(state, |store| Ok(store.saved_health()?)).await?;
     Ok(connectors(&live, &saved))
+}
+
+/// `GET /api/status`: every connector's health.
+pub async fn api_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<Vec<ConnectorStatus>>, crate::ApiError> {
+    user.require(Action::Read)?;
+    Ok(Json(gather(&state).await?))
 }
 
 /// `GET /healthz`: `ok` when the store answers, then one line per live connector.

@@ -679,7 +679,11 @@ format = "teams"
         };
         let id = sqlite.save_monitor(&monitor).unwrap().unwrap();
         pipeline.refresh_monitors();
-        assert_eq!(pipeline.engine.scopes().count(), 1, "read again only when due");
+        assert_eq!(
+            pipeline.engine.scopes().count(),
+            1,
+            "read again only when due"
+        );
         if let Some(monitors) = &mut pipeline.monitors {
             monitors.read_at = None;
         }

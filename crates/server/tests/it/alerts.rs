@@ -189,6 +189,19 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
         ]
     );
 
+    // The same data in the JSON API.
+    let api: serde_json::Value = officer
+        .get(&format!("/api/alerts/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["stored"]["alert"]["detail"], "data breach");
+    assert_eq!(api["drafts"].as_array().map(Vec::len), Some(2));
+    assert!(api["volume"]["buckets"].is_array());
+    let list: serde_json::Value = officer.get("/api/alerts").await.json().await.unwrap();
+    assert_eq!(list[0]["id"], id);
+
     // Dismissed by the officer only.
     let csrf = officer.csrf.clone();
     assert_eq!(
@@ -230,4 +243,8 @@ async fn status_and_healthz_show_the_connectors_health() {
     let page = viewer.get("/status").await.text().await.unwrap();
     assert!(page.contains("bluesky") && page.contains("Connected") && page.contains("180 ms"));
     assert!(page.contains("connection reset"));
+    let api: serde_json::Value = viewer.get("/api/status").await.json().await.unwrap();
+    assert_eq!(api[0]["health"]["source"], "bluesky");
+    assert_eq!(api[0]["health"]["lag_ms"], 180);
+    assert!(api[0]["saved_at"].is_string());
 }
