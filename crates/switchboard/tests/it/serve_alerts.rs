@@ -485,6 +485,46 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
             Duration::from_secs(5),
         )
         .await;
+
+    // A monitor added in the web application tags the next live post, without a restart.
+    browser.go(&format!("{base}/settings/monitors")).await;
+    browser.type_into("#m-name", "Norovirus").await;
+    browser.type_into("#m-query", "norovirus").await;
+    browser
+        .click("form[action='/settings/monitors'] button[type=submit]")
+        .await;
+    browser
+        .wait_for(
+            "return !!document.querySelector('a[href^=\"/stream?monitor=\"]');",
+            Duration::from_secs(5),
+        )
+        .await;
+    let monitor = browser
+        .script(
+            "return document.querySelector('a[href^=\"/stream?monitor=\"]').getAttribute('href');",
+        )
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned();
+    jetstream
+        .send(jetstream_post(
+            "3knoro",
+            "Norovirus has closed ward 7 at Northgate",
+        ))
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        browser.go(&format!("{base}{monitor}")).await;
+        if browser.text().await.contains("closed ward 7") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the live post was not tagged with the new monitor"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     browser.quit().await;
 
     let health = reqwest::get(format!("{base}/healthz"))
