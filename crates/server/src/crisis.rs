@@ -37,6 +37,15 @@ use crate::{
 /// The longest holding statement accepted, in characters.
 pub const MAX_STATEMENT: usize = 5_000;
 
+/// The networks a holding statement can go out on (news feeds and feedback exports cannot
+/// take posts).
+pub const STATEMENT_NETWORKS: [Network; 4] = [
+    Network::X,
+    Network::Mastodon,
+    Network::Bluesky,
+    Network::Facebook,
+];
+
 fn when(at: Timestamp) -> String {
     at.to_zoned(london())
         .strftime("%H:%M:%S on %-d %b %Y")
@@ -419,7 +428,7 @@ pub async fn crisis_page(
             })
             .collect(),
         can_draft: Action::DraftStatement.allowed(user.user.role),
-        networks: Network::ALL
+        networks: STATEMENT_NETWORKS
             .iter()
             .map(|n| (n.as_str(), n.label()))
             .collect(),
@@ -473,6 +482,12 @@ pub fn holding_statement(
     verdict: &Verdict,
     now: Timestamp,
 ) -> Result<(Draft, Vec<NewAuditEntry>), ApiError> {
+    if !STATEMENT_NETWORKS.contains(&network) {
+        return Err(ApiError::BadRequest(format!(
+            "a statement cannot go out on {}; choose X, Mastodon, Bluesky or Facebook",
+            network.label()
+        )));
+    }
     let text = text.trim();
     if text.is_empty() {
         return Err(ApiError::BadRequest(
@@ -655,6 +670,7 @@ mod tests {
         approval::approve(&mut draft, &other, None, &verdict, now).unwrap();
         assert_eq!(draft.approved_by.as_deref(), Some("amir"));
         assert!(holding_statement(7, Network::X, "  ", &author, &verdict, now).is_err());
+        assert!(holding_statement(7, Network::News, "Hello.", &author, &verdict, now).is_err());
     }
 
     #[test]

@@ -125,6 +125,8 @@ async fn each_role_may_do_exactly_what_the_table_allows() {
             "/search?q=wait",
             "/settings/monitors",
             "/posts/x/1001",
+            "/alerts",
+            "/status",
         ] {
             assert_eq!(
                 client.get(path).await.status(),
