@@ -189,6 +189,27 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
         ]
     );
 
+    // The approver's own statement, rejected by the admin: a comment is required.
+    let mut admin = app.login("admin").await;
+    let csrf = admin.csrf.clone();
+    let reject = format!("/alerts/{id}/statement/{}/reject", mine.id);
+    assert_eq!(
+        admin
+            .post_form(&reject, &[("csrf", &csrf), ("comment", " ")])
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        admin
+            .post_form(&reject, &[("csrf", &csrf), ("comment", "Too vague")])
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    let rejected = app.store.draft(&mine.id).unwrap().unwrap();
+    assert_eq!(rejected.rejection.as_deref(), Some("Too vague"));
+
     // The same data in the JSON API.
     let api: serde_json::Value = officer
         .get(&format!("/api/alerts/{id}"))
