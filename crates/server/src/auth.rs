@@ -119,6 +119,8 @@ pub struct CurrentUser {
     pub csrf: String,
     /// The hash of the session secret (to end it).
     pub token_hash: String,
+    /// How many drafts wait for approval, for people who approve (`None` for others).
+    pub awaiting_approval: Option<u64>,
 }
 
 impl CurrentUser {
@@ -198,15 +200,28 @@ impl FromRequestParts<AppState> for CurrentUser {
         let hash = token_hash(token);
         let store = Arc::clone(&state.store);
         let lookup = hash.clone();
-        let found = tokio::task::spawn_blocking(move || store.session(&lookup, Timestamp::now()))
-            .await
+        let found = tokio::task::spawn_blocking(move || {
+            store.session(&lookup, Timestamp::now()).and_then(|found| {
+                let approver = found
+                    .as_ref()
+                    .is_some_and(|s| s.user.role >= crate::roles::APPROVAL_COUNT_ROLE);
+                let awaiting = if approver {
+                    Some(store.count_awaiting_approval()?)
+                } else {
+                    None
+                };
+                Ok(found.map(|s| (s, awaiting)))
+            })
+        })
+        .await
             .map_err(|e| reject(Some(ApiError::from(e))))?
             .map_err(|e| reject(Some(ApiError::from(e))))?;
         match found {
-            Some(Session { user, csrf, .. }) => Ok(CurrentUser {
+            Some((Session { user, csrf, .. }, awaiting_approval)) => Ok(CurrentUser {
                 user,
                 csrf,
                 token_hash: hash,
+                awaiting_approval,
             }),
             None => Err(reject(None)),
         }

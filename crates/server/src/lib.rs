@@ -18,6 +18,8 @@
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod engage_pages;
+pub mod engage_work;
 mod error;
 pub mod live;
 pub mod openapi;
@@ -72,6 +74,8 @@ pub struct AppState {
     pub live: live::Live,
     /// Recent dashboards.
     pub dashboards: Arc<pages::DashboardCache>,
+    /// Triage and respond: checker, publishers, drafts being sent.
+    pub engage: Arc<engage_work::EngageRuntime>,
 }
 
 impl AppState {
@@ -82,6 +86,7 @@ impl AppState {
             config: Arc::new(config),
             live: live::Live::new(),
             dashboards: Arc::new(pages::DashboardCache::default()),
+            engage: Arc::new(engage_work::EngageRuntime::default()),
         }
     }
 }
@@ -129,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/users/{id}/role", post(pages::set_role))
         .route("/settings/users/{id}/delete", post(pages::delete_user))
         .merge(api::routes())
+        .merge(engage_pages::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(auth::same_origin))
         .layer(SetResponseHeaderLayer::overriding(
@@ -155,6 +161,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     state
         .live
         .start(Arc::clone(&state.store), state.config.live_poll);
+    engage_work::start(&state);
     if state.config.warm_dashboards {
         tokio::spawn(pages::warm_dashboards(state.clone()));
     }

@@ -87,7 +87,7 @@ impl IntoResponse for PageError {
 }
 
 /// Renders a template into a response (an error page when rendering fails).
-fn render<T: Template>(template: &T) -> Response {
+pub(crate) fn render<T: Template>(template: &T) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(error) => (
@@ -100,28 +100,34 @@ fn render<T: Template>(template: &T) -> Response {
 
 /// The person as the layout shows them.
 pub struct UserView {
-    name: String,
-    role_label: &'static str,
-    admin: bool,
+    pub(crate) name: String,
+    pub(crate) role_label: &'static str,
+    pub(crate) admin: bool,
+    /// Drafts waiting for approval, for people who approve (shown in the nav on every page).
+    pub(crate) awaiting_approval: Option<u64>,
+    /// Whether the person may read the audit log.
+    pub(crate) audit: bool,
 }
 
 /// What the common layout needs.
 pub struct Layout {
-    title: String,
-    user: Option<UserView>,
-    csrf: String,
-    nav: &'static str,
-    live: bool,
+    pub(crate) title: String,
+    pub(crate) user: Option<UserView>,
+    pub(crate) csrf: String,
+    pub(crate) nav: &'static str,
+    pub(crate) live: bool,
 }
 
 impl Layout {
-    fn new(title: impl Into<String>, user: &CurrentUser, nav: &'static str) -> Layout {
+    pub(crate) fn new(title: impl Into<String>, user: &CurrentUser, nav: &'static str) -> Layout {
         Layout {
             title: title.into(),
             user: Some(UserView {
                 name: user.user.name.clone(),
                 role_label: user.user.role.label(),
                 admin: Action::ManageUsers.allowed(user.user.role),
+                awaiting_approval: user.awaiting_approval,
+                audit: Action::ReadAudit.allowed(user.user.role),
             }),
             csrf: user.csrf.clone(),
             nav,

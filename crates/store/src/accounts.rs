@@ -430,6 +430,6 @@ pub trait DeskStore: Send + Sync {
 }
 
 /// Everything the web application needs from a store.
-pub trait WebStore: Store + AccountStore + DeskStore {}
+pub trait WebStore: Store + AccountStore + DeskStore + crate::EngageStore {}
 
-impl<T: Store + AccountStore + DeskStore> WebStore for T {}
+impl<T: Store + AccountStore + DeskStore + crate::EngageStore> WebStore for T {}
