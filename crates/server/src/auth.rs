@@ -214,8 +214,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             })
         })
         .await
-            .map_err(|e| reject(Some(ApiError::from(e))))?
-            .map_err(|e| reject(Some(ApiError::from(e))))?;
+        .map_err(|e| reject(Some(ApiError::from(e))))?
+        .map_err(|e| reject(Some(ApiError::from(e))))?;
         match found {
             Some((Session { user, csrf, .. }, awaiting_approval)) => Ok(CurrentUser {
                 user,

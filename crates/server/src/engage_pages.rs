@@ -193,11 +193,7 @@ impl InboxParams {
                 .filter(|m| *m == "1")
                 .map(|_| user.to_owned()),
             rule: None,
-            breached_at: self
-                .breached
-                .as_deref()
-                .filter(|b| *b == "1")
-                .map(|_| now),
+            breached_at: self.breached.as_deref().filter(|b| *b == "1").map(|_| now),
             limit: 200,
         })
     }
@@ -428,7 +424,10 @@ impl AnalysisView {
     fn new(a: &Analysis) -> AnalysisView {
         let mut author = Vec::new();
         if let Some(p) = &a.professional {
-            author.push(format!("healthcare professional: {} ({})", p.role, p.reason));
+            author.push(format!(
+                "healthcare professional: {} ({})",
+                p.role, p.reason
+            ));
         }
         if let Some(j) = &a.journalist {
             author.push(format!("journalist: {} ({})", j.role, j.reason));
@@ -504,7 +503,9 @@ async fn load_case(state: &AppState, id: String) -> Result<CaseDetails, ApiError
 }
 
 async fn case_post(state: &AppState, case: &Case) -> Option<PostDetails> {
-    load_post(state, case.network, case.post_id.clone()).await.ok()
+    load_post(state, case.network, case.post_id.clone())
+        .await
+        .ok()
 }
 
 /// `GET /inbox/case?id=`: the case, its thread, analysis, rule, notes and drafts.
@@ -541,9 +542,7 @@ pub async fn case_page(
     let can_work = Action::WorkCases.allowed(user.user.role);
     let page = CasePage {
         layout: Layout::new(format!("Case {}", details.case.case.id), &user, "inbox"),
-        can_reply: can_work
-            && !open_draft
-            && !matches!(details.case.case.state, CaseState::Closed),
+        can_reply: can_work && !open_draft && !matches!(details.case.case.state, CaseState::Closed),
         can_work,
         can_assign: Action::AssignCases.allowed(user.user.role),
         post: post.as_ref().map(|p| p.view.clone()),
@@ -884,6 +883,15 @@ struct DraftContextData {
     matrix: Matrix,
 }
 
+/// The writer of a draft as the checks see them (their current role; viewer when gone), so that
+/// an approver sees why the draft needs approval.
+fn writer(store: &dyn WebStore, draft: &Draft) -> Result<Actor, ApiError> {
+    let role = store
+        .user_by_name(&draft.author)?
+        .map_or(engage::Role::Viewer, |u| u.role);
+    Ok(Actor::new(draft.author.clone(), role))
+}
+
 fn load_draft_data(store: &dyn WebStore, id: &str) -> Result<DraftContextData, ApiError> {
     let draft = store.draft(id)?.ok_or(ApiError::NotFound)?;
     let case = match &draft.case_id {
@@ -992,7 +1000,12 @@ async fn draft_response(
     let (data, report, failures, reviews) = blocking(state, move |store| {
         let data = load_draft_data(store, &id)?;
         let shown = typed.unwrap_or_else(|| data.draft.text.clone());
-        let report = data.report(runtime.checker()?, &shown, &who);
+        let checked_as = if data.draft.status == DraftStatus::AwaitingApproval {
+            writer(store, &data.draft)?
+        } else {
+            who
+        };
+        let report = data.report(runtime.checker()?, &shown, &checked_as);
         let failures: Vec<(String, String)> = store
             .audit_search(&AuditQuery {
                 subject: Some(data.draft.subject()),
@@ -1063,7 +1076,11 @@ async fn draft_response(
         scheduled_value: data
             .draft
             .scheduled_at
-            .map(|t| t.to_zoned(london()).strftime("%Y-%m-%dT%H:%M").to_string())
+            .map(|t| {
+                t.to_zoned(london())
+                    .strftime("%Y-%m-%dT%H:%M:%S")
+                    .to_string()
+            })
             .unwrap_or_default(),
         error,
         notice,
@@ -1136,7 +1153,9 @@ fn parse_local(value: &str) -> Result<Option<Timestamp>, ApiError> {
             "scheduled_at `{value}` is not a date and time like 2026-05-01T09:30: {e}"
         ))
     };
-    let civil = DateTime::strptime("%Y-%m-%dT%H:%M", value).map_err(bad)?;
+    let civil = DateTime::strptime("%Y-%m-%dT%H:%M:%S", value)
+        .or_else(|_| DateTime::strptime("%Y-%m-%dT%H:%M", value))
+        .map_err(bad)?;
     Ok(Some(civil.to_zoned(london()).map_err(bad)?.timestamp()))
 }
 
@@ -1257,7 +1276,16 @@ pub async fn submit(
         }
         Ok((ApprovalOutcome::AwaitingApproval(_), _)) => Ok(after(&id, "submitted")),
         Err((status, message)) => {
-            draft_response(&state, &user, id, Some(form.text), status, Some(message), None).await
+            draft_response(
+                &state,
+                &user,
+                id,
+                Some(form.text),
+                status,
+                Some(message),
+                None,
+            )
+            .await
         }
     }
 }
@@ -1433,7 +1461,10 @@ pub struct ApprovalRow {
     pub why_not: String,
 }
 
-async fn load_approvals(state: &AppState, user: &CurrentUser) -> Result<Vec<ApprovalRow>, ApiError> {
+async fn load_approvals(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<Vec<ApprovalRow>, ApiError> {
     let runtime = std::sync::Arc::clone(&state.engage);
     let who = actor(user);
     blocking(state, move |store| {
@@ -1446,7 +1477,7 @@ async fn load_approvals(state: &AppState, user: &CurrentUser) -> Result<Vec<Appr
         let mut out = Vec::with_capacity(drafts.len());
         for d in drafts {
             let data = load_draft_data(store, &d.id)?;
-            let report = data.report(checker, &data.draft.text, &who);
+            let report = data.report(checker, &data.draft.text, &writer(store, &d)?);
             let why_not = match approval::approve(
                 &mut data.draft.clone(),
                 &who,
@@ -1490,7 +1521,7 @@ pub async fn approvals(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, PageError> {
-    user.require(Action::Read)?;
+    user.require(Action::ApproveDrafts)?;
     let rows = load_approvals(&state, &user).await?;
     Ok(render(&ApprovalsPage {
         layout: Layout::new("Approvals", &user, "approvals"),
@@ -1503,7 +1534,7 @@ pub async fn api_approvals(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<Vec<ApprovalRow>>, ApiError> {
-    user.require(Action::Read)?;
+    user.require(Action::ApproveDrafts)?;
     Ok(Json(load_approvals(&state, &user).await?))
 }
 

@@ -102,7 +102,10 @@ impl EngageRuntime {
 
     /// Marks a draft as being sent; `None` when it already is.
     fn claim(self: &Arc<Self>, draft_id: &str) -> Option<Claim> {
-        let mut set = self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut set = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         set.insert(draft_id.to_owned()).then(|| Claim {
             runtime: Arc::clone(self),
             draft_id: draft_id.to_owned(),
@@ -312,10 +315,8 @@ pub fn start(state: &AppState) {
         loop {
             match receiver.recv().await {
                 Ok(item) => {
-                    let routed = crate::blocking(&router_state, move |store| {
-                        route_post(store, &item)
-                    })
-                    .await;
+                    let routed =
+                        crate::blocking(&router_state, move |store| route_post(store, &item)).await;
                     if let Err(error) = routed {
                         tracing::warn!(%error, "A post could not be routed to the inbox.");
                     }

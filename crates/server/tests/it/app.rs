@@ -104,6 +104,11 @@ pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    /// Starts the app after `configure` has adjusted its state (publishers, schedules).
+    pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("test.db")).unwrap());
         let hash = auth::hash_password(PASSWORD).unwrap();
@@ -161,7 +166,8 @@ impl TestApp {
             live_poll: std::time::Duration::from_millis(100),
             ..Config::default()
         };
-        let state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config);
+        let mut state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config);
+        configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve(listener, state));
