@@ -11,7 +11,7 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex, OnceLock, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use engage::{
@@ -21,10 +21,10 @@ use engage::{
 use jiff::Timestamp;
 use model::Network;
 use publish::{Outgoing, Publisher};
-use store::WebStore;
+use store::{StoredPost, StreamEntry, WebStore};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::{ApiError, AppState, live::LiveItem};
+use crate::{ApiError, AppState};
 
 /// The name the system acts under in the audit log.
 pub const SYSTEM: &str = "switchboard";
@@ -276,15 +276,30 @@ pub async fn publish_draft(
     .await
 }
 
+/// What routing a post did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Routed {
+    /// The thread's case was opened, updated or reopened.
+    Case(Box<Case>),
+    /// No rule opens a case for it.
+    NoCase,
+    /// The post has no analysis yet: it is tried again when it has one.
+    NotAnalysed,
+}
+
 /// Routes one arriving post through the active matrix: opens, updates or reopens its thread's
-/// case. Returns the case when one was written.
-pub fn route_post(store: &dyn WebStore, item: &LiveItem) -> Result<Option<Case>, ApiError> {
-    let Some(analysis) = item.post.analysis.as_ref() else {
-        return Ok(None);
+/// case.
+pub fn route_post(
+    store: &dyn WebStore,
+    stored: &StoredPost,
+    entry: Option<&StreamEntry>,
+) -> Result<Routed, ApiError> {
+    let Some(analysis) = stored.analysis.as_ref() else {
+        return Ok(Routed::NotAnalysed);
     };
-    let post = &item.post.post;
+    let post = &stored.post;
     let matrix = active_matrix(store)?;
-    let monitors: Vec<String> = match &item.entry {
+    let monitors: Vec<String> = match entry {
         Some(entry) if !entry.monitors.is_empty() => {
             let names = crate::views::monitor_names(&store.monitors()?);
             entry
@@ -296,35 +311,162 @@ pub fn route_post(store: &dyn WebStore, item: &LiveItem) -> Result<Option<Case>,
         _ => Vec::new(),
     };
     let existing = store.case(&thread_key(post))?;
+    if existing.as_ref().is_some_and(|c| c.post_id == post.id) {
+        // Seen already (the catch-up and the live router may both meet a post).
+        return Ok(Routed::NoCase);
+    }
     let subject = Subject::new(post, analysis, &monitors);
     match Case::route(&matrix, &subject, post, existing, Timestamp::now()) {
         Some((_, case, audit)) => {
             store.save_case(&case, &[audit])?;
-            Ok(Some(case))
+            Ok(Routed::Case(Box::new(case)))
         }
-        None => Ok(None),
+        None => Ok(Routed::NoCase),
     }
 }
 
-/// Starts the inbox router (every new post the live poller finds goes through the matrix) and
-/// the scheduler (due posts are published on time; at start-up, what fell due while stopped).
+/// How long the router waits for an arriving post's analysis before giving up on it.
+pub const ANALYSIS_PATIENCE: Duration = Duration::from_secs(600);
+
+/// The store cursor holding the creation time of the newest post the router has seen.
+pub const ROUTER_CURSOR: &str = "engage.router";
+
+/// Routes the posts stored since the router last looked (while the server was stopped) that
+/// their thread's case has not taken yet. The first run ever starts from now. Returns how many
+/// cases were written.
+pub fn catch_up(store: &dyn WebStore) -> Result<usize, ApiError> {
+    let now = Timestamp::now();
+    let since = store
+        .cursor(ROUTER_CURSOR)?
+        .and_then(|c| c.parse::<Timestamp>().ok());
+    let Some(since) = since else {
+        store.set_cursor(ROUTER_CURSOR, &now.to_string())?;
+        return Ok(0);
+    };
+    let mut posts = store.search(&store::SearchQuery {
+        since: Some(since),
+        limit: 5_000,
+        ..store::SearchQuery::default()
+    })?;
+    posts.reverse();
+    let mut written = 0;
+    let mut newest = since;
+    for stored in posts {
+        newest = newest.max(stored.post.created_at);
+        if let Some(case) = store.case(&thread_key(&stored.post))?
+            && case.updated_at >= stored.first_seen
+        {
+            continue;
+        }
+        let entry = store.desk_entry(stored.post.network, &stored.post.id)?;
+        if let Routed::Case(_) = route_post(store, &stored, entry.as_ref())? {
+            written += 1;
+        }
+    }
+    store.set_cursor(ROUTER_CURSOR, &newest.to_string())?;
+    Ok(written)
+}
+
+/// Posts that arrived before their analysis, tried again each second, and the newest creation
+/// time routed (saved as [`ROUTER_CURSOR`] each second).
+#[derive(Default)]
+struct Waiting {
+    posts: Vec<(Network, String, Instant)>,
+    newest: Option<Timestamp>,
+    saved: Option<Timestamp>,
+}
+
+impl Waiting {
+    /// Routes the waiting posts that have an analysis now; drops those waited on too long.
+    fn retry(&mut self, store: &dyn WebStore) -> Result<(), ApiError> {
+        let mut still = Vec::new();
+        for (network, id, since) in std::mem::take(&mut self.posts) {
+            let Some(stored) = store.post(network, &id)? else {
+                continue;
+            };
+            let entry = store.desk_entry(network, &id)?;
+            match route_post(store, &stored, entry.as_ref())? {
+                Routed::NotAnalysed if since.elapsed() < ANALYSIS_PATIENCE => {
+                    still.push((network, id, since));
+                }
+                Routed::NotAnalysed => {
+                    tracing::warn!(%network, %id, "A post was never analysed; no case was opened.");
+                }
+                Routed::Case(_) | Routed::NoCase => {}
+            }
+        }
+        self.posts = still;
+        if self.newest != self.saved
+            && let Some(newest) = self.newest
+        {
+            store.set_cursor(ROUTER_CURSOR, &newest.to_string())?;
+            self.saved = Some(newest);
+        }
+        Ok(())
+    }
+}
+
+/// Starts the inbox router (every new post the live poller finds goes through the matrix, and
+/// at start-up the posts stored while the server was stopped) and the scheduler (due posts are published on time; at start-up, what fell due while stopped).
 pub fn start(state: &AppState) {
     let mut receiver = state.live.subscribe();
     let router_state = state.clone();
+    // Posts stored while the server was stopped: now, and once more after the live poller's
+    // first look (which takes what is stored without sending it).
+    let catch_up_state = state.clone();
+    let after_first_poll = state.config.live_poll * 2 + Duration::from_secs(1);
     tokio::spawn(async move {
+        for wait in [Duration::ZERO, after_first_poll] {
+            tokio::time::sleep(wait).await;
+            match crate::blocking(&catch_up_state, catch_up).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(cases = n, "Posts stored while stopped were routed."),
+                Err(error) => tracing::warn!(%error, "The inbox could not catch up."),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let waiting = Arc::new(Mutex::new(Waiting::default()));
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
-            match receiver.recv().await {
-                Ok(item) => {
-                    let routed =
-                        crate::blocking(&router_state, move |store| route_post(store, &item)).await;
-                    if let Err(error) = routed {
-                        tracing::warn!(%error, "A post could not be routed to the inbox.");
+            let routed = tokio::select! {
+                received = receiver.recv() => match received {
+                    Ok(item) => {
+                        let waiting = Arc::clone(&waiting);
+                        crate::blocking(&router_state, move |store| {
+                            let routed = route_post(store, &item.post, item.entry.as_ref())?;
+                            let post = &item.post.post;
+                            let mut waiting =
+                                waiting.lock().unwrap_or_else(PoisonError::into_inner);
+                            waiting.newest = waiting.newest.max(Some(post.created_at));
+                            if routed == Routed::NotAnalysed {
+                                waiting
+                                    .posts
+                                    .push((post.network, post.id.clone(), Instant::now()));
+                            }
+                            Ok(())
+                        })
+                        .await
                     }
+                    Err(RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "The inbox router fell behind the live poller.");
+                        Ok(())
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tick.tick() => {
+                    let waiting = Arc::clone(&waiting);
+                    crate::blocking(&router_state, move |store| {
+                        waiting
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .retry(store)
+                    })
+                    .await
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "The inbox router fell behind the live poller.");
-                }
-                Err(RecvError::Closed) => return,
+            };
+            if let Err(error) = routed {
+                tracing::warn!(%error, "A post could not be routed to the inbox.");
             }
         }
     });

@@ -850,3 +850,31 @@ async fn roles_csrf_self_approval_retries_and_the_scheduler() {
     assert!(doc["paths"]["/api/inbox"]["get"].is_object());
     assert!(doc["paths"]["/api/drafts/{id}/check"]["post"].is_object());
 }
+
+#[test]
+fn posts_stored_while_the_server_was_stopped_get_their_cases_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.db")).unwrap();
+    use store::Store;
+    // The first start ever: nothing stored before it is routed.
+    add_posts(&store, &[complaint("old")]);
+    assert_eq!(server::engage_work::catch_up(&store).unwrap(), 0);
+    assert!(store.case("mastodon:old").unwrap().is_none());
+    // Stopped; posts arrive; started again: their cases open, once.
+    std::thread::sleep(Duration::from_millis(5));
+    add_posts(
+        &store,
+        &[complaint("while-down"), clinical_question("q-down")],
+    );
+    assert_eq!(server::engage_work::catch_up(&store).unwrap(), 2);
+    let case = store.case("mastodon:while-down").unwrap().unwrap();
+    assert_eq!(case.rule, "complaint");
+    assert_eq!(
+        store.case("mastodon:q-down").unwrap().unwrap().rule,
+        "clinical-question"
+    );
+    let entries = store.audit_entries(0, 100).unwrap().len();
+    assert_eq!(server::engage_work::catch_up(&store).unwrap(), 0);
+    assert_eq!(store.audit_entries(0, 100).unwrap().len(), entries);
+    assert_eq!(store.count_posts().unwrap(), 3);
+}
