@@ -602,6 +602,30 @@ async fn roles_csrf_self_approval_retries_and_the_scheduler() {
         reqwest::StatusCode::FORBIDDEN
     );
 
+    // A case past its time limit is flagged, and the breached filter finds only it.
+    let (late_post, _) = complaint("late");
+    let two_hours_ago = Timestamp::now()
+        .checked_sub(SignedDuration::from_hours(2))
+        .unwrap();
+    let matrix = engage::Matrix::default_matrix().unwrap();
+    let (late, opened) =
+        engage::Case::open(&late_post, matrix.rule("complaint").unwrap(), two_hours_ago).unwrap();
+    app.store.save_case(&late, &[opened]).unwrap();
+    let breached: Value = viewer
+        .get("/api/inbox?breached=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(breached.as_array().unwrap().len(), 1, "{breached}");
+    assert_eq!(breached[0]["case"]["id"], "mastodon:late");
+    assert_eq!(breached[0]["breached"], true);
+    let page = viewer.get("/inbox").await.text().await.unwrap();
+    assert!(
+        page.contains("Breached") && page.contains("overdue"),
+        "{page}"
+    );
+
     // Forms without the session's token are refused before anything else.
     let mut squad = app.login("squad").await;
     let refused = squad
@@ -877,4 +901,35 @@ fn posts_stored_while_the_server_was_stopped_get_their_cases_once() {
     assert_eq!(server::engage_work::catch_up(&store).unwrap(), 0);
     assert_eq!(store.audit_entries(0, 100).unwrap().len(), entries);
     assert_eq!(store.count_posts().unwrap(), 3);
+}
+
+/// Arrival to case through the running server as deployed (the live poller at its default
+/// interval, the matrix, the case written): a post is stored with its analysis, and the clock
+/// stops when its case is in the store. Run:
+/// `cargo test -p server --release --test it -- --ignored arrival_to_case --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark: run by hand, prints figures"]
+async fn bench_arrival_to_case_through_the_server() {
+    let app = TestApp::start_with(|state| state.config = Arc::new(server::Config::default())).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let arrivals = 200;
+    let mut times = Vec::with_capacity(arrivals);
+    for i in 0..arrivals {
+        let id = format!("bench{i}");
+        let started = Instant::now();
+        add_posts(&app.store, &[complaint(&id)]);
+        wait_for_case(&app.store, &format!("mastodon:{id}")).await;
+        times.push(started.elapsed());
+        // Arrivals at varied moments of the poller's cycle.
+        tokio::time::sleep(Duration::from_millis(((i * 53) % 250) as u64)).await;
+    }
+    times.sort();
+    let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    eprintln!(
+        "arrival to case over {arrivals} posts (live poll {:?}): median {:?}, p95 {:?}, max {:?}",
+        server::Config::default().live_poll,
+        at(0.5),
+        at(0.95),
+        at(1.0)
+    );
 }
