@@ -481,11 +481,30 @@ pub fn start(state: &AppState) {
     });
 }
 
+/// Whether a due draft should be tried now: at once the first time, then after a wait that
+/// doubles with each failed attempt (from the scheduler's interval, at most an hour), so that a
+/// network that keeps failing is not hammered and the audit log not flooded.
+pub fn retry_due(draft: &Draft, now: Timestamp, every: Duration) -> bool {
+    if draft.publish_attempts == 0 {
+        return true;
+    }
+    let factor = 2_u32.saturating_pow(draft.publish_attempts.min(12));
+    let wait = every.saturating_mul(factor).min(Duration::from_secs(3_600));
+    let wait = jiff::SignedDuration::try_from(wait).unwrap_or(jiff::SignedDuration::from_hours(1));
+    draft
+        .updated_at
+        .checked_add(wait)
+        .is_ok_and(|next| now >= next)
+}
+
 /// Publishes every scheduled draft due at `now`, once each. Returns (published, failed).
 pub async fn publish_due(state: &AppState, now: Timestamp) -> Result<(usize, usize), ApiError> {
     let due: Vec<Draft> = crate::blocking(state, move |store| Ok(store.due_drafts(now)?)).await?;
     let (mut published, mut failed) = (0, 0);
     for draft in due {
+        if !retry_due(&draft, now, state.engage.publish_every) {
+            continue;
+        }
         match publish_draft(state, &draft.id, Actor::new(SYSTEM, Role::Admin)).await? {
             PublishOutcome::Published(_) => published += 1,
             PublishOutcome::Failed(error) => {
@@ -496,4 +515,30 @@ pub async fn publish_due(state: &AppState, now: Timestamp) -> Result<(usize, usi
         }
     }
     Ok((published, failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_scheduled_posts_are_retried_with_a_growing_wait() {
+        let at = Timestamp::from_second(1_767_225_600).unwrap_or(Timestamp::UNIX_EPOCH);
+        let mut draft = Draft::new(None, Network::Mastodon, None, "olu", "Open day", at);
+        let every = Duration::from_secs(15);
+        let later = |secs: i64| {
+            at.checked_add(jiff::SignedDuration::from_secs(secs))
+                .unwrap_or(at)
+        };
+        assert!(retry_due(&draft, at, every), "the first attempt at once");
+        draft.publish_attempts = 1;
+        assert!(!retry_due(&draft, later(29), every));
+        assert!(retry_due(&draft, later(30), every));
+        draft.publish_attempts = 3;
+        assert!(!retry_due(&draft, later(119), every));
+        assert!(retry_due(&draft, later(120), every));
+        draft.publish_attempts = 40;
+        assert!(!retry_due(&draft, later(3_599), every));
+        assert!(retry_due(&draft, later(3_600), every), "at most an hour");
+    }
 }
