@@ -326,7 +326,7 @@ pub fn route_post(
 }
 
 /// How long the router waits for an arriving post's analysis before giving up on it.
-pub const ANALYSIS_PATIENCE: Duration = Duration::from_secs(600);
+pub const ANALYSIS_PATIENCE: Duration = Duration::from_secs(120);
 
 /// The store cursor holding the creation time of the newest post the router has seen.
 pub const ROUTER_CURSOR: &str = "engage.router";
