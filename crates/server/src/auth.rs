@@ -121,6 +121,8 @@ pub struct CurrentUser {
     pub token_hash: String,
     /// The open alerts this person has not dismissed, for the banner.
     pub banner: Vec<crate::banner::BannerAlert>,
+    /// How many drafts wait for approval, for people who approve (`None` for others).
+    pub awaiting_approval: Option<u64>,
 }
 
 impl CurrentUser {
@@ -211,17 +213,23 @@ impl FromRequestParts<AppState> for CurrentUser {
                 store.dismissed_alerts(session.user.id)?
             };
             let banner = crate::banner::visible(&open, &dismissed);
-            Ok::<_, store::StoreError>(Some((session, banner)))
+            let awaiting = if session.user.role >= crate::roles::APPROVAL_COUNT_ROLE {
+                Some(store.count_awaiting_approval()?)
+            } else {
+                None
+            };
+            Ok::<_, store::StoreError>(Some((session, banner, awaiting)))
         })
         .await
         .map_err(|e| reject(Some(ApiError::from(e))))?
         .map_err(|e| reject(Some(ApiError::from(e))))?;
         match found {
-            Some((Session { user, csrf, .. }, banner)) => Ok(CurrentUser {
+            Some((Session { user, csrf, .. }, banner, awaiting_approval)) => Ok(CurrentUser {
                 user,
                 csrf,
                 token_hash: hash,
                 banner,
+                awaiting_approval,
             }),
             None => Err(reject(None)),
         }

@@ -20,6 +20,8 @@ pub mod auth;
 pub mod banner;
 pub mod charts;
 pub mod crisis;
+pub mod engage_pages;
+pub mod engage_work;
 mod error;
 pub mod live;
 pub mod openapi;
@@ -85,6 +87,8 @@ pub struct AppState {
     pub banner: banner::Board,
     /// The health of the connectors running in this process, when they do.
     pub live_health: Option<status::LiveHealth>,
+    /// Triage and respond: checker, publishers, drafts being sent.
+    pub engage: Arc<engage_work::EngageRuntime>,
 }
 
 impl AppState {
@@ -98,6 +102,7 @@ impl AppState {
             alert_hub: notify::AlertHub::default(),
             banner: banner::Board::new(),
             live_health: None,
+            engage: Arc::new(engage_work::EngageRuntime::default()),
         }
     }
 
@@ -175,6 +180,7 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/users/{id}/role", post(pages::set_role))
         .route("/settings/users/{id}/delete", post(pages::delete_user))
         .merge(api::routes())
+        .merge(engage_pages::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(auth::same_origin))
         .layer(SetResponseHeaderLayer::overriding(
@@ -206,6 +212,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
         state.alert_hub.clone(),
         state.config.alert_poll,
     );
+    engage_work::start(&state);
     if state.config.warm_dashboards {
         tokio::spawn(pages::warm_dashboards(state.clone()));
     }

@@ -125,8 +125,17 @@ const FILTERS: [(&str, &str); 10] = [
 /// The document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
-    for route in ROUTES {
+    for route in ROUTES
+        .iter()
+        .chain(crate::engage_pages::API_ROUTES.iter())
+        .copied()
+    {
         let mut parameters: Vec<Value> = Vec::new();
+        if route.path.contains("/{id}") && !route.path.contains("{network}") {
+            parameters.push(
+                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
+            );
+        }
         if route.path.contains("{network}") {
             parameters.push(json!({"name": "network", "in": "path", "required": true, "schema": {"type": "string"}}));
             parameters.push(
@@ -149,9 +158,14 @@ pub fn document() -> Value {
                 .push(json!({"name": "monitor", "in": "query", "schema": {"type": "string"}}));
         }
         let errors = json!({"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        let method = if route.path.ends_with("/check") {
+            "post"
+        } else {
+            "get"
+        };
         paths.insert(
             route.path.to_owned(),
-            json!({"get": {
+            json!({method: {
                 "summary": route.summary,
                 "description": format!("Role needed: {}.", route.role),
                 "parameters": parameters,

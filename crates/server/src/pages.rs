@@ -103,6 +103,10 @@ pub struct UserView {
     pub(crate) name: String,
     pub(crate) role_label: &'static str,
     pub(crate) admin: bool,
+    /// Drafts waiting for approval, for people who approve (shown in the nav on every page).
+    pub(crate) awaiting_approval: Option<u64>,
+    /// Whether the person may read the audit log.
+    pub(crate) audit: bool,
 }
 
 /// What the common layout needs.
@@ -124,6 +128,8 @@ impl Layout {
                 name: user.user.name.clone(),
                 role_label: user.user.role.label(),
                 admin: Action::ManageUsers.allowed(user.user.role),
+                awaiting_approval: user.awaiting_approval,
+                audit: Action::ReadAudit.allowed(user.user.role),
             }),
             csrf: user.csrf.clone(),
             nav,

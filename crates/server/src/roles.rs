@@ -24,11 +24,29 @@ pub enum Action {
     DraftStatement,
     /// Approve or reject a holding statement (never one's own).
     ApproveStatement,
+    /// Work cases: take one, add notes, write and submit replies, close one's own.
+    WorkCases,
+    /// Give a case to someone else.
+    AssignCases,
+    /// Decide on drafts. Who may decide on a given draft is then up to the approval rules
+    /// (`engage::approval`): the draft's tier, or the leader it goes out for, and never its writer.
+    ApproveDrafts,
+    /// Publish an approved draft, or retry a failed publication.
+    PublishDrafts,
+    /// Plan stories: new posts for the organisation's and leaders' accounts, and their schedule.
+    PlanStories,
+    /// Read the audit log and check its chain.
+    ReadAudit,
+    /// Download the whole audit log as CSV.
+    ExportAudit,
 }
+
+/// The least role that sees the count of drafts waiting for approval in the navigation.
+pub const APPROVAL_COUNT_ROLE: Role = Role::Approver;
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 15] = [
         Action::Read,
         Action::MarkHandled,
         Action::SaveSearch,
@@ -37,15 +55,27 @@ impl Action {
         Action::DismissAlert,
         Action::DraftStatement,
         Action::ApproveStatement,
+        Action::WorkCases,
+        Action::AssignCases,
+        Action::ApproveDrafts,
+        Action::PublishDrafts,
+        Action::PlanStories,
+        Action::ReadAudit,
+        Action::ExportAudit,
     ];
 
     /// The least trusted role that may do this: the one table of permissions.
     pub const fn min_role(self) -> Role {
         match self {
-            Action::Read | Action::DismissAlert => Role::Viewer,
-            Action::MarkHandled => Role::Squad,
-            Action::SaveSearch | Action::ManageMonitors | Action::DraftStatement => Role::Officer,
-            Action::ApproveStatement => Role::Approver,
+            Action::Read | Action::DismissAlert | Action::ApproveDrafts => Role::Viewer,
+            Action::MarkHandled | Action::WorkCases | Action::PublishDrafts => Role::Squad,
+            Action::SaveSearch
+            | Action::ManageMonitors
+            | Action::AssignCases
+            | Action::PlanStories
+            | Action::ReadAudit
+            | Action::DraftStatement => Role::Officer,
+            Action::ExportAudit | Action::ApproveStatement => Role::Approver,
             Action::ManageUsers => Role::Admin,
         }
     }

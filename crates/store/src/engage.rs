@@ -57,6 +57,20 @@ pub struct DraftFilter {
     pub limit: usize,
 }
 
+/// Which audit entries to show (the audit page's filters), newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only entries about this subject (`case:x:1`, `draft:ab12`), or about subjects starting
+    /// with it when it ends in `:` (`draft:` for every draft).
+    pub subject: Option<String>,
+    /// Only entries by this user.
+    pub actor: Option<String>,
+    /// Only entries before this sequence number (the next page).
+    pub before_seq: Option<u64>,
+    /// At most this many (0 means 50).
+    pub limit: usize,
+}
+
 /// Storage for cases, drafts, the matrix and the audit log.
 pub trait EngageStore: Send + Sync {
     /// Stores a new matrix version (it becomes active) with its audit entry; returns it.
@@ -127,4 +141,7 @@ pub trait EngageStore: Send + Sync {
 
     /// Up to `limit` audit entries after `after_seq`, in order (0 for the start).
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Audit entries matching a query, newest first.
+    fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
 }

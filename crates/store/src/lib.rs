@@ -31,7 +31,7 @@ pub use accounts::{
     StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
-pub use engage::{DraftFilter, EngageStore, MatrixVersion, Review};
+pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

@@ -157,6 +157,11 @@ pub fn add_statement(app: &TestApp, alert: i64, author: &str, round: usize) -> S
 
 impl TestApp {
     pub async fn start() -> TestApp {
+        TestApp::start_with(|_| {}).await
+    }
+
+    /// Starts the app after `configure` has adjusted its state (publishers, schedules).
+    pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("test.db")).unwrap());
         let hash = auth::hash_password(PASSWORD).unwrap();
@@ -216,8 +221,9 @@ impl TestApp {
             ..Config::default()
         };
         let hub = notify::AlertHub::default();
-        let state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config)
+        let mut state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config)
             .with_alert_hub(hub.clone());
+        configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve(listener, state));

@@ -49,13 +49,13 @@ fn axe_path() -> Option<PathBuf> {
 }
 
 /// What the browser tests need, or `None` (skip) when missing outside CI.
-struct Tools {
+pub(crate) struct Tools {
     chromium: PathBuf,
     chromedriver: PathBuf,
-    axe: String,
+    pub(crate) axe: String,
 }
 
-fn tools() -> Option<Tools> {
+pub(crate) fn tools() -> Option<Tools> {
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     let chromium = find_binary(&["chromium", "chromium-browser"]);
     let chromedriver = find_binary(&["chromedriver"]);
@@ -78,7 +78,7 @@ fn tools() -> Option<Tools> {
     }
 }
 
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
     session: String,
@@ -87,7 +87,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start(tools: &Tools) -> Browser {
+    pub(crate) async fn start(tools: &Tools) -> Browser {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
@@ -166,7 +166,7 @@ impl Browser {
         response["value"].clone()
     }
 
-    async fn go(&self, url: &str) {
+    pub(crate) async fn go(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
@@ -182,7 +182,7 @@ impl Browser {
         value[ELEMENT].as_str().unwrap().to_owned()
     }
 
-    async fn type_into(&self, css: &str, text: &str) {
+    pub(crate) async fn type_into(&self, css: &str, text: &str) {
         let element = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -192,7 +192,7 @@ impl Browser {
         .await;
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         let element = self.find(css).await;
         self.call(
             reqwest::Method::POST,
@@ -202,7 +202,7 @@ impl Browser {
         .await;
     }
 
-    async fn script(&self, script: &str) -> Value {
+    pub(crate) async fn script(&self, script: &str) -> Value {
         self.call(
             reqwest::Method::POST,
             "/execute/sync",
@@ -211,7 +211,7 @@ impl Browser {
         .await
     }
 
-    async fn url(&self) -> String {
+    pub(crate) async fn url(&self) -> String {
         self.call(reqwest::Method::GET, "/url", None)
             .await
             .as_str()
@@ -219,7 +219,7 @@ impl Browser {
             .to_owned()
     }
 
-    async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.script("return document.body.innerText;")
             .await
             .as_str()
@@ -228,7 +228,7 @@ impl Browser {
     }
 
     /// Waits until `script` returns true.
-    async fn wait_for(&self, script: &str, within: Duration) -> Duration {
+    pub(crate) async fn wait_for(&self, script: &str, within: Duration) -> Duration {
         let started = Instant::now();
         loop {
             if self.script(script).await == Value::Bool(true) {
@@ -243,7 +243,7 @@ impl Browser {
     }
 
     /// Runs axe-core on the page; returns serious and critical violations.
-    async fn axe(&self, axe: &str) -> Vec<String> {
+    pub(crate) async fn axe(&self, axe: &str) -> Vec<String> {
         self.script(axe).await;
         let result = self
             .call(
@@ -265,7 +265,7 @@ impl Browser {
             .collect()
     }
 
-    async fn quit(mut self) {
+    pub(crate) async fn quit(mut self) {
         let _ = self
             .http
             .delete(format!("{}/session/{}", self.base, self.session))

@@ -88,13 +88,83 @@ async fn attempt(
                 .await
                 .status()
         }
+        Action::WorkCases => client
+            .post_form(
+                "/inbox/case/note",
+                &[("csrf", &csrf), ("id", "x:1001"), ("value", "Called back")],
+            )
+            .await
+            .status(),
+        Action::AssignCases => client
+            .post_form(
+                "/inbox/case/assign",
+                &[("csrf", &csrf), ("id", "x:1001"), ("value", "admin")],
+            )
+            .await
+            .status(),
+        Action::ApproveDrafts => client.get("/approvals").await.status(),
+        Action::PublishDrafts => {
+            let id = sent_draft().id;
+            client
+                .post_form(&format!("/drafts/{id}/publish"), &[("csrf", &csrf)])
+                .await
+                .status()
+        }
+        Action::PlanStories => client
+            .post_form(
+                "/stories",
+                &[
+                    ("csrf", &csrf),
+                    ("network", "mastodon"),
+                    ("text", "Open day"),
+                ],
+            )
+            .await
+            .status(),
+        Action::ReadAudit => client.get("/audit").await.status(),
+        Action::ExportAudit => client.get("/audit/export.csv").await.status(),
     }
+}
+
+/// A reply already published (publishing it again is allowed and sends nothing).
+fn sent_draft() -> engage::Draft {
+    let at = jiff::Timestamp::from_second(1_767_225_600).unwrap();
+    let mut draft = engage::Draft::new(
+        Some("x:1001"),
+        model::Network::X,
+        Some("1001"),
+        "olu",
+        "Thanks",
+        at,
+    );
+    draft.status = engage::DraftStatus::Sent;
+    draft.sent_id = Some("1".into());
+    draft
+}
+
+/// A case for the post x:1001 and a published reply to it.
+fn add_case(app: &TestApp) {
+    use store::EngageStore;
+    let matrix = engage::Matrix::default_matrix().unwrap();
+    let (post, _) = {
+        let stored = app.store.post(model::Network::X, "1001").unwrap().unwrap();
+        (stored.post, ())
+    };
+    let (case, audit) = engage::Case::open(
+        &post,
+        matrix.rule("complaint").unwrap(),
+        jiff::Timestamp::now(),
+    )
+    .unwrap();
+    app.store.save_case(&case, &[audit]).unwrap();
+    app.store.save_draft(&sent_draft(), None, &[]).unwrap();
 }
 
 #[tokio::test]
 async fn each_role_may_do_exactly_what_the_table_allows() {
     let app = TestApp::start().await;
     let alert = add_alert(&app.store, "data breach");
+    add_case(&app);
     let mut round = 0;
     for role in Role::ALL {
         let mut client = app.login(role.as_str()).await;

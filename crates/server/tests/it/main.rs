@@ -12,4 +12,5 @@
 mod alerts;
 mod app;
 mod browser;
+mod engage;
 mod http;

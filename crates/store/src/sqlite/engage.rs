@@ -13,7 +13,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, types::Value};
 use super::SqliteStore;
 use crate::{
     StoreError,
-    engage::{DraftFilter, EngageStore, MatrixVersion, Review},
+    engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review},
 };
 
 fn bad(detail: impl Into<String>) -> rusqlite::Error {
@@ -447,6 +447,41 @@ impl EngageStore for SqliteStore {
                  WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
             stmt.query_map(params![after_seq as i64, limit as i64], audit_row)?
+                .collect()
+        })
+    }
+
+    fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut sql = String::from(
+            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
+             WHERE 1 = 1",
+        );
+        let mut values: Vec<Value> = Vec::new();
+        if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
+            if let Some(prefix) = subject.strip_suffix(':') {
+                sql.push_str(" AND substr(subject, 1, ?) = ?");
+                let prefix = format!("{prefix}:");
+                values.push(Value::Integer(prefix.chars().count() as i64));
+                values.push(Value::Text(prefix));
+            } else {
+                sql.push_str(" AND subject = ?");
+                values.push(Value::Text(subject.to_owned()));
+            }
+        }
+        if let Some(actor) = query.actor.as_deref().filter(|s| !s.is_empty()) {
+            sql.push_str(" AND actor = ?");
+            values.push(Value::Text(actor.to_owned()));
+        }
+        if let Some(before) = query.before_seq {
+            sql.push_str(" AND seq < ?");
+            values.push(Value::Integer(before as i64));
+        }
+        sql.push_str(" ORDER BY seq DESC LIMIT ?");
+        let limit = if query.limit == 0 { 50 } else { query.limit };
+        values.push(Value::Integer(limit as i64));
+        self.read(|conn| {
+            let mut stmt = conn.prepare(&sql)?;
+            stmt.query_map(rusqlite::params_from_iter(values), audit_row)?
                 .collect()
         })
     }
