@@ -789,4 +789,39 @@ mod tests {
         assert_eq!(back, a);
         assert!(LinearModel::from_bytes(&a.to_bytes()[..20]).is_err());
     }
+
+    #[test]
+    fn nb_scaling_and_averaged_runs_are_reproducible_and_learn() {
+        let classes = vec!["b".to_owned()];
+        let rows: Vec<Example> = data()
+            .into_iter()
+            .map(|mut e| {
+                e.y = if e.y == [1] { vec![0] } else { Vec::new() };
+                e.x.push((900, 1.0));
+                e
+            })
+            .collect();
+        let plain = LinearModel::train(&rows, classes.clone(), Kind::MultiLabel, &cfg(7));
+        let tuned = TrainConfig {
+            nb: 1.0,
+            bags: 3,
+            ..cfg(7)
+        };
+        let a = LinearModel::train(&rows, classes.clone(), Kind::MultiLabel, &tuned);
+        let b = LinearModel::train(&rows, classes, Kind::MultiLabel, &tuned);
+        assert_eq!(a.to_bytes(), b.to_bytes());
+        assert_ne!(a.to_bytes(), plain.to_bytes());
+        let score = |m: &LinearModel, bucket: u64| {
+            let f = Features {
+                words: vec![bucket << (64 - m.bits)],
+                ..Features::default()
+            };
+            m.predict(&f).first().copied().unwrap_or(0.0)
+        };
+        assert!(score(&a, 101) > 0.5, "the bucket of the class scores high");
+        assert!(
+            score(&a, 100) < 0.5,
+            "the bucket of the other rows scores low"
+        );
+    }
 }

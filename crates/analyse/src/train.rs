@@ -6,9 +6,10 @@
 //! - complaint: the complaints development file minus the rows of the fixed hold-out rule
 //!   ([`crate::datasets::is_held_out`]);
 //! - misinformation: `Constraint_Train.csv`;
-//! - themes: the pxtextmining v6 development file minus the hold-out rows; per-theme thresholds
-//!   are tuned on a second fixed part of the training rows ([`crate::datasets::is_tuning`]) with
-//!   a model trained on the rest, and the final model is trained on all training rows.
+//! - themes: the pxtextmining v6 development file minus the hold-out rows (plus mapped phase-1
+//!   rows labelled on one theme); thresholds are tuned on out-of-fold scores of the training
+//!   rows ([`crate::datasets::tuning_fold`]) and the final model is trained on all training
+//!   rows.
 
 use std::path::{Path, PathBuf};
 
