@@ -54,8 +54,10 @@ const SPILL: usize = 256;
 /// One training example: bucket indices with values, and its classes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Example {
-    /// Feature buckets and values.
+    /// Feature buckets and values: the hashed n-grams first, then the dense values.
     pub x: Vec<(u32, f32)>,
+    /// How many of the first entries of `x` are hashed n-grams (the rest are dense values).
+    pub sparse: usize,
     /// Class indices (exactly one for softmax).
     pub y: Vec<u16>,
     /// For a row labelled on one class only (multi-label): the loss of the other classes is
@@ -81,6 +83,13 @@ pub struct TrainConfig {
     /// Weight examples so that every class counts the same in total (softmax), or positives as
     /// much as negatives up to this factor (multi-label; 1 means no weighting).
     pub balance: f32,
+    /// Models trained on differently shuffled data (seeds `seed`, `seed + 1`, ...) whose
+    /// weights are averaged (1 means one model).
+    pub bags: u32,
+    /// Naive-Bayes scaling of the sparse features (NB-LR): each bucket's value is multiplied
+    /// per class by |log-count ratio|^`nb` of that class against the rest, and the ratio is
+    /// folded into the weights after training (0 means no scaling).
+    pub nb: f32,
 }
 
 /// SplitMix64, a small deterministic generator.
@@ -109,6 +118,191 @@ impl Rng {
             items.swap(i, j);
         }
     }
+}
+
+/// One run of AdaGrad SGD: the float weights (bucket-major) and biases. With `scaling`, each
+/// sparse value of bucket `b` is multiplied by `scaling[b * c + k]` for class `k`.
+fn train_weights(
+    examples: &[Example],
+    c: usize,
+    kind: Kind,
+    cfg: &TrainConfig,
+    scaling: Option<&[f32]>,
+) -> (Vec<f32>, Vec<f32>) {
+    let buckets = 1usize << cfg.bits;
+    let mut w = vec![0f32; buckets * c];
+    let mut g = vec![0f32; buckets * c];
+    let mut bias = vec![0f32; c];
+    let mut gb = vec![0f32; c];
+    let mut counts = vec![0usize; c];
+    for e in examples {
+        for y in &e.y {
+            if let Some(n) = counts.get_mut(usize::from(*y)) {
+                *n += 1;
+            }
+        }
+    }
+    let n = examples.len().max(1) as f32;
+    let class_weight: Vec<f32> = counts
+        .iter()
+        .map(|k| {
+            let k = (*k).max(1) as f32;
+            match kind {
+                Kind::Softmax if cfg.balance > 0.0 => (n / (c as f32 * k)).powf(cfg.balance),
+                Kind::Softmax => 1.0,
+                Kind::MultiLabel => ((n - k) / k).clamp(1.0, cfg.balance.max(1.0)),
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = Rng::new(cfg.seed);
+    let mut z = vec![0f32; c];
+    let mut grad = vec![0f32; c];
+    for _ in 0..cfg.epochs {
+        rng.shuffle(&mut order);
+        for &i in &order {
+            let Some(e) = examples.get(i) else { continue };
+            for (k, zk) in z.iter_mut().enumerate() {
+                *zk = bias.get(k).copied().unwrap_or(0.0);
+            }
+            for (b, v) in &e.x {
+                let base = *b as usize * c;
+                if let Some(row) = w.get(base..base + c) {
+                    match scaling.and_then(|s| s.get(base..base + c)) {
+                        Some(scale) => {
+                            for ((zk, wk), r) in z.iter_mut().zip(row).zip(scale) {
+                                *zk += wk * v * r;
+                            }
+                        }
+                        None => {
+                            for (zk, wk) in z.iter_mut().zip(row) {
+                                *zk += wk * v;
+                            }
+                        }
+                    }
+                }
+            }
+            match kind {
+                Kind::Softmax => {
+                    softmax(&mut z);
+                    let y = e.y.first().map_or(0, |y| usize::from(*y));
+                    let sw = class_weight.get(y).copied().unwrap_or(1.0);
+                    for (k, gk) in grad.iter_mut().enumerate() {
+                        let target = if k == y { 1.0 } else { 0.0 };
+                        *gk = (z.get(k).copied().unwrap_or(0.0) - target) * sw;
+                    }
+                }
+                Kind::MultiLabel => {
+                    for (k, gk) in grad.iter_mut().enumerate() {
+                        if e.only.is_some_and(|o| usize::from(o) != k) {
+                            *gk = 0.0;
+                            continue;
+                        }
+                        let p = sigmoid(z.get(k).copied().unwrap_or(0.0));
+                        let pos = e.y.contains(&(k as u16));
+                        let sw = if pos {
+                            class_weight.get(k).copied().unwrap_or(1.0)
+                        } else {
+                            1.0
+                        };
+                        *gk = (p - if pos { 1.0 } else { 0.0 }) * sw;
+                    }
+                }
+            }
+            for (k, gk) in grad.iter().enumerate() {
+                if let (Some(bk), Some(gbk)) = (bias.get_mut(k), gb.get_mut(k)) {
+                    *gbk += gk * gk;
+                    *bk -= cfg.rate * gk / (gbk.sqrt() + 1e-6);
+                }
+            }
+            for (b, v) in &e.x {
+                let base = *b as usize * c;
+                let (Some(row), Some(grow)) =
+                    (w.get_mut(base..base + c), g.get_mut(base..base + c))
+                else {
+                    continue;
+                };
+                let scale = scaling.and_then(|s| s.get(base..base + c));
+                for (k, ((wk, gsk), gk)) in
+                    row.iter_mut().zip(grow.iter_mut()).zip(&grad).enumerate()
+                {
+                    let r = scale.and_then(|s| s.get(k)).copied().unwrap_or(1.0);
+                    let step = gk * v * r + cfg.l2 * *wk;
+                    if step == 0.0 {
+                        continue;
+                    }
+                    *gsk += step * step;
+                    *wk -= cfg.rate * step / (gsk.sqrt() + 1e-6);
+                }
+            }
+        }
+    }
+    (w, bias)
+}
+
+/// The per-class NB scaling of every bucket ([`TrainConfig::nb`]): |log((p + 1) / (P + B) ÷
+/// (q + 1) / (Q + B))|^nb, with p/q the rows with/without the class holding the bucket, P/Q
+/// their totals over all buckets, B the buckets. The buckets of dense values keep 1. `None` when `nb` is 0.
+fn nb_scaling(examples: &[Example], c: usize, kind: Kind, cfg: &TrainConfig) -> Option<Vec<f32>> {
+    if cfg.nb <= 0.0 {
+        return None;
+    }
+    let buckets = 1usize << cfg.bits;
+    let mut pos = vec![0f32; buckets * c];
+    let mut neg = vec![0f32; buckets * c];
+    let mut dense = vec![false; buckets];
+    for e in examples {
+        let (ngrams, values) = e.x.split_at(e.sparse.min(e.x.len()));
+        let mut seen: Vec<u32> = ngrams.iter().map(|(b, _)| *b).collect();
+        for (b, _) in values {
+            if let Some(d) = dense.get_mut(*b as usize) {
+                *d = true;
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        for k in 0..c {
+            if e.only.is_some_and(|o| usize::from(o) != k) {
+                continue;
+            }
+            let has = match kind {
+                Kind::Softmax => e.y.first().is_some_and(|y| usize::from(*y) == k),
+                Kind::MultiLabel => e.y.contains(&(k as u16)),
+            };
+            let table = if has { &mut pos } else { &mut neg };
+            for b in &seen {
+                if let Some(n) = table.get_mut(*b as usize * c + k) {
+                    *n += 1.0;
+                }
+            }
+        }
+    }
+    let mut pt = vec![0f32; c];
+    let mut nt = vec![0f32; c];
+    for (i, (p, q)) in pos.iter().zip(&neg).enumerate() {
+        if let (Some(a), Some(b)) = (pt.get_mut(i % c), nt.get_mut(i % c)) {
+            *a += p;
+            *b += q;
+        }
+    }
+    let b = buckets as f32;
+    Some(
+        pos.iter()
+            .zip(&neg)
+            .enumerate()
+            .map(|(i, (p, q))| {
+                if dense.get(i / c).copied().unwrap_or(false) {
+                    return 1.0;
+                }
+                let (tp, tn) = (
+                    pt.get(i % c).copied().unwrap_or(0.0),
+                    nt.get(i % c).copied().unwrap_or(0.0),
+                );
+                let r = (((p + 1.0) / (tp + b)) / ((q + 1.0) / (tn + b))).ln();
+                r.abs().powf(cfg.nb)
+            })
+            .collect(),
+    )
 }
 
 /// Folds a 64-bit feature hash into `bits` buckets.
@@ -286,7 +480,7 @@ impl LinearModel {
         f32::from(w) * self.scales.get(class).copied().unwrap_or(0.0)
     }
 
-    /// Trains a model.
+    /// Trains a model: [`TrainConfig::bags`] runs averaged, then quantised.
     pub fn train(
         examples: &[Example],
         classes: Vec<String>,
@@ -294,101 +488,39 @@ impl LinearModel {
         cfg: &TrainConfig,
     ) -> LinearModel {
         let c = classes.len();
-        let buckets = 1usize << cfg.bits;
-        let mut w = vec![0f32; buckets * c];
-        let mut g = vec![0f32; buckets * c];
+        let scaling = nb_scaling(examples, c, kind, cfg);
+        let bags = cfg.bags.max(1);
+        let mut w = vec![0f32; (1usize << cfg.bits) * c];
         let mut bias = vec![0f32; c];
-        let mut gb = vec![0f32; c];
-        let mut counts = vec![0usize; c];
-        for e in examples {
-            for y in &e.y {
-                if let Some(n) = counts.get_mut(usize::from(*y)) {
-                    *n += 1;
-                }
+        for bag in 0..bags {
+            let run = TrainConfig {
+                seed: cfg.seed.wrapping_add(u64::from(bag)),
+                ..cfg.clone()
+            };
+            let (wb, bb) = train_weights(examples, c, kind, &run, scaling.as_deref());
+            for (a, b) in w.iter_mut().zip(&wb) {
+                *a += b / bags as f32;
+            }
+            for (a, b) in bias.iter_mut().zip(&bb) {
+                *a += b / bags as f32;
             }
         }
-        let n = examples.len().max(1) as f32;
-        let class_weight: Vec<f32> = counts
-            .iter()
-            .map(|k| {
-                let k = (*k).max(1) as f32;
-                match kind {
-                    Kind::Softmax if cfg.balance > 0.0 => (n / (c as f32 * k)).powf(cfg.balance),
-                    Kind::Softmax => 1.0,
-                    Kind::MultiLabel => ((n - k) / k).clamp(1.0, cfg.balance.max(1.0)),
-                }
-            })
-            .collect();
-        let mut order: Vec<usize> = (0..examples.len()).collect();
-        let mut rng = Rng::new(cfg.seed);
-        let mut z = vec![0f32; c];
-        let mut grad = vec![0f32; c];
-        for _ in 0..cfg.epochs {
-            rng.shuffle(&mut order);
-            for &i in &order {
-                let Some(e) = examples.get(i) else { continue };
-                for (k, zk) in z.iter_mut().enumerate() {
-                    *zk = bias.get(k).copied().unwrap_or(0.0);
-                }
-                for (b, v) in &e.x {
-                    let base = *b as usize * c;
-                    if let Some(row) = w.get(base..base + c) {
-                        for (zk, wk) in z.iter_mut().zip(row) {
-                            *zk += wk * v;
-                        }
-                    }
-                }
-                match kind {
-                    Kind::Softmax => {
-                        softmax(&mut z);
-                        let y = e.y.first().map_or(0, |y| usize::from(*y));
-                        let sw = class_weight.get(y).copied().unwrap_or(1.0);
-                        for (k, gk) in grad.iter_mut().enumerate() {
-                            let target = if k == y { 1.0 } else { 0.0 };
-                            *gk = (z.get(k).copied().unwrap_or(0.0) - target) * sw;
-                        }
-                    }
-                    Kind::MultiLabel => {
-                        for (k, gk) in grad.iter_mut().enumerate() {
-                            if e.only.is_some_and(|o| usize::from(o) != k) {
-                                *gk = 0.0;
-                                continue;
-                            }
-                            let p = sigmoid(z.get(k).copied().unwrap_or(0.0));
-                            let pos = e.y.contains(&(k as u16));
-                            let sw = if pos {
-                                class_weight.get(k).copied().unwrap_or(1.0)
-                            } else {
-                                1.0
-                            };
-                            *gk = (p - if pos { 1.0 } else { 0.0 }) * sw;
-                        }
-                    }
-                }
-                for (k, gk) in grad.iter().enumerate() {
-                    if let (Some(bk), Some(gbk)) = (bias.get_mut(k), gb.get_mut(k)) {
-                        *gbk += gk * gk;
-                        *bk -= cfg.rate * gk / (gbk.sqrt() + 1e-6);
-                    }
-                }
-                for (b, v) in &e.x {
-                    let base = *b as usize * c;
-                    let (Some(row), Some(grow)) =
-                        (w.get_mut(base..base + c), g.get_mut(base..base + c))
-                    else {
-                        continue;
-                    };
-                    for ((wk, gsk), gk) in row.iter_mut().zip(grow.iter_mut()).zip(&grad) {
-                        let step = gk * v + cfg.l2 * *wk;
-                        if step == 0.0 {
-                            continue;
-                        }
-                        *gsk += step * step;
-                        *wk -= cfg.rate * step / (gsk.sqrt() + 1e-6);
-                    }
-                }
+        if let Some(scaling) = &scaling {
+            for (a, r) in w.iter_mut().zip(scaling) {
+                *a *= r;
             }
         }
+        Self::quantised(&w, bias, classes, kind, cfg)
+    }
+
+    fn quantised(
+        w: &[f32],
+        bias: Vec<f32>,
+        classes: Vec<String>,
+        kind: Kind,
+        cfg: &TrainConfig,
+    ) -> LinearModel {
+        let c = classes.len();
         let mut scales = vec![0f32; c];
         for row in w.chunks(c) {
             for (s, v) in scales.iter_mut().zip(row) {
@@ -626,6 +758,7 @@ mod tests {
         (0..200u32)
             .map(|i| Example {
                 x: vec![(i % 7, 0.5), (100 + i % 2, 0.5)],
+                sparse: 2,
                 y: vec![(i % 2) as u16],
                 only: None,
             })
@@ -641,6 +774,8 @@ mod tests {
             l2: 1e-6,
             seed,
             balance: 0.0,
+            bags: 1,
+            nb: 0.0,
         }
     }
 
@@ -653,5 +788,40 @@ mod tests {
         let back = LinearModel::from_bytes(&a.to_bytes()).unwrap();
         assert_eq!(back, a);
         assert!(LinearModel::from_bytes(&a.to_bytes()[..20]).is_err());
+    }
+
+    #[test]
+    fn nb_scaling_and_averaged_runs_are_reproducible_and_learn() {
+        let classes = vec!["b".to_owned()];
+        let rows: Vec<Example> = data()
+            .into_iter()
+            .map(|mut e| {
+                e.y = if e.y == [1] { vec![0] } else { Vec::new() };
+                e.x.push((900, 1.0));
+                e
+            })
+            .collect();
+        let plain = LinearModel::train(&rows, classes.clone(), Kind::MultiLabel, &cfg(7));
+        let tuned = TrainConfig {
+            nb: 1.0,
+            bags: 3,
+            ..cfg(7)
+        };
+        let a = LinearModel::train(&rows, classes.clone(), Kind::MultiLabel, &tuned);
+        let b = LinearModel::train(&rows, classes, Kind::MultiLabel, &tuned);
+        assert_eq!(a.to_bytes(), b.to_bytes());
+        assert_ne!(a.to_bytes(), plain.to_bytes());
+        let score = |m: &LinearModel, bucket: u64| {
+            let f = Features {
+                words: vec![bucket << (64 - m.bits)],
+                ..Features::default()
+            };
+            m.predict(&f).first().copied().unwrap_or(0.0)
+        };
+        assert!(score(&a, 101) > 0.5, "the bucket of the class scores high");
+        assert!(
+            score(&a, 100) < 0.5,
+            "the bucket of the other rows scores low"
+        );
     }
 }
