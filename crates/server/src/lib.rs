@@ -18,6 +18,7 @@
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod dashboards;
 mod error;
 pub mod live;
 pub mod openapi;
@@ -71,7 +72,7 @@ pub struct AppState {
     /// New posts, for live pages.
     pub live: live::Live,
     /// Recent dashboards.
-    pub dashboards: Arc<pages::DashboardCache>,
+    pub dashboards: Arc<dashboards::DashboardCache>,
 }
 
 impl AppState {
@@ -81,7 +82,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             live: live::Live::new(),
-            dashboards: Arc::new(pages::DashboardCache::default()),
+            dashboards: Arc::new(dashboards::DashboardCache::default()),
         }
     }
 }
@@ -121,6 +122,8 @@ pub fn router(state: AppState) -> Router {
             "/settings/monitors",
             get(pages::monitors).post(pages::save_monitor),
         )
+        .route("/settings/monitors/{id}", post(pages::update_monitor))
+        .route("/settings/monitors/{id}/edit", get(pages::edit_monitor))
         .route(
             "/settings/monitors/{id}/delete",
             post(pages::delete_monitor),
@@ -128,6 +131,10 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/users", get(pages::users).post(pages::add_user))
         .route("/settings/users/{id}/role", post(pages::set_role))
         .route("/settings/users/{id}/delete", post(pages::delete_user))
+        .route("/settings/users/{id}/password", post(pages::reset_password))
+        .route("/account", get(pages::account))
+        .route("/account/password", post(pages::change_password))
+        .route("/attention/events", get(live::attention_events))
         .merge(api::routes())
         .fallback(pages::not_found)
         .layer(middleware::from_fn(auth::same_origin))

@@ -16,24 +16,27 @@ pub enum Action {
     SaveSearch,
     /// Add, change and remove monitors.
     ManageMonitors,
-    /// Add people, change their roles, remove them.
+    /// Add people, change their roles, reset their passwords, remove them.
     ManageUsers,
+    /// Change one's own password (with the current one).
+    ChangeOwnPassword,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Read,
         Action::MarkHandled,
         Action::SaveSearch,
         Action::ManageMonitors,
         Action::ManageUsers,
+        Action::ChangeOwnPassword,
     ];
 
     /// The least trusted role that may do this: the one table of permissions.
     pub const fn min_role(self) -> Role {
         match self {
-            Action::Read => Role::Viewer,
+            Action::Read | Action::ChangeOwnPassword => Role::Viewer,
             Action::MarkHandled => Role::Squad,
             Action::SaveSearch | Action::ManageMonitors => Role::Officer,
             Action::ManageUsers => Role::Admin,

@@ -43,6 +43,18 @@ async fn attempt(client: &mut Client, action: Action, round: usize) -> StatusCod
                 .await
                 .status()
         }
+        Action::ChangeOwnPassword => client
+            .post_form(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", crate::app::PASSWORD),
+                    ("password", crate::app::PASSWORD),
+                    ("confirm", crate::app::PASSWORD),
+                ],
+            )
+            .await
+            .status(),
         Action::ManageUsers => {
             let name = format!("person{round}");
             client

@@ -11,4 +11,5 @@
 
 mod app;
 mod browser;
+mod desk;
 mod http;
