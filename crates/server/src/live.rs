@@ -3,8 +3,9 @@
 //!
 //! The poller reads the store (not an in-process channel), so posts written by any process that
 //! shares the database appear: a `switchboard import`, the demo's replay, a live connector. It
-//! looks at posts created in the last [`WINDOW`], first seen after the previous look, and waits
-//! a moment for a post's analysis so that pages can filter and show it.
+//! lists the posts created in the last [`WINDOW`] (names and times only, no post is read),
+//! reads in full only those it has not sent yet, and waits a moment for a post's analysis so
+//! that pages can filter and show it. A poll with nothing new costs one index walk.
 
 use std::{
     collections::HashMap,
@@ -21,7 +22,7 @@ use axum::{
 use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
 use model::{Network, query};
-use store::{SearchQuery, StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
+use store::{StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
 use tokio::sync::broadcast;
 
 use crate::{
@@ -140,26 +141,22 @@ impl Poller {
     fn poll(&mut self, store: &dyn WebStore, first: bool) -> Result<Vec<LiveItem>, ApiError> {
         let now = Timestamp::now();
         let since = now.checked_sub(WINDOW).unwrap_or(now);
-        let found = store.search(&SearchQuery {
-            since: Some(since),
-            limit: 2_000,
-            ..SearchQuery::default()
-        })?;
+        let found = store.recent_posts(since, 2_000)?;
         self.sent.retain(|_, created| *created >= since);
         let mut fresh: Vec<StoredPost> = Vec::new();
-        for stored in found {
-            let key = (stored.post.network, stored.post.id.clone());
+        for recent in found {
+            let key = (recent.network, recent.id);
             if self.sent.contains_key(&key) {
                 continue;
             }
-            let young = now.duration_since(stored.first_seen) < ANALYSIS_WAIT;
-            if !first && stored.analysis.is_none() && young {
+            let young = now.duration_since(recent.first_seen) < ANALYSIS_WAIT;
+            if !first && !recent.analysed && young {
                 continue;
             }
-            self.sent.insert(key, stored.post.created_at);
-            if !first {
+            if !first && let Some(stored) = store.post(key.0, &key.1)? {
                 fresh.push(stored);
             }
+            self.sent.insert(key, recent.created_at);
         }
         if fresh.is_empty() {
             return Ok(Vec::new());

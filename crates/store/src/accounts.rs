@@ -425,6 +425,9 @@ pub trait DeskStore: Send + Sync {
         id: &str,
         limit: usize,
     ) -> Result<Vec<StreamEntry>, StoreError>;
+    /// The newest posts created since `since` (not deleted), newest first, at most `limit`:
+    /// only what tells a live poller which posts are new, without reading the posts.
+    fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError>;
     /// The counts of every whole hour in `[since, until)`, oldest first, one entry per hour
     /// (empty hours included). `since` is rounded down and `until` up to the hour.
     fn dashboard_hours(
@@ -440,6 +443,21 @@ pub trait DeskStore: Send + Sync {
         let hours = self.dashboard_hours(query.since, query.until, query.monitor)?;
         add_up(query, hours.iter(), |keys| self.author_labels(keys))
     }
+}
+
+/// A recently created post, as a live poller lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentPost {
+    /// The network.
+    pub network: Network,
+    /// The network's id of the post.
+    pub id: String,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// When the store first saw it.
+    pub first_seen: Timestamp,
+    /// Whether it has an analysis.
+    pub analysed: bool,
 }
 
 /// One hour in microseconds.

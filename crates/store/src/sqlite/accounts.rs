@@ -17,8 +17,8 @@ use super::{SqliteStore, fts, write::SECOND};
 use crate::{
     StoreError,
     accounts::{
-        AccountStore, DeskStore, Handled, HourCounts, LoginFailures, Monitor, Role, SavedSearch,
-        Session, StreamEntry, StreamFilter, StreamOrder, User, hour_floor,
+        AccountStore, DeskStore, Handled, HourCounts, LoginFailures, Monitor, RecentPost, Role,
+        SavedSearch, Session, StreamEntry, StreamFilter, StreamOrder, User, hour_floor,
     },
 };
 
@@ -620,6 +620,27 @@ impl DeskStore for SqliteStore {
                  ORDER BY f.rowid DESC LIMIT ?3"
             ))?
             .query_map(params![phrase, author, limit_value(limit)], entry)?
+            .collect()
+        })
+    }
+
+    fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT p.network, p.id, p.created_at, p.first_seen, a.key IS NOT NULL
+                 FROM posts p LEFT JOIN analyses a ON a.key = p.key
+                 WHERE p.key >= ?1 AND p.created_at >= ?1 AND p.deleted = 0
+                 ORDER BY p.key DESC LIMIT ?2",
+            )?
+            .query_map(params![micros(since), limit_value(limit)], |row| {
+                Ok(RecentPost {
+                    network: network(0, row.get_ref(0)?.as_str()?)?,
+                    id: row.get(1)?,
+                    created_at: time(2, row.get(2)?)?,
+                    first_seen: time(3, row.get(3)?)?,
+                    analysed: row.get(4)?,
+                })
+            })?
             .collect()
         })
     }
