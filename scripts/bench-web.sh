@@ -5,7 +5,8 @@
 #   - the time for a newly imported post to reach an open Server-Sent Events stream;
 #   - the server's peak memory (VmHWM).
 # Usage: scripts/bench-web.sh [WORKDIR] (default /tmp/switchboard-bench-web). Needs wrk
-# (apt-get install -y wrk) and python3. Builds the release binary.
+# (apt-get install -y wrk) and python3. Builds the release binary, unless BIN names another
+# binary (to compare builds on the same store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="${1:-/tmp/switchboard-bench-web}"
@@ -14,8 +15,11 @@ DURATION="${DURATION:-20s}"
 PORT="${PORT:-18090}"
 mkdir -p "$WORK"
 DB="$WORK/web.db"
-BIN=target/release/switchboard
-cargo build --release -p switchboard
+if [ -z "${BIN:-}" ]; then
+  BIN=target/release/switchboard
+  cargo build --release -p switchboard
+fi
+echo "machine load before the run: $(uptime)"
 if [ ! -f "$DB" ]; then
   /usr/bin/time -v "$BIN" demo --no-serve --posts "$POSTS_PER_NETWORK" --db "$DB" 2> "$WORK/import.time" | tail -12
   grep -E "Elapsed|Maximum resident" "$WORK/import.time"
@@ -65,3 +69,4 @@ done
 echo
 python3 scripts/sse_arrival.py "$BASE" "$SESSION" "$DB" "$BIN" "$WORK"
 echo "server peak memory: $(grep VmHWM /proc/$SERVER/status)"
+echo "machine load after the run: $(uptime)"
