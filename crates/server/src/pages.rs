@@ -344,19 +344,40 @@ pub struct StreamPage {
     pub more: bool,
 }
 
+/// The views of the posts of `entries`, read with one store call, in the entries' order.
+fn views_of(
+    store: &dyn store::WebStore,
+    entries: &[store::StreamEntry],
+    names: &std::collections::HashMap<i64, String>,
+) -> Result<Vec<PostView>, ApiError> {
+    let wanted: Vec<(Network, String)> =
+        entries.iter().map(|e| (e.network, e.id.clone())).collect();
+    let mut found: std::collections::HashMap<(Network, String), StoredPost> = store
+        .posts(&wanted)?
+        .into_iter()
+        .map(|p| ((p.post.network, p.post.id.clone()), p))
+        .collect();
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            found
+                .remove(&(e.network, e.id.clone()))
+                .map(|stored| PostView::new(&stored, Some(e), names))
+        })
+        .collect())
+}
+
 /// Reads one page of a stream.
 pub async fn load_stream(state: &AppState, filter: StreamFilter) -> Result<StreamPage, ApiError> {
     blocking(state, move |store| {
         let entries = store.stream(&filter)?;
         let names = monitor_names(&store.monitors()?);
         let more = entries.len() > PAGE_SIZE;
-        let mut posts = Vec::with_capacity(PAGE_SIZE);
-        for entry in entries.iter().take(PAGE_SIZE) {
-            if let Some(stored) = store.post(entry.network, &entry.id)? {
-                posts.push(PostView::new(&stored, Some(entry), &names));
-            }
-        }
-        Ok(StreamPage { posts, more })
+        let shown = &entries[..entries.len().min(PAGE_SIZE)];
+        Ok(StreamPage {
+            posts: views_of(store, shown, &names)?,
+            more,
+        })
     })
     .await
 }
@@ -610,17 +631,8 @@ pub async fn load_post(
         let names = monitor_names(&store.monitors()?);
         let entry = store.desk_entry(network, &id)?;
         let view = PostView::new(&stored, entry.as_ref(), &names);
-        let views = |entries: Vec<store::StreamEntry>| -> Result<Vec<PostView>, ApiError> {
-            let mut out = Vec::new();
-            for e in entries {
-                if let Some(p) = store.post(e.network, &e.id)? {
-                    out.push(PostView::new(&p, Some(&e), &names));
-                }
-            }
-            Ok(out)
-        };
-        let thread = views(store.thread(network, &id, 50)?)?;
-        let recent = views(store.author_posts(network, &id, 10)?)?;
+        let thread = views_of(store, &store.thread(network, &id, 50)?, &names)?;
+        let recent = views_of(store, &store.author_posts(network, &id, 10)?, &names)?;
         let history = store
             .history(network, &id)?
             .into_iter()

@@ -425,6 +425,9 @@ pub trait DeskStore: Send + Sync {
         id: &str,
         limit: usize,
     ) -> Result<Vec<StreamEntry>, StoreError>;
+    /// The posts named by `names` (network and id), read together, in the order given; posts
+    /// not found are left out. One read for a page of posts instead of one per post.
+    fn posts(&self, names: &[(Network, String)]) -> Result<Vec<crate::StoredPost>, StoreError>;
     /// The newest posts created since `since` (not deleted), newest first, at most `limit`:
     /// only what tells a live poller which posts are new, without reading the posts.
     fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError>;

@@ -624,6 +624,10 @@ impl DeskStore for SqliteStore {
         })
     }
 
+    fn posts(&self, names: &[(Network, String)]) -> Result<Vec<crate::StoredPost>, StoreError> {
+        self.read(|conn| super::read::posts(conn, names))
+    }
+
     fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError> {
         self.read(|conn| {
             conn.prepare_cached(
