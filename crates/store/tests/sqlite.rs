@@ -730,5 +730,19 @@ mod tests {
                 .len(),
             1
         );
+        let read = store
+            .posts(&[
+                (Network::X, "r3".to_owned()),
+                (Network::X, "missing".to_owned()),
+                (Network::X, "r1".to_owned()),
+            ])
+            .unwrap();
+        let ids: Vec<&str> = read.iter().map(|p| p.post.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["r3", "r1"],
+            "in the order asked, missing ones left out"
+        );
+        assert_eq!(read[1].post.text, "one");
     }
 }
