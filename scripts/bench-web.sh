@@ -52,7 +52,7 @@ done = function(summary, latency, requests)
 end
 LUA
 echo
-echo "page | first request (cold) | under load: p50, p95, p99, requests/s"
+echo "page | first request (cold) | under load: p50, p95, p99, requests/s, server CPU per request"
 for page in \
   "/stream" \
   "/stream?sentiment=negative&intent=complaint&network=x" \
@@ -63,8 +63,14 @@ for page in \
   "/dashboard?period=7d" \
   "/api/stream?q=parking"; do
   cold=$(curl -s -o /dev/null -w "%{time_total}" -H "Cookie: sb_session=$SESSION" "$BASE$page")
+  cpu_before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
   result=$(wrk -t2 -c8 -d"$DURATION" -s "$WORK/p95.lua" -H "Cookie: sb_session=$SESSION" "$BASE$page" | grep RESULT)
-  echo "$page | cold ${cold}s | $result"
+  cpu_after=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  requests=$(echo "$result" | sed 's/.*requests=\([0-9]*\).*/\1/')
+  # The server's CPU time per request (clock ticks of 10 ms): less sensitive to other load on
+  # the machine than the latencies.
+  cpu=$(awk -v t=$((cpu_after - cpu_before)) -v n="$requests" 'BEGIN {printf "%.2f", n ? t * 10 / n : 0}')
+  echo "$page | cold ${cold}s | $result server_cpu_ms_per_request=$cpu"
 done
 echo
 python3 scripts/sse_arrival.py "$BASE" "$SESSION" "$DB" "$BIN" "$WORK"
