@@ -156,14 +156,6 @@ impl DashboardCache {
         });
     }
 
-    /// An estimate of the bytes held by the hour counts (for the benchmark's memory notes).
-    pub fn weight(&self) -> usize {
-        self.lock_hours()
-            .values()
-            .map(|cached| cached.counts.weight())
-            .sum()
-    }
-
     fn cached_dashboard(&self, key: &DashboardKey) -> Option<Arc<Dashboard>> {
         self.dashboards
             .lock()

@@ -500,17 +500,6 @@ impl HourCounts {
             ..HourCounts::default()
         }
     }
-
-    /// An estimate of the bytes the counts hold, for cache limits.
-    pub fn weight(&self) -> usize {
-        let strings = |map: &std::collections::HashMap<String, u64>| {
-            map.keys().map(|k| k.len() + 48).sum::<usize>()
-        };
-        256 + strings(&self.themes)
-            + strings(&self.hashtags)
-            + strings(&self.links)
-            + self.authors.len() * 32
-    }
 }
 
 /// The start of the hour that holds `time`.
