@@ -5,7 +5,8 @@
 #   - the time for a newly imported post to reach an open Server-Sent Events stream;
 #   - the server's peak memory (VmHWM).
 # Usage: scripts/bench-web.sh [WORKDIR] (default /tmp/switchboard-bench-web). Needs wrk
-# (apt-get install -y wrk) and python3. Builds the release binary.
+# (apt-get install -y wrk) and python3. Builds the release binary, unless BIN names another
+# binary (to compare builds on the same store).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="${1:-/tmp/switchboard-bench-web}"
@@ -14,8 +15,11 @@ DURATION="${DURATION:-20s}"
 PORT="${PORT:-18090}"
 mkdir -p "$WORK"
 DB="$WORK/web.db"
-BIN=target/release/switchboard
-cargo build --release -p switchboard
+if [ -z "${BIN:-}" ]; then
+  BIN=target/release/switchboard
+  cargo build --release -p switchboard
+fi
+echo "machine load before the run: $(uptime)"
 if [ ! -f "$DB" ]; then
   /usr/bin/time -v "$BIN" demo --no-serve --posts "$POSTS_PER_NETWORK" --db "$DB" 2> "$WORK/import.time" | tail -12
   grep -E "Elapsed|Maximum resident" "$WORK/import.time"
@@ -48,7 +52,7 @@ done = function(summary, latency, requests)
 end
 LUA
 echo
-echo "page | first request (cold) | under load: p50, p95, p99, requests/s"
+echo "page | first request (cold) | under load: p50, p95, p99, requests/s, server CPU per request"
 for page in \
   "/stream" \
   "/stream?sentiment=negative&intent=complaint&network=x" \
@@ -59,9 +63,16 @@ for page in \
   "/dashboard?period=7d" \
   "/api/stream?q=parking"; do
   cold=$(curl -s -o /dev/null -w "%{time_total}" -H "Cookie: sb_session=$SESSION" "$BASE$page")
+  cpu_before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
   result=$(wrk -t2 -c8 -d"$DURATION" -s "$WORK/p95.lua" -H "Cookie: sb_session=$SESSION" "$BASE$page" | grep RESULT)
-  echo "$page | cold ${cold}s | $result"
+  cpu_after=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  requests=$(echo "$result" | sed 's/.*requests=\([0-9]*\).*/\1/')
+  # The server's CPU time per request (clock ticks of 10 ms): less sensitive to other load on
+  # the machine than the latencies.
+  cpu=$(awk -v t=$((cpu_after - cpu_before)) -v n="$requests" 'BEGIN {printf "%.2f", n ? t * 10 / n : 0}')
+  echo "$page | cold ${cold}s | $result server_cpu_ms_per_request=$cpu"
 done
 echo
 python3 scripts/sse_arrival.py "$BASE" "$SESSION" "$DB" "$BIN" "$WORK"
 echo "server peak memory: $(grep VmHWM /proc/$SERVER/status)"
+echo "machine load after the run: $(uptime)"

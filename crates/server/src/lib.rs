@@ -20,6 +20,7 @@ pub mod auth;
 pub mod banner;
 pub mod charts;
 pub mod crisis;
+pub mod dashboards;
 pub mod engage_pages;
 pub mod engage_work;
 mod error;
@@ -80,7 +81,7 @@ pub struct AppState {
     /// New posts, for live pages.
     pub live: live::Live,
     /// Recent dashboards.
-    pub dashboards: Arc<pages::DashboardCache>,
+    pub dashboards: Arc<dashboards::DashboardCache>,
     /// Alert updates from the pipeline running in this process (none when it runs elsewhere).
     pub alert_hub: notify::AlertHub,
     /// The open alerts, for the banner.
@@ -98,7 +99,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             live: live::Live::new(),
-            dashboards: Arc::new(pages::DashboardCache::default()),
+            dashboards: Arc::new(dashboards::DashboardCache::default()),
             alert_hub: notify::AlertHub::default(),
             banner: banner::Board::new(),
             live_health: None,
@@ -172,6 +173,8 @@ pub fn router(state: AppState) -> Router {
             "/settings/monitors",
             get(pages::monitors).post(pages::save_monitor),
         )
+        .route("/settings/monitors/{id}", post(pages::update_monitor))
+        .route("/settings/monitors/{id}/edit", get(pages::edit_monitor))
         .route(
             "/settings/monitors/{id}/delete",
             post(pages::delete_monitor),
@@ -179,6 +182,10 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/users", get(pages::users).post(pages::add_user))
         .route("/settings/users/{id}/role", post(pages::set_role))
         .route("/settings/users/{id}/delete", post(pages::delete_user))
+        .route("/settings/users/{id}/password", post(pages::reset_password))
+        .route("/account", get(pages::account))
+        .route("/account/password", post(pages::change_password))
+        .route("/attention/events", get(live::attention_events))
         .merge(api::routes())
         .merge(engage_pages::routes())
         .fallback(pages::not_found)

@@ -3,8 +3,9 @@
 //!
 //! The poller reads the store (not an in-process channel), so posts written by any process that
 //! shares the database appear: a `switchboard import`, the demo's replay, a live connector. It
-//! looks at posts created in the last [`WINDOW`], first seen after the previous look, and waits
-//! a moment for a post's analysis so that pages can filter and show it.
+//! lists the posts created in the last [`WINDOW`] (names and times only, no post is read),
+//! reads in full only those it has not sent yet, and waits a moment for a post's analysis so
+//! that pages can filter and show it. A poll with nothing new costs one index walk.
 
 use std::{
     collections::HashMap,
@@ -21,7 +22,7 @@ use axum::{
 use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
 use model::{Network, query};
-use store::{SearchQuery, StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
+use store::{StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
 use tokio::sync::broadcast;
 
 use crate::{
@@ -29,7 +30,7 @@ use crate::{
     auth::CurrentUser,
     pages::PageError,
     roles::Action,
-    views::{PostView, StreamParams, monitor_names},
+    views::{HIGH_PRIORITY, PostView, StreamParams, monitor_names},
 };
 
 /// How far back the poller looks (by creation time).
@@ -46,6 +47,8 @@ pub struct LiveItem {
     pub entry: Option<StreamEntry>,
     /// The list item, rendered once for every page.
     pub html: String,
+    /// The post as pages show it (for items drawn per person, with their forms).
+    pub view: PostView,
 }
 
 /// The fragment sent for a new post.
@@ -138,26 +141,22 @@ impl Poller {
     fn poll(&mut self, store: &dyn WebStore, first: bool) -> Result<Vec<LiveItem>, ApiError> {
         let now = Timestamp::now();
         let since = now.checked_sub(WINDOW).unwrap_or(now);
-        let found = store.search(&SearchQuery {
-            since: Some(since),
-            limit: 2_000,
-            ..SearchQuery::default()
-        })?;
+        let found = store.recent_posts(since, 2_000)?;
         self.sent.retain(|_, created| *created >= since);
         let mut fresh: Vec<StoredPost> = Vec::new();
-        for stored in found {
-            let key = (stored.post.network, stored.post.id.clone());
+        for recent in found {
+            let key = (recent.network, recent.id);
             if self.sent.contains_key(&key) {
                 continue;
             }
-            let young = now.duration_since(stored.first_seen) < ANALYSIS_WAIT;
-            if !first && stored.analysis.is_none() && young {
+            let young = now.duration_since(recent.first_seen) < ANALYSIS_WAIT;
+            if !first && !recent.analysed && young {
                 continue;
             }
-            self.sent.insert(key, stored.post.created_at);
-            if !first {
+            if !first && let Some(stored) = store.post(key.0, &key.1)? {
                 fresh.push(stored);
             }
+            self.sent.insert(key, recent.created_at);
         }
         if fresh.is_empty() {
             return Ok(Vec::new());
@@ -176,7 +175,12 @@ impl Poller {
             }
             .render()
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-            items.push(LiveItem { post, entry, html });
+            items.push(LiveItem {
+                post,
+                entry,
+                html,
+                view,
+            });
         }
         Ok(items)
     }
@@ -258,5 +262,67 @@ pub async fn events(
             }
         }
     });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Whether a new post belongs at the top of an open Needs-attention page: high priority, not
+/// handled, and passing the page's filters.
+pub fn needs_attention(filter: &StreamFilter, item: &LiveItem) -> bool {
+    let high = item
+        .post
+        .analysis
+        .as_ref()
+        .is_some_and(|a| a.priority.score >= HIGH_PRIORITY);
+    let handled = item.entry.as_ref().is_some_and(|e| e.handled.is_some());
+    high && !handled && passes(filter, item)
+}
+
+/// `GET /attention/events`: new high-priority posts (see [`needs_attention`]) matching the
+/// query string's filters, as `post` events whose data is the list item's HTML, with the
+/// mark-as-handled form when the person may use it.
+pub async fn attention_events(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(params): Query<StreamParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
+    user.require(Action::Read)?;
+    let filter = params.filter(StreamOrder::Priority)?;
+    let handle_form = Action::MarkHandled.allowed(user.user.role);
+    let back = format!("/attention?{}", params.with_page(1));
+    let receiver = state.live.subscribe();
+    let start = (receiver, filter, user.csrf, back);
+    let events = stream::unfold(
+        start,
+        move |(mut receiver, filter, csrf, back)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(item) => {
+                        if !needs_attention(&filter, &item) {
+                            continue;
+                        }
+                        let drawn = PostItem {
+                            post: &item.view,
+                            handle_form,
+                            csrf: &csrf,
+                            back: &back,
+                        }
+                        .render();
+                        match drawn {
+                            Ok(html) => {
+                                let event = Event::default()
+                                    .event("post")
+                                    .id(format!("{}/{}", item.post.post.network, item.post.post.id))
+                                    .data(html);
+                                return Some((Ok(event), (receiver, filter, csrf, back)));
+                            }
+                            Err(error) => tracing::warn!(%error, "A live post could not be drawn."),
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

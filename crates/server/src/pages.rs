@@ -2,12 +2,7 @@
 //! person's role for its action first, and every form handler checks the CSRF token before
 //! anything else.
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
-    time::Instant,
-};
+use std::{net::SocketAddr, sync::Arc};
 
 use askama::Template;
 use axum::{
@@ -32,6 +27,7 @@ use crate::{
     auth::CurrentUser,
     blocking,
     charts::{self, PALETTE, Series},
+    dashboards::{self, DashboardKey},
     roles::Action,
     views::{PAGE_SIZE, PostView, StreamParams, london, monitor_names},
 };
@@ -350,19 +346,40 @@ pub struct StreamPage {
     pub more: bool,
 }
 
+/// The views of the posts of `entries`, read with one store call, in the entries' order.
+fn views_of(
+    store: &dyn store::WebStore,
+    entries: &[store::StreamEntry],
+    names: &std::collections::HashMap<i64, String>,
+) -> Result<Vec<PostView>, ApiError> {
+    let wanted: Vec<(Network, String)> =
+        entries.iter().map(|e| (e.network, e.id.clone())).collect();
+    let mut found: std::collections::HashMap<(Network, String), StoredPost> = store
+        .posts(&wanted)?
+        .into_iter()
+        .map(|p| ((p.post.network, p.post.id.clone()), p))
+        .collect();
+    Ok(entries
+        .iter()
+        .filter_map(|e| {
+            found
+                .remove(&(e.network, e.id.clone()))
+                .map(|stored| PostView::new(&stored, Some(e), names))
+        })
+        .collect())
+}
+
 /// Reads one page of a stream.
 pub async fn load_stream(state: &AppState, filter: StreamFilter) -> Result<StreamPage, ApiError> {
     blocking(state, move |store| {
         let entries = store.stream(&filter)?;
         let names = monitor_names(&store.monitors()?);
         let more = entries.len() > PAGE_SIZE;
-        let mut posts = Vec::with_capacity(PAGE_SIZE);
-        for entry in entries.iter().take(PAGE_SIZE) {
-            if let Some(stored) = store.post(entry.network, &entry.id)? {
-                posts.push(PostView::new(&stored, Some(entry), &names));
-            }
-        }
-        Ok(StreamPage { posts, more })
+        let shown = &entries[..entries.len().min(PAGE_SIZE)];
+        Ok(StreamPage {
+            posts: views_of(store, shown, &names)?,
+            more,
+        })
     })
     .await
 }
@@ -384,6 +401,7 @@ struct StreamTemplate {
     heading: String,
     posts: Vec<PostView>,
     live: bool,
+    events: &'static str,
     query: String,
     handle_form: bool,
     csrf: String,
@@ -450,7 +468,12 @@ async fn list_page(
     };
     let query = params.with_page(1);
     let can_save = Action::SaveSearch.allowed(user.user.role);
-    let live = kind == ListKind::Stream && page == 1;
+    let live = matches!(kind, ListKind::Stream | ListKind::Attention) && page == 1;
+    let events = if kind == ListKind::Attention {
+        "/attention/events"
+    } else {
+        "/stream/events"
+    };
     let mut layout = Layout::new(title, &user, nav);
     layout.live = live;
     let heading = match kind {
@@ -492,6 +515,7 @@ async fn list_page(
         heading,
         posts: loaded.posts,
         live,
+        events,
         handle_form: kind == ListKind::Attention && Action::MarkHandled.allowed(user.user.role),
         csrf: user.csrf.clone(),
         back: format!("{action}?{}", params.with_page(page)),
@@ -609,17 +633,8 @@ pub async fn load_post(
         let names = monitor_names(&store.monitors()?);
         let entry = store.desk_entry(network, &id)?;
         let view = PostView::new(&stored, entry.as_ref(), &names);
-        let views = |entries: Vec<store::StreamEntry>| -> Result<Vec<PostView>, ApiError> {
-            let mut out = Vec::new();
-            for e in entries {
-                if let Some(p) = store.post(e.network, &e.id)? {
-                    out.push(PostView::new(&p, Some(&e), &names));
-                }
-            }
-            Ok(out)
-        };
-        let thread = views(store.thread(network, &id, 50)?)?;
-        let recent = views(store.author_posts(network, &id, 10)?)?;
+        let thread = views_of(store, &store.thread(network, &id, 50)?, &names)?;
+        let recent = views_of(store, &store.author_posts(network, &id, 10)?, &names)?;
         let history = store
             .history(network, &id)?
             .into_iter()
@@ -679,18 +694,6 @@ pub async fn post_page(
     Ok(render(&template))
 }
 
-/// Dashboards computed in the last minute, by period and monitor.
-#[derive(Default)]
-pub struct DashboardCache {
-    entries: Mutex<HashMap<DashboardKey, (Instant, Arc<Dashboard>)>>,
-}
-
-/// A cached dashboard's period (with its end) and monitor.
-type DashboardKey = (String, Option<i64>);
-
-/// How long a computed dashboard is reused.
-const DASHBOARD_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
 /// The dashboard query.
 #[derive(Debug, Deserialize, Default)]
 pub struct DashboardParams {
@@ -727,14 +730,22 @@ pub async fn load_dashboard(
     state: &AppState,
     params: &DashboardParams,
 ) -> Result<LoadedDashboard, ApiError> {
-    dashboard_data(state, params, false).await
+    let (key, query, period, monitor) = dashboard_query(params)?;
+    let data = dashboards::load(state, key, &query).await?;
+    Ok(LoadedDashboard {
+        data,
+        query,
+        period,
+        monitor,
+    })
 }
 
-/// How often the default dashboards are computed ahead of requests.
+/// How often the default dashboards are brought up to date ahead of requests.
 const WARM_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Keeps the dashboards of the shortest two periods (no monitor) computed, so that opening the
-/// dashboard does not wait for a scan of the period. Runs until the process ends.
+/// Keeps the dashboards of the shortest two periods (no monitor) up to date, so that opening
+/// the dashboard does not wait for a count of the period. Each round counts only the hours that
+/// changed (see [`dashboards`]). Runs until the process ends.
 pub async fn warm_dashboards(state: AppState) {
     loop {
         for (period, ..) in PERIODS.iter().take(2) {
@@ -742,7 +753,11 @@ pub async fn warm_dashboards(state: AppState) {
                 period: Some((*period).to_owned()),
                 monitor: None,
             };
-            if let Err(error) = dashboard_data(&state, &params, true).await {
+            let warmed = match dashboard_query(&params) {
+                Ok((key, query, ..)) => dashboards::warm(&state, key, &query).await,
+                Err(error) => Err(error),
+            };
+            if let Err(error) = warmed {
                 tracing::warn!(%error, "Dashboard warm-up failed.");
             }
         }
@@ -750,11 +765,10 @@ pub async fn warm_dashboards(state: AppState) {
     }
 }
 
-async fn dashboard_data(
-    state: &AppState,
+/// The store query of a dashboard, its cache key, period and monitor.
+fn dashboard_query(
     params: &DashboardParams,
-    refresh: bool,
-) -> Result<LoadedDashboard, ApiError> {
+) -> Result<(DashboardKey, DashboardQuery, &'static str, Option<i64>), ApiError> {
     let wanted = params.period.as_deref().unwrap_or("24h");
     let &(period, _, hours, bucket) = PERIODS.iter().find(|p| p.0 == wanted).ok_or_else(|| {
         ApiError::BadRequest(format!(
@@ -789,39 +803,7 @@ async fn dashboard_data(
         top: 10,
     };
     let key = (format!("{period}@{until_second}"), monitor);
-    let cached = if refresh {
-        None
-    } else {
-        state
-            .dashboards
-            .entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-            .filter(|(at, _)| at.elapsed() < DASHBOARD_TTL)
-            .map(|(_, data)| Arc::clone(data))
-    };
-    let data = match cached {
-        Some(data) => data,
-        None => {
-            let run = query.clone();
-            let data = Arc::new(blocking(state, move |store| Ok(store.dashboard(&run)?)).await?);
-            let mut entries = state
-                .dashboards
-                .entries
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            entries.retain(|_, (at, _)| at.elapsed() < DASHBOARD_TTL);
-            entries.insert(key, (Instant::now(), Arc::clone(&data)));
-            data
-        }
-    };
-    Ok(LoadedDashboard {
-        data,
-        query,
-        period,
-        monitor,
-    })
+    Ok((key, query, period, monitor))
 }
 
 #[derive(Template)]
@@ -1157,6 +1139,77 @@ pub async fn save_monitor(
     Ok(Redirect::to("/settings/monitors").into_response())
 }
 
+#[derive(Template)]
+#[template(path = "monitor_edit.html")]
+struct MonitorEditTemplate {
+    layout: Layout,
+    id: i64,
+    name: String,
+    query: String,
+    networks: String,
+    languages: String,
+    authors: String,
+}
+
+/// `GET /settings/monitors/{id}/edit`: the monitor's form, filled in.
+pub async fn edit_monitor(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    user.require(Action::ManageMonitors)?;
+    let list = blocking(&state, |store| Ok(store.monitors()?)).await?;
+    let monitor = list
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or(ApiError::NotFound)?;
+    let template = MonitorEditTemplate {
+        layout: Layout::new(
+            format!("Change monitor {}", monitor.name),
+            &user,
+            "monitors",
+        ),
+        id: monitor.id,
+        name: monitor.name,
+        query: monitor.query,
+        networks: monitor
+            .networks
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        languages: monitor.languages.join(", "),
+        authors: monitor.authors.join(", "),
+    };
+    Ok(render(&template))
+}
+
+/// `POST /settings/monitors/{id}`: changes a monitor in place (same id, so links and saved
+/// filters keep working) and retags every post with it.
+pub async fn update_monitor(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<MonitorForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Action::ManageMonitors)?;
+    let mut monitor = monitor_from(&form)?;
+    monitor.id = id;
+    let name = monitor.name.clone();
+    let saved = blocking(&state, move |store| {
+        if !store.monitors()?.iter().any(|m| m.id == id) {
+            return Err(ApiError::NotFound);
+        }
+        Ok(store.save_monitor(&monitor)?)
+    })
+    .await?;
+    if saved.is_none() {
+        return Err(ApiError::Conflict(format!("a monitor called `{name}` exists already")).into());
+    }
+    Ok(Redirect::to("/settings/monitors").into_response())
+}
+
 /// `POST /settings/monitors/{id}/delete`.
 pub async fn delete_monitor(
     State(state): State<AppState>,
@@ -1271,6 +1324,146 @@ pub async fn set_role(
         return Err(ApiError::NotFound.into());
     }
     Ok(Redirect::to("/settings/users").into_response())
+}
+
+/// The reset-password form (an admin sets another person's password).
+#[derive(Debug, Deserialize)]
+pub struct ResetPasswordForm {
+    /// The session's token.
+    #[serde(default)]
+    pub csrf: String,
+    /// The new password.
+    pub password: String,
+}
+
+/// Refuses a password shorter than [`MIN_PASSWORD`].
+fn check_new_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(ApiError::BadRequest(format!(
+            "the new password is too short: use at least {MIN_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// `POST /settings/users/{id}/password`: an admin sets a new password for a person; every
+/// session of that person ends, so they log in again with the new one.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ResetPasswordForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Action::ManageUsers)?;
+    check_new_password(&form.password)?;
+    let password = form.password;
+    let changed = blocking(&state, move |store| {
+        let hash = auth::hash_password(&password)?;
+        Ok(store.set_password(id, &hash)?)
+    })
+    .await?;
+    if !changed {
+        return Err(ApiError::NotFound.into());
+    }
+    if id == user.user.id {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    Ok(Redirect::to("/settings/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountTemplate {
+    layout: Layout,
+    changed: bool,
+    min_password: usize,
+}
+
+/// The query of the account page.
+#[derive(Debug, Deserialize, Default)]
+pub struct AccountParams {
+    /// Set after a successful change.
+    #[serde(default)]
+    pub changed: Option<String>,
+}
+
+/// `GET /account`: the person's own account, with the change-password form.
+pub async fn account(
+    user: CurrentUser,
+    Query(params): Query<AccountParams>,
+) -> Result<Response, PageError> {
+    user.require(Action::ChangeOwnPassword)?;
+    let template = AccountTemplate {
+        layout: Layout::new("Your account", &user, "account"),
+        changed: params.changed.is_some(),
+        min_password: MIN_PASSWORD,
+    };
+    Ok(render(&template))
+}
+
+/// The change-own-password form.
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordForm {
+    /// The session's token.
+    #[serde(default)]
+    pub csrf: String,
+    /// The password in use now.
+    pub current: String,
+    /// The new password.
+    pub password: String,
+    /// The new password again.
+    pub confirm: String,
+}
+
+/// `POST /account/password`: a person changes their own password, giving the current one
+/// (checked like a login: wrong guesses count towards the failed-login limit). Every session of
+/// the person ends; this browser gets a fresh one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<SocketAddr>,
+    user: CurrentUser,
+    Form(form): Form<ChangePasswordForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(&form.csrf)?;
+    user.require(Action::ChangeOwnPassword)?;
+    if form.password != form.confirm {
+        return Err(ApiError::BadRequest(
+            "the new password and its confirmation differ: type the same password twice".into(),
+        )
+        .into());
+    }
+    check_new_password(&form.password)?;
+    let name = user.user.name.clone();
+    let id = user.user.id;
+    let ip = address.ip().to_string();
+    let ChangePasswordForm {
+        current, password, ..
+    } = form;
+    let changed = blocking(&state, move |store| {
+        let checked =
+            auth::check_login(store, &name, &current, &ip).map_err(|error| match error {
+                ApiError::InvalidCredentials => {
+                    ApiError::BadRequest("the current password is wrong".into())
+                }
+                other => other,
+            })?;
+        if checked.id != id {
+            return Err(ApiError::Forbidden);
+        }
+        let hash = auth::hash_password(&password)?;
+        Ok(store.set_password(id, &hash)?)
+    })
+    .await?;
+    if !changed {
+        return Err(ApiError::NotFound.into());
+    }
+    let cookie = start_session(&state, &user.user).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to("/account?changed=1"),
+    )
+        .into_response())
 }
 
 /// `POST /settings/users/{id}/delete`.

@@ -16,7 +16,7 @@ pub enum Action {
     SaveSearch,
     /// Add, change and remove monitors.
     ManageMonitors,
-    /// Add people, change their roles, remove them.
+    /// Add people, change their roles, reset their passwords, remove them.
     ManageUsers,
     /// Hide an alert from one's own banner.
     DismissAlert,
@@ -39,6 +39,8 @@ pub enum Action {
     ReadAudit,
     /// Download the whole audit log as CSV.
     ExportAudit,
+    /// Change one's own password (with the current one).
+    ChangeOwnPassword,
 }
 
 /// The least role that sees the count of drafts waiting for approval in the navigation.
@@ -46,7 +48,7 @@ pub const APPROVAL_COUNT_ROLE: Role = Role::Approver;
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Read,
         Action::MarkHandled,
         Action::SaveSearch,
@@ -62,12 +64,16 @@ impl Action {
         Action::PlanStories,
         Action::ReadAudit,
         Action::ExportAudit,
+        Action::ChangeOwnPassword,
     ];
 
     /// The least trusted role that may do this: the one table of permissions.
     pub const fn min_role(self) -> Role {
         match self {
-            Action::Read | Action::DismissAlert | Action::ApproveDrafts => Role::Viewer,
+            Action::Read
+            | Action::ChangeOwnPassword
+            | Action::DismissAlert
+            | Action::ApproveDrafts => Role::Viewer,
             Action::MarkHandled | Action::WorkCases | Action::PublishDrafts => Role::Squad,
             Action::SaveSearch
             | Action::ManageMonitors

@@ -14,6 +14,9 @@ use store::{Monitor, StoredPost, StreamEntry, StreamFilter, StreamOrder};
 
 use crate::ApiError;
 
+/// The priority from which a post is high priority: badged in red, and pushed live to open
+/// Needs-attention pages.
+pub const HIGH_PRIORITY: u8 = 70;
 /// Posts per page.
 pub const PAGE_SIZE: usize = 25;
 /// The deepest page served.
@@ -360,7 +363,7 @@ impl PostView {
     /// The CSS class of the priority badge.
     pub fn priority_class(&self) -> &'static str {
         match self.priority {
-            Some(p) if p >= 70 => "priority priority--high",
+            Some(p) if p >= HIGH_PRIORITY => "priority priority--high",
             Some(p) if p >= 40 => "priority priority--medium",
             _ => "priority",
         }

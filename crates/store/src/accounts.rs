@@ -425,8 +425,202 @@ pub trait DeskStore: Send + Sync {
         id: &str,
         limit: usize,
     ) -> Result<Vec<StreamEntry>, StoreError>;
-    /// The counts of a dashboard.
-    fn dashboard(&self, query: &DashboardQuery) -> Result<Dashboard, StoreError>;
+    /// The posts named by `names` (network and id), read together, in the order given; posts
+    /// not found are left out. One read for a page of posts instead of one per post.
+    fn posts(&self, names: &[(Network, String)]) -> Result<Vec<crate::StoredPost>, StoreError>;
+    /// The newest posts created since `since` (not deleted), newest first, at most `limit`:
+    /// only what tells a live poller which posts are new, without reading the posts.
+    fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError>;
+    /// The counts of every whole hour in `[since, until)`, oldest first, one entry per hour
+    /// (empty hours included). `since` is rounded down and `until` up to the hour.
+    fn dashboard_hours(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        monitor: Option<i64>,
+    ) -> Result<Vec<HourCounts>, StoreError>;
+    /// `network:@handle` of the authors with these store keys (unknown keys are left out).
+    fn author_labels(&self, keys: &[i64]) -> Result<Vec<(i64, String)>, StoreError>;
+    /// The counts of a dashboard, added up from its hours (see [`add_up`]).
+    fn dashboard(&self, query: &DashboardQuery) -> Result<Dashboard, StoreError> {
+        let hours = self.dashboard_hours(query.since, query.until, query.monitor)?;
+        add_up(query, hours.iter(), |keys| self.author_labels(keys))
+    }
+}
+
+/// A recently created post, as a live poller lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentPost {
+    /// The network.
+    pub network: Network,
+    /// The network's id of the post.
+    pub id: String,
+    /// When it was written.
+    pub created_at: Timestamp,
+    /// When the store first saw it.
+    pub first_seen: Timestamp,
+    /// Whether it has an analysis.
+    pub analysed: bool,
+}
+
+/// One hour in microseconds.
+const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// The counts of the posts created in one hour: the part dashboards are added up from, so that
+/// a dashboard over a week re-reads only the hours that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HourCounts {
+    /// Start of the hour (UTC, on the hour).
+    pub start: Timestamp,
+    /// Posts.
+    pub total: u64,
+    /// Posts per network, in [`Network::ALL`] order.
+    pub by_network: Vec<u64>,
+    /// Posts per sentiment: negative, neutral, positive, not analysed.
+    pub by_sentiment: [u64; 4],
+    /// Posts per detected intent, in [`IntentKind::ALL`] order.
+    pub intents: Vec<u64>,
+    /// Posts per theme id.
+    pub themes: std::collections::HashMap<String, u64>,
+    /// Posts per author (store key of the author).
+    pub authors: std::collections::HashMap<i64, u64>,
+    /// Posts per hashtag (lower case).
+    pub hashtags: std::collections::HashMap<String, u64>,
+    /// Posts per link.
+    pub links: std::collections::HashMap<String, u64>,
+}
+
+impl HourCounts {
+    /// An hour with no posts.
+    pub fn empty(start: Timestamp) -> HourCounts {
+        HourCounts {
+            start,
+            by_network: vec![0; Network::ALL.len()],
+            intents: vec![0; IntentKind::ALL.len()],
+            ..HourCounts::default()
+        }
+    }
+}
+
+/// The start of the hour that holds `time`.
+pub fn hour_floor(time: Timestamp) -> Timestamp {
+    let micros = time.as_microsecond();
+    Timestamp::from_microsecond(micros - micros.rem_euclid(HOUR_MICROS)).unwrap_or(time)
+}
+
+/// Sorts counts, most first then by name, and keeps `top`.
+fn top_counts<K: Ord + Clone>(
+    counts: std::collections::HashMap<K, u64>,
+    top: usize,
+) -> Vec<(K, u64)> {
+    let mut list: Vec<(K, u64)> = counts.into_iter().collect();
+    list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    list.truncate(top);
+    list
+}
+
+/// Adds hours up into the dashboard of `query`: hours outside the period are skipped, each
+/// hour goes to the bucket holding its start (buckets are counted from `query.since`, so whole
+/// hours fall in one bucket when the bucket width is a multiple of an hour), and the hour of
+/// day is the hour's start moved by `query.utc_offset_seconds`. `labels` names the top authors.
+pub fn add_up<'a>(
+    query: &DashboardQuery,
+    hours: impl IntoIterator<Item = &'a HourCounts>,
+    labels: impl FnOnce(&[i64]) -> Result<Vec<(i64, String)>, StoreError>,
+) -> Result<Dashboard, StoreError> {
+    use std::collections::HashMap;
+    let since = query.since.as_microsecond();
+    let until = query.until.as_microsecond();
+    let width = query.bucket_seconds.max(60).saturating_mul(1_000_000);
+    let buckets = usize::try_from(((until - since).max(0) + width - 1) / width)
+        .unwrap_or(0)
+        .min(10_000);
+    let mut dash = Dashboard {
+        buckets: (0..buckets)
+            .map(|i| Bucket {
+                start: Timestamp::from_microsecond(since + width * i64::try_from(i).unwrap_or(0))
+                    .unwrap_or(query.since),
+                by_network: vec![0; Network::ALL.len()],
+                by_sentiment: [0; 4],
+            })
+            .collect(),
+        hours: vec![0; 24],
+        ..Dashboard::default()
+    };
+    let mut intents = vec![0_u64; IntentKind::ALL.len()];
+    let mut themes: HashMap<String, u64> = HashMap::new();
+    let mut authors: HashMap<i64, u64> = HashMap::new();
+    let mut hashtags: HashMap<String, u64> = HashMap::new();
+    let mut links: HashMap<String, u64> = HashMap::new();
+    let add = |into: &mut [u64], from: &[u64]| {
+        for (cell, value) in into.iter_mut().zip(from) {
+            *cell += value;
+        }
+    };
+    for hour in hours {
+        let start = hour.start.as_microsecond();
+        if start < since || start >= until || hour.total == 0 {
+            continue;
+        }
+        dash.total += hour.total;
+        let slot = usize::try_from((start - since) / width).unwrap_or(0);
+        if let Some(bucket) = dash.buckets.get_mut(slot) {
+            add(&mut bucket.by_network, &hour.by_network);
+            add(&mut bucket.by_sentiment, &hour.by_sentiment);
+        }
+        let local = start / 1_000_000 + query.utc_offset_seconds;
+        let of_day = usize::try_from(local.rem_euclid(86_400) / 3_600).unwrap_or(0);
+        if let Some(cell) = dash.hours.get_mut(of_day) {
+            *cell += hour.total;
+        }
+        add(&mut intents, &hour.intents);
+        for (into, from) in [
+            (&mut themes, &hour.themes),
+            (&mut hashtags, &hour.hashtags),
+            (&mut links, &hour.links),
+        ] {
+            for (name, posts) in from {
+                match into.get_mut(name) {
+                    Some(cell) => *cell += posts,
+                    None => {
+                        into.insert(name.clone(), *posts);
+                    }
+                }
+            }
+        }
+        for (author, posts) in &hour.authors {
+            *authors.entry(*author).or_default() += posts;
+        }
+    }
+    let named = |list: Vec<(String, u64)>| -> Vec<NamedCount> {
+        list.into_iter()
+            .map(|(name, posts)| NamedCount { name, posts })
+            .collect()
+    };
+    dash.intents = IntentKind::ALL
+        .iter()
+        .zip(intents)
+        .map(|(kind, posts)| NamedCount {
+            name: kind.as_str().to_owned(),
+            posts,
+        })
+        .collect();
+    dash.themes = named(top_counts(themes, query.top));
+    dash.hashtags = named(top_counts(hashtags, query.top));
+    dash.links = named(top_counts(links, query.top));
+    let ranked = top_counts(authors, query.top);
+    let keys: Vec<i64> = ranked.iter().map(|(key, _)| *key).collect();
+    let names: HashMap<i64, String> = labels(&keys)?.into_iter().collect();
+    dash.authors = ranked
+        .into_iter()
+        .filter_map(|(key, posts)| {
+            names.get(&key).map(|name| NamedCount {
+                name: name.clone(),
+                posts,
+            })
+        })
+        .collect();
+    Ok(dash)
 }
 
 /// Everything the web application needs from a store.

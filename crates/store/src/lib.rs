@@ -27,8 +27,8 @@ use jiff::{Timestamp, civil::Date};
 use model::{Network, Post, analysis::Analysis, query::Query};
 
 pub use accounts::{
-    AccountStore, Dashboard, DashboardQuery, DeskStore, Monitor, Role, StreamEntry, StreamFilter,
-    StreamOrder, User, WebStore,
+    AccountStore, Dashboard, DashboardQuery, DeskStore, HourCounts, Monitor, RecentPost, Role,
+    StreamEntry, StreamFilter, StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
 pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};

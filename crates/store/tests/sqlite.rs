@@ -650,4 +650,99 @@ mod tests {
             .unwrap();
         assert_eq!(hits.iter().filter(|p| p.analysis.is_some()).count(), 2);
     }
+
+    #[test]
+    fn dashboards_are_added_up_from_hour_counts() {
+        use store::{DashboardQuery, DeskStore};
+        let store = SqliteStore::open_in_memory().unwrap();
+        let mut first = post("h1", "one", "2026-03-01T10:05:00Z");
+        first.hashtags = vec!["NHS".into(), "Parking".into()];
+        first.links = vec!["https://example.org/a".into()];
+        let mut second = post("h2", "two", "2026-03-01T10:59:59Z");
+        second.hashtags = vec!["nhs".into()];
+        let mut third = post("h3", "three", "2026-03-01T13:00:00Z");
+        third.author = author("other", "Other");
+        let outside = post("h4", "four", "2026-03-01T16:00:00Z");
+        store
+            .apply(&[up(&first), up(&second), up(&third), up(&outside)])
+            .unwrap();
+        store.apply(&[del("h2", "2026-03-01T12:00:00Z")]).unwrap();
+        let hours = store
+            .dashboard_hours(at("2026-03-01T10:30:00Z"), at("2026-03-01T13:10:00Z"), None)
+            .unwrap();
+        let starts: Vec<String> = hours.iter().map(|h| h.start.to_string()).collect();
+        assert_eq!(
+            starts,
+            [
+                "2026-03-01T10:00:00Z",
+                "2026-03-01T11:00:00Z",
+                "2026-03-01T12:00:00Z",
+                "2026-03-01T13:00:00Z"
+            ]
+        );
+        let totals: Vec<u64> = hours.iter().map(|h| h.total).collect();
+        assert_eq!(totals, [1, 0, 0, 1], "the deleted post is not counted");
+        assert_eq!(hours[0].hashtags.get("parking"), Some(&1));
+        assert_eq!(hours[0].by_sentiment, [0, 0, 0, 1]);
+        let query = DashboardQuery {
+            since: at("2026-03-01T06:00:00Z"),
+            until: at("2026-03-01T18:00:00Z"),
+            monitor: None,
+            bucket_seconds: 6 * 3_600,
+            utc_offset_seconds: 3_600,
+            top: 10,
+        };
+        let dash = store.dashboard(&query).unwrap();
+        assert_eq!(dash.total, 3);
+        let per_bucket: Vec<u64> = dash
+            .buckets
+            .iter()
+            .map(|b| b.by_network.iter().sum())
+            .collect();
+        assert_eq!(per_bucket, [1, 2]);
+        assert_eq!(dash.hours[11] + dash.hours[14] + dash.hours[17], 3);
+        assert_eq!(dash.hashtags[0].name, "nhs");
+        assert_eq!(dash.links[0].posts, 1);
+        assert_eq!(dash.authors[0].name, "x:@someone");
+        assert_eq!(dash.authors[0].posts, 2);
+        assert_eq!(dash.authors[1].name, "x:@other");
+    }
+
+    #[test]
+    fn recent_posts_lists_names_and_times_newest_first() {
+        use store::DeskStore;
+        let store = SqliteStore::open_in_memory().unwrap();
+        store
+            .apply(&[
+                up(&post("r1", "one", "2026-03-01T10:00:00Z")),
+                up(&post("r2", "two", "2026-03-01T10:05:00Z")),
+                up(&post("r3", "three", "2026-03-01T09:00:00Z")),
+            ])
+            .unwrap();
+        let recent = store.recent_posts(at("2026-03-01T09:30:00Z"), 10).unwrap();
+        let ids: Vec<&str> = recent.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["r2", "r1"]);
+        assert!(!recent[0].analysed);
+        assert_eq!(
+            store
+                .recent_posts(at("2026-03-01T09:30:00Z"), 1)
+                .unwrap()
+                .len(),
+            1
+        );
+        let read = store
+            .posts(&[
+                (Network::X, "r3".to_owned()),
+                (Network::X, "missing".to_owned()),
+                (Network::X, "r1".to_owned()),
+            ])
+            .unwrap();
+        let ids: Vec<&str> = read.iter().map(|p| p.post.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["r3", "r1"],
+            "in the order asked, missing ones left out"
+        );
+        assert_eq!(read[1].post.text, "one");
+    }
 }

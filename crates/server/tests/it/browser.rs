@@ -19,6 +19,8 @@ use model::{
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
+use store::AccountStore;
+
 use crate::app::{PASSWORD, TestApp, add_posts, analysis, post};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -401,6 +403,129 @@ async fn a_day_at_the_desk_in_chromium() {
         .script("return document.querySelectorAll('svg.chart title').length;")
         .await;
     assert!(charts.as_u64().unwrap() >= 5, "{charts}");
+
+    // Needs attention: a new high-priority post arrives live, with its mark-as-handled form.
+    browser.go(&app.url("/attention")).await;
+    browser
+        .wait_for(
+            "return document.getElementById('posts').getAttribute('data-live') !== null;",
+            Duration::from_secs(5),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    add_posts(
+        &app.store,
+        &[(
+            post(
+                Network::X,
+                "urgent1",
+                "urgent_ursula",
+                "Someone has collapsed in the main entrance",
+                Timestamp::now(),
+            ),
+            analysis(SentimentLabel::Negative, IntentKind::Safety, 95),
+        )],
+    );
+    browser
+        .wait_for(
+            "var first = document.querySelector('#posts > li'); return !!first && first.textContent.indexOf('@urgent_ursula') >= 0 && !!first.querySelector('form.post__action');",
+            Duration::from_secs(5),
+        )
+        .await;
+    violations.extend(
+        browser
+            .axe(&tools.axe)
+            .await
+            .into_iter()
+            .map(|v| format!("/attention (live): {v}")),
+    );
+
+    // Change a monitor in place.
+    let monitor = app
+        .store
+        .save_monitor(&store::Monitor {
+            id: 0,
+            name: "Maternity".into(),
+            query: "maternity".into(),
+            networks: Vec::new(),
+            languages: Vec::new(),
+            authors: Vec::new(),
+        })
+        .unwrap()
+        .unwrap();
+    browser.go(&app.url("/settings/monitors")).await;
+    browser
+        .click(&format!("a[href='/settings/monitors/{monitor}/edit']"))
+        .await;
+    browser
+        .wait_for(
+            "return location.pathname.endsWith('/edit');",
+            Duration::from_secs(5),
+        )
+        .await;
+    violations.extend(
+        browser
+            .axe(&tools.axe)
+            .await
+            .into_iter()
+            .map(|v| format!("/settings/monitors/{monitor}/edit: {v}")),
+    );
+    browser
+        .script("document.getElementById('m-query').value = 'maternity OR midwife*';")
+        .await;
+    browser.click("form.form button[type=submit]").await;
+    browser
+        .wait_for(
+            "return location.pathname === '/settings/monitors' && document.body.innerText.indexOf('maternity OR midwife*') >= 0;",
+            Duration::from_secs(5),
+        )
+        .await;
+
+    // Change one's own password.
+    browser.click("a[href='/account']").await;
+    browser
+        .wait_for(
+            "return location.pathname === '/account';",
+            Duration::from_secs(5),
+        )
+        .await;
+    violations.extend(
+        browser
+            .axe(&tools.axe)
+            .await
+            .into_iter()
+            .map(|v| format!("/account: {v}")),
+    );
+    let new_password = "officer's new password";
+    browser.type_into("#a-current", PASSWORD).await;
+    browser.type_into("#a-password", new_password).await;
+    browser.type_into("#a-confirm", new_password).await;
+    browser.click("form.form button[type=submit]").await;
+    browser
+        .wait_for(
+            "return location.search === '?changed=1' && document.body.innerText.indexOf('Your password has been changed') >= 0;",
+            Duration::from_secs(10),
+        )
+        .await;
+
+    // Readable on a phone: nothing wider than the screen.
+    browser
+        .call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": 360, "height": 740})),
+        )
+        .await;
+    for path in ["/stream", "/attention", "/dashboard", "/settings/monitors"] {
+        browser.go(&app.url(path)).await;
+        let overflow = browser
+            .script("return document.documentElement.scrollWidth - document.documentElement.clientWidth;")
+            .await;
+        assert!(
+            overflow.as_i64().unwrap() <= 0,
+            "{path} is wider than a phone screen by {overflow} px"
+        );
+    }
 
     // Log out: back to the login page, and the stream needs a login again.
     browser.click("form.header__logout button").await;

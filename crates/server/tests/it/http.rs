@@ -73,6 +73,18 @@ async fn attempt(
                 .await
                 .status()
         }
+        Action::ChangeOwnPassword => client
+            .post_form(
+                "/account/password",
+                &[
+                    ("csrf", &csrf),
+                    ("current", crate::app::PASSWORD),
+                    ("password", crate::app::PASSWORD),
+                    ("confirm", crate::app::PASSWORD),
+                ],
+            )
+            .await
+            .status(),
         Action::ManageUsers => {
             let name = format!("person{round}");
             client

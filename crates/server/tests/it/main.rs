@@ -12,5 +12,6 @@
 mod alerts;
 mod app;
 mod browser;
+mod desk;
 mod engage;
 mod http;

@@ -4,7 +4,8 @@
 //! Writes go through the store's one writer connection; reads use a reader connection, like the
 //! post reads. Streams walk the post key (creation time) backwards, driven by the full-text
 //! index when there are words, by the monitor's tags when a monitor is chosen, and by the
-//! priority index for "needs attention". The dashboard reads the period once and counts in Rust.
+//! priority index for "needs attention". The dashboard's counts are read hour by hour (one read of the period, counted in Rust), so a
+//! caller can keep hours that did not change.
 
 use std::collections::HashMap;
 
@@ -16,11 +17,13 @@ use super::{SqliteStore, fts, write::SECOND};
 use crate::{
     StoreError,
     accounts::{
-        AccountStore, Bucket, Dashboard, DashboardQuery, DeskStore, Handled, LoginFailures,
-        Monitor, NamedCount, Role, SavedSearch, Session, StreamEntry, StreamFilter, StreamOrder,
-        User,
+        AccountStore, DeskStore, Handled, HourCounts, LoginFailures, Monitor, RecentPost, Role,
+        SavedSearch, Session, StreamEntry, StreamFilter, StreamOrder, User, hour_floor,
     },
 };
+
+/// One hour in microseconds.
+const HOUR: i64 = 3_600 * SECOND;
 
 fn micros(time: Timestamp) -> i64 {
     time.as_microsecond()
@@ -621,8 +624,42 @@ impl DeskStore for SqliteStore {
         })
     }
 
-    fn dashboard(&self, query: &DashboardQuery) -> Result<Dashboard, StoreError> {
-        self.read(|conn| dashboard(conn, query))
+    fn posts(&self, names: &[(Network, String)]) -> Result<Vec<crate::StoredPost>, StoreError> {
+        self.read(|conn| super::read::posts(conn, names))
+    }
+
+    fn recent_posts(&self, since: Timestamp, limit: usize) -> Result<Vec<RecentPost>, StoreError> {
+        self.read(|conn| {
+            conn.prepare_cached(
+                "SELECT p.network, p.id, p.created_at, p.first_seen, a.key IS NOT NULL
+                 FROM posts p LEFT JOIN analyses a ON a.key = p.key
+                 WHERE p.key >= ?1 AND p.created_at >= ?1 AND p.deleted = 0
+                 ORDER BY p.key DESC LIMIT ?2",
+            )?
+            .query_map(params![micros(since), limit_value(limit)], |row| {
+                Ok(RecentPost {
+                    network: network(0, row.get_ref(0)?.as_str()?)?,
+                    id: row.get(1)?,
+                    created_at: time(2, row.get(2)?)?,
+                    first_seen: time(3, row.get(3)?)?,
+                    analysed: row.get(4)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
+    fn dashboard_hours(
+        &self,
+        since: Timestamp,
+        until: Timestamp,
+        monitor: Option<i64>,
+    ) -> Result<Vec<HourCounts>, StoreError> {
+        self.read(|conn| dashboard_hours(conn, since, until, monitor))
+    }
+
+    fn author_labels(&self, keys: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        self.read(|conn| author_labels(conn, keys))
     }
 }
 
@@ -737,42 +774,26 @@ fn stream(
     rows.collect()
 }
 
-/// Sorts counts, most first then by name, and keeps `top`.
-fn top(counts: HashMap<String, u64>, top: usize) -> Vec<NamedCount> {
-    let mut list: Vec<NamedCount> = counts
-        .into_iter()
-        .map(|(name, posts)| NamedCount { name, posts })
-        .collect();
-    list.sort_by(|a, b| b.posts.cmp(&a.posts).then_with(|| a.name.cmp(&b.name)));
-    list.truncate(top);
-    list
-}
-
-fn dashboard(conn: &Connection, query: &DashboardQuery) -> rusqlite::Result<Dashboard> {
-    let since = micros(query.since);
-    let until = micros(query.until);
-    let width = query.bucket_seconds.max(60).saturating_mul(SECOND);
-    let buckets = usize::try_from(((until - since).max(0) + width - 1) / width).unwrap_or(0);
-    let buckets = buckets.min(10_000);
-    let mut dash = Dashboard {
-        buckets: (0..buckets)
-            .map(|i| {
-                let start = since + width * i64::try_from(i).unwrap_or(0);
-                Ok(Bucket {
-                    start: time(0, start)?,
-                    by_network: vec![0; Network::ALL.len()],
-                    by_sentiment: [0; 4],
-                })
-            })
-            .collect::<rusqlite::Result<_>>()?,
-        hours: vec![0; 24],
-        ..Dashboard::default()
-    };
-    let mut intents = [0_u64; IntentKind::ALL.len()];
-    let mut themes: HashMap<String, u64> = HashMap::new();
-    let mut authors: HashMap<i64, u64> = HashMap::new();
-    let mut hashtags: HashMap<String, u64> = HashMap::new();
-    let mut links: HashMap<String, u64> = HashMap::new();
+/// Counts the posts created in `[since, until)` hour by hour (see
+/// [`DeskStore::dashboard_hours`]): one read of the period, walking the post key.
+fn dashboard_hours(
+    conn: &Connection,
+    since: Timestamp,
+    until: Timestamp,
+    monitor: Option<i64>,
+) -> rusqlite::Result<Vec<HourCounts>> {
+    let since = micros(hour_floor(since));
+    let until = micros(until);
+    let until = until + (HOUR - until.rem_euclid(HOUR)).rem_euclid(HOUR);
+    let count = usize::try_from((until - since).max(0) / HOUR)
+        .unwrap_or(0)
+        .min(24 * 400);
+    let mut hours = (0..count)
+        .map(|i| {
+            let start = since + HOUR * i64::try_from(i).unwrap_or(0);
+            Ok(HourCounts::empty(time(0, start)?))
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut sql = String::from(
         "SELECT p.created_at, p.network, a.sentiment_label, a.intents, a.themes, p.author_key,
                 p.hashtags, p.links
@@ -785,7 +806,7 @@ fn dashboard(conn: &Connection, query: &DashboardQuery) -> rusqlite::Result<Dash
         Value::Integer(until.saturating_add(SECOND)),
         Value::Integer(until),
     ];
-    if let Some(monitor) = query.monitor {
+    if let Some(monitor) = monitor {
         values.push(Value::Integer(monitor));
         sql.push_str(
             " AND EXISTS (SELECT 1 FROM post_monitors m WHERE m.monitor_id = ?4
@@ -796,34 +817,29 @@ fn dashboard(conn: &Connection, query: &DashboardQuery) -> rusqlite::Result<Dash
     let mut rows = statement.query(rusqlite::params_from_iter(values))?;
     while let Some(row) = rows.next()? {
         let created: i64 = row.get(0)?;
-        dash.total += 1;
-        let net: String = row.get(1)?;
-        let net = network(1, &net)?;
-        let slot = usize::try_from((created - since) / width).unwrap_or(0);
+        let slot = usize::try_from((created - since) / HOUR).unwrap_or(usize::MAX);
+        let Some(hour) = hours.get_mut(slot) else {
+            continue;
+        };
+        hour.total += 1;
+        let net = network(1, row.get_ref(1)?.as_str()?)?;
         let sentiment = match row.get_ref(2)?.as_str_or_null()? {
             Some("negative") => 0,
             Some("neutral") => 1,
             Some("positive") => 2,
             _ => 3,
         };
-        if let Some(bucket) = dash.buckets.get_mut(slot) {
-            let index = Network::ALL.iter().position(|n| *n == net).unwrap_or(0);
-            if let Some(cell) = bucket.by_network.get_mut(index) {
-                *cell += 1;
-            }
-            if let Some(cell) = bucket.by_sentiment.get_mut(sentiment) {
-                *cell += 1;
-            }
+        let index = Network::ALL.iter().position(|n| *n == net).unwrap_or(0);
+        if let Some(cell) = hour.by_network.get_mut(index) {
+            *cell += 1;
         }
-        let local = created / SECOND + query.utc_offset_seconds;
-        let hour = usize::try_from(local.rem_euclid(86_400) / 3_600).unwrap_or(0);
-        if let Some(cell) = dash.hours.get_mut(hour) {
+        if let Some(cell) = hour.by_sentiment.get_mut(sentiment) {
             *cell += 1;
         }
         if let Some(found) = row.get_ref(3)?.as_str_or_null()? {
             for word in found.split_whitespace() {
                 if let Some(i) = IntentKind::ALL.iter().position(|k| k.as_str() == word)
-                    && let Some(cell) = intents.get_mut(i)
+                    && let Some(cell) = hour.intents.get_mut(i)
                 {
                     *cell += 1;
                 }
@@ -831,48 +847,45 @@ fn dashboard(conn: &Connection, query: &DashboardQuery) -> rusqlite::Result<Dash
         }
         if let Some(found) = row.get_ref(4)?.as_str_or_null()? {
             for word in found.split_whitespace() {
-                *themes.entry(word.to_owned()).or_default() += 1;
+                bump(&mut hour.themes, word);
             }
         }
-        *authors.entry(row.get(5)?).or_default() += 1;
-        for (column, counts) in [(6, &mut hashtags), (7, &mut links)] {
-            if let Some(text) = row.get_ref(column)?.as_str_or_null()? {
-                for item in json_list::<String>(column, text)? {
-                    let item = if column == 6 {
-                        item.to_lowercase()
-                    } else {
-                        item
-                    };
-                    *counts.entry(item).or_default() += 1;
-                }
+        *hour.authors.entry(row.get(5)?).or_default() += 1;
+        if let Some(text) = row.get_ref(6)?.as_str_or_null()? {
+            for item in json_list::<String>(6, text)? {
+                bump(&mut hour.hashtags, &item.to_lowercase());
+            }
+        }
+        if let Some(text) = row.get_ref(7)?.as_str_or_null()? {
+            for item in json_list::<String>(7, text)? {
+                bump(&mut hour.links, &item);
             }
         }
     }
-    dash.intents = IntentKind::ALL
-        .iter()
-        .zip(intents)
-        .map(|(kind, posts)| NamedCount {
-            name: kind.as_str().to_owned(),
-            posts,
-        })
-        .collect();
-    dash.themes = top(themes, query.top);
-    dash.hashtags = top(hashtags, query.top);
-    dash.links = top(links, query.top);
-    let mut ranked: Vec<(i64, u64)> = authors.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(query.top);
+    Ok(hours)
+}
+
+/// Adds one to `name`'s count.
+fn bump(counts: &mut HashMap<String, u64>, name: &str) {
+    match counts.get_mut(name) {
+        Some(cell) => *cell += 1,
+        None => {
+            counts.insert(name.to_owned(), 1);
+        }
+    }
+}
+
+/// `network:@handle` of authors by key.
+fn author_labels(conn: &Connection, keys: &[i64]) -> rusqlite::Result<Vec<(i64, String)>> {
     let mut find = conn.prepare_cached("SELECT network, handle FROM authors WHERE key = ?1")?;
-    for (key, posts) in ranked {
-        let name: Option<(String, String)> = find
+    let mut labels = Vec::with_capacity(keys.len());
+    for key in keys {
+        let found: Option<(String, String)> = find
             .query_row([key], |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
-        if let Some((net, handle)) = name {
-            dash.authors.push(NamedCount {
-                name: format!("{net}:@{handle}"),
-                posts,
-            });
+        if let Some((net, handle)) = found {
+            labels.push((*key, format!("{net}:@{handle}")));
         }
     }
-    Ok(dash)
+    Ok(labels)
 }

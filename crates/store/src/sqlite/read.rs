@@ -142,6 +142,30 @@ pub(crate) fn post(
     .optional()
 }
 
+/// Reads the posts named by `names` (network and id) with one statement, in the order given;
+/// posts not found are left out.
+pub(crate) fn posts(
+    conn: &Connection,
+    names: &[(Network, String)],
+) -> rusqlite::Result<Vec<StoredPost>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<(&str, &str)> = names
+        .iter()
+        .map(|(network, id)| (network.as_str(), id.as_str()))
+        .collect();
+    let json = serde_json::to_string(&list)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM json_each(?1) j
+         CROSS JOIN posts p ON p.network = j.value ->> 0 AND p.id = j.value ->> 1 {JOINS}
+         ORDER BY j.key"
+    ))?
+    .query_map([json], stored_post)?
+    .collect()
+}
+
 /// Runs a search; `fts` is the rendered FTS5 expression of `query.text`.
 pub(crate) fn search(
     conn: &Connection,
