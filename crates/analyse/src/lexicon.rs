@@ -202,6 +202,7 @@ impl Lexicon {
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
         let wait = Regex::new(

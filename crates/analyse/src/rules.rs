@@ -206,10 +206,13 @@ pub struct Rules {
     requests: AhoCorasick,
 }
 
+/// A whole-word matcher over padded text. Every pattern starts with a space, so a prefilter
+/// would stop at every word; the DFA alone is faster.
 fn padded_matcher(words: &[&str]) -> Result<AhoCorasick, Error> {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(words.iter().map(|w| format!(" {w} ")))
         .map_err(|e| Error::Data(format!("phrase list: {e}")))
 }
