@@ -102,13 +102,13 @@ fn is_negator(word: &str) -> bool {
 pub fn extract(norm: &Normalised) -> Features {
     let mut f = Features {
         words: Vec::with_capacity(norm.tokens.len() * 2 + 2),
-        chars: Vec::with_capacity(norm.padded.len() * 2),
+        chars: Vec::with_capacity(norm.padded.len() * 3),
         dense: Vec::new(),
     };
     let mut prev: Option<&str> = None;
     let mut negated = false;
     for tok in &norm.tokens {
-        let text = tok.text.as_str();
+        let text = norm.text(tok);
         if tok.kind == TokenKind::Punct {
             negated = false;
         }

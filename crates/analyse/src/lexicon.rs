@@ -257,17 +257,17 @@ impl Lexicon {
         None
     }
 
-    fn token_valence(&self, token: &Token) -> Option<f32> {
+    fn token_valence(&self, token: &Token, text: &str) -> Option<f32> {
         match token.kind {
             TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon => {
-                let v = self.valence(&token.text);
+                let v = self.valence(text);
                 if v.is_none() && token.elongated {
-                    return self.valence(&squeeze(&token.text));
+                    return self.valence(&squeeze(text));
                 }
                 v
             }
             TokenKind::Emoji => {
-                let c = token.text.chars().next()?;
+                let c = text.chars().next()?;
                 let names = self.emoji.get(&c)?;
                 let mut total = 0.0;
                 let mut found = false;
@@ -285,38 +285,42 @@ impl Lexicon {
 
     /// A token's valence and its shifter bits ([`UP`], [`DOWN`], [`NEGATOR`]), one table
     /// look-up each.
-    fn token_info(&self, token: &Token) -> (Option<f32>, u8) {
+    fn token_info(&self, token: &Token, text: &str) -> (Option<f32>, u8) {
         if matches!(token.kind, TokenKind::Punct) {
             return (None, 0);
         }
         let shift = if token.elongated {
             self.shifters
-                .get(squeeze(&token.text).as_str())
+                .get(squeeze(text).as_str())
                 .copied()
                 .unwrap_or(0)
         } else {
-            self.shifters.get(token.text.as_str()).copied().unwrap_or(0)
+            self.shifters.get(text).copied().unwrap_or(0)
         };
-        (self.token_valence(token), shift)
+        (self.token_valence(token, text), shift)
     }
 
     /// Scores a normalised text.
     pub fn score(&self, norm: &Normalised) -> LexiconScore {
-        let toks: Vec<&Token> = norm
+        let toks: Vec<(&Token, &str)> = norm
             .tokens
             .iter()
             .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
+            .map(|t| (t, norm.text(t)))
             .collect();
         let mut values: Vec<f32> = vec![0.0; toks.len()];
         let mut evidence: Vec<(Evidence, f32)> = Vec::new();
         let mut but_at: Option<usize> = None;
-        let info: Vec<(Option<f32>, u8)> = toks.iter().map(|t| self.token_info(t)).collect();
+        let info: Vec<(Option<f32>, u8)> = toks
+            .iter()
+            .map(|(t, text)| self.token_info(t, text))
+            .collect();
         let shift_of = |j: usize| info.get(j).map_or(0, |x| x.1);
-        for (i, tok) in toks.iter().enumerate() {
+        for (i, &(tok, text)) in toks.iter().enumerate() {
             if tok.kind == TokenKind::Punct {
                 continue;
             }
-            if tok.text == "but" && tok.kind == TokenKind::Word {
+            if text == "but" && tok.kind == TokenKind::Word {
                 but_at = Some(i);
             }
             let (valence, shift) = info.get(i).copied().unwrap_or((None, 0));
@@ -326,10 +330,10 @@ impl Lexicon {
             let Some(mut v) = valence else {
                 continue;
             };
-            if tok.text == "kind" && toks.get(i + 1).is_some_and(|t| t.text == "of") {
+            if text == "kind" && toks.get(i + 1).is_some_and(|t| t.1 == "of") {
                 continue;
             }
-            if tok.text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
+            if text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
                 continue;
             }
             if tok.caps && norm.mixed_case {
@@ -343,10 +347,10 @@ impl Lexicon {
                 let Some(j) = i.checked_sub(back) else {
                     break;
                 };
-                let Some(prev) = toks.get(j) else {
+                let Some(&(prev, prev_text)) = toks.get(j) else {
                     break;
                 };
-                if prev.kind == TokenKind::Punct && prev.text != "," {
+                if prev.kind == TokenKind::Punct && prev_text != "," {
                     break;
                 }
                 let damp = match back {
@@ -363,7 +367,7 @@ impl Lexicon {
                     let signed = if v < 0.0 { -b } else { b };
                     v += signed * damp;
                 }
-                if shift & NEGATOR != 0 || prev.text.ends_with("n't") {
+                if shift & NEGATOR != 0 || prev_text.ends_with("n't") {
                     negated = true;
                 }
             }
@@ -435,7 +439,7 @@ impl Lexicon {
             }
         }
         for (i, t) in toks.iter().enumerate() {
-            if t.kind != TokenKind::Punct && values.get(i).is_some_and(|v| *v == 0.0) {
+            if t.0.kind != TokenKind::Punct && values.get(i).is_some_and(|v| *v == 0.0) {
                 neutral += 1;
             }
         }
@@ -451,7 +455,7 @@ impl Lexicon {
             .into_iter()
             .map(|(e, v)| {
                 let text = match e {
-                    Evidence::Token(i) => toks.get(i).map_or(String::new(), |t| t.text.clone()),
+                    Evidence::Token(i) => toks.get(i).map_or(String::new(), |t| t.1.to_owned()),
                     Evidence::Phrase(k) => self
                         .phrase_values
                         .get(k)

@@ -471,11 +471,12 @@ impl Analyser {
         let mut scored: Vec<(f32, &str)> = norm
             .tokens
             .iter()
-            .filter(|t| t.is_word() && t.text.len() > 2)
+            .filter(|t| t.is_word() && norm.text(t).len() > 2)
             .map(|t| {
+                let text = norm.text(t);
                 (
-                    model.weight(features::hash(1, t.text.as_bytes()), class),
-                    t.text.as_str(),
+                    model.weight(features::hash(1, text.as_bytes()), class),
+                    text,
                 )
             })
             .filter(|(w, _)| *w > 0.0)
@@ -551,7 +552,7 @@ impl Analyser {
             .norm
             .tokens
             .iter()
-            .find(|t| t.is_word() && is_health_topic(&t.text));
+            .find(|t| t.is_word() && is_health_topic(prep.norm.text(t)));
         let pm_raw = match topic {
             Some(_) if english => self.misinformation_probability(&prep),
             _ => 0.0,
@@ -561,7 +562,7 @@ impl Analyser {
                 pm_raw,
                 format!(
                     "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
-                    t.text,
+                    prep.norm.text(t),
                     self.top_words(&self.models.misinformation, 0, &prep.norm)
                 ),
             ),

@@ -277,7 +277,7 @@ impl Rules {
             .tokens
             .iter()
             .find(|t| t.kind == TokenKind::Word)
-            .map(|t| t.text.as_str());
+            .map(|t| norm.text(t));
         let opens = first.is_some_and(|w| INTERROGATIVES.contains(&w));
         let request = self
             .requests
