@@ -100,10 +100,16 @@ fn is_negator(word: &str) -> bool {
 
 /// Extracts word and character features from a normalised text.
 pub fn extract(norm: &Normalised) -> Features {
+    extract_with(norm, true)
+}
+
+/// [`extract`], with the character n-grams or without them (the analyser sums those word by
+/// word through a cache, see [`char_ngrams`]).
+pub fn extract_with(norm: &Normalised, with_chars: bool) -> Features {
     let mut f = Features {
-        words: Vec::with_capacity(norm.tokens.len() * 2 + 2),
-        chars: Vec::with_capacity(norm.padded.len() * 3),
-        dense: Vec::new(),
+        words: Vec::with_capacity(norm.tokens.len() * 3 + 2),
+        chars: Vec::with_capacity(if with_chars { norm.padded.len() * 3 } else { 0 }),
+        dense: Vec::with_capacity(8),
     };
     let mut prev: Option<&str> = None;
     let mut negated = false;
@@ -122,7 +128,9 @@ pub fn extract(norm: &Normalised) -> Features {
         f.words.push(mix(fnv(h, text.as_bytes())));
         prev = Some(text);
         if tok.is_word() {
-            char_ngrams(text.as_bytes(), &mut f.chars);
+            if with_chars {
+                char_ngrams(text.as_bytes(), &mut f.chars);
+            }
             if is_negator(text) {
                 negated = true;
             }
@@ -137,7 +145,8 @@ pub fn extract(norm: &Normalised) -> Features {
 
 /// Character 3- to 5-grams of a word with boundary marks. The three lengths from one start
 /// share their hash prefix (one FNV step per byte), and a gram's length is part of its bytes.
-fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
+/// [`extract`] adds them for every word token, in token order.
+pub fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
     if word.len() > 30 {
         return;
     }

@@ -27,9 +27,9 @@ use model::analysis::{
 };
 use model::{Author, Network, Post};
 
-use crate::features::{Features, add_dense, extract};
+use crate::features::{Features, FxHashMap, add_dense, extract_with};
 use crate::lexicon::{Lexicon, LexiconScore};
-use crate::linear::{Fused, FusedSums, LinearModel};
+use crate::linear::{FUSED, Fused, FusedSums, LinearModel};
 use crate::normalise::{Normalised, Normaliser, Segmenter, TokenKind};
 
 /// What can go wrong when loading the engine or its data.
@@ -145,9 +145,14 @@ impl Pipeline {
 
     /// Normalises, scores and extracts features.
     pub fn prepare(&self, text: &str) -> Prepared {
+        self.prepare_with(text, true)
+    }
+
+    /// [`Pipeline::prepare`], with the character n-grams in the features or without them.
+    fn prepare_with(&self, text: &str, with_chars: bool) -> Prepared {
         let norm = self.normaliser.normalise(text);
         let lexicon = self.lexicon.score(&norm);
-        let mut features = extract(&norm);
+        let mut features = extract_with(&norm, with_chars);
         add_dense(&mut features, "lex_compound", lexicon.compound * 2.0);
         add_dense(&mut features, "lex_pos", lexicon.pos * 2.0);
         add_dense(&mut features, "lex_neg", lexicon.neg * 2.0);
@@ -265,9 +270,71 @@ impl Models {
     }
 }
 
+/// Words whose character n-gram sums a thread keeps (about 200 bytes each).
+const CHAR_CACHE_WORDS: usize = 1 << 15;
+
+/// Identifies an [`Analyser`] (so a thread's cache never mixes two engines' models).
+static NEXT_ANALYSER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    static CHAR_SUMS: std::cell::RefCell<CharSumCache> =
+        std::cell::RefCell::new(CharSumCache::default());
+}
+
+/// One thread's cache: for each word, how many character n-grams it has and the sums of their
+/// fused rows (each fits 16 bits: a word has at most 87 n-grams of weights within ±127).
+#[derive(Default)]
+struct CharSumCache {
+    owner: u64,
+    words: FxHashMap<Box<[u8]>, (u32, [i16; FUSED])>,
+    scratch: Vec<u64>,
+}
+
+impl CharSumCache {
+    /// The character n-gram sums of every word token of `norm`, and how many n-grams they are.
+    fn sums(&mut self, owner: u64, fused: &Fused, norm: &Normalised) -> ([i32; FUSED], usize) {
+        if self.owner != owner {
+            self.words.clear();
+            self.owner = owner;
+        }
+        let mut acc = [0i32; FUSED];
+        let mut count = 0usize;
+        for tok in norm.tokens.iter().filter(|t| t.is_word()) {
+            let word = norm.text(tok).as_bytes();
+            if let Some((n, row)) = self.words.get(word) {
+                for (a, x) in acc.iter_mut().zip(row) {
+                    *a += i32::from(*x);
+                }
+                count += *n as usize;
+                continue;
+            }
+            self.scratch.clear();
+            features::char_ngrams(word, &mut self.scratch);
+            let sums = fused.row_sums(&self.scratch);
+            for (a, x) in acc.iter_mut().zip(&sums) {
+                *a += x;
+            }
+            count += self.scratch.len();
+            if self.words.len() < CHAR_CACHE_WORDS {
+                let mut row = [0i16; FUSED];
+                let fits = row
+                    .iter_mut()
+                    .zip(&sums)
+                    .all(|(r, x)| i16::try_from(*x).map(|v| *r = v).is_ok());
+                if fits {
+                    self.words
+                        .insert(word.into(), (self.scratch.len() as u32, row));
+                }
+            }
+        }
+        (acc, count)
+    }
+}
+
 /// The analysis engine. Build once, share across threads (`&self` only).
 #[derive(Debug)]
 pub struct Analyser {
+    id: u64,
     pipeline: Pipeline,
     models: Models,
     languages: lang::LanguageDetector,
@@ -304,6 +371,7 @@ impl Analyser {
     /// The engine with the given models.
     pub fn with_models(models: Models) -> Result<Self, Error> {
         Ok(Analyser {
+            id: NEXT_ANALYSER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             pipeline: Pipeline::new()?,
             engine: format!(
                 "analyse {} models {}",
@@ -354,6 +422,29 @@ impl Analyser {
         prep
     }
 
+    /// [`Analyser::prepare`] for the analysis of a post: when the models are fused, the
+    /// character n-grams are not listed in the features but summed word by word, through a
+    /// per-thread cache of each word's sums (exact integers, so the scores are the same).
+    fn prepare_for_analysis(&self, text: &str) -> Prepared {
+        let Some(fused) = &self.models.fused else {
+            return self.prepare(text);
+        };
+        let mut prep = self.pipeline.prepare_with(text, false);
+        let words = fused.row_sums(&prep.features.words);
+        let (chars, char_count) = CHAR_SUMS.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            cache.sums(self.id, fused, &prep.norm)
+        });
+        prep.sums = Some(FusedSums::from_parts(
+            words,
+            prep.features.words.len(),
+            &chars,
+            char_count,
+        ));
+        prep.sentiment_probs = self.predict(SENTIMENT, &prep, &[]);
+        prep
+    }
+
     fn model(&self, which: usize) -> &LinearModel {
         match which {
             SENTIMENT => &self.models.sentiment,
@@ -368,7 +459,8 @@ impl Analyser {
         let model = self.model(which);
         match (&self.models.fused, &prep.sums) {
             (Some(fused), Some(sums)) => {
-                model.predict_from_sums(sums.of(fused, which, model), &prep.features, extra)
+                let (acc, sparse) = sums.of(fused, which, model);
+                model.predict_from_sums(acc, sparse, &prep.features, extra)
             }
             _ => model.predict_with(&prep.features, extra),
         }
@@ -501,7 +593,7 @@ impl Analyser {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        let prep = self.prepare(&text);
+        let prep = self.prepare_for_analysis(&text);
         let padded = prep.norm.padded.as_str();
         let language = self.languages.detect(&text, post.lang.as_deref());
         let sentiment = self.sentiment(&prep);
