@@ -488,20 +488,20 @@ impl Analyser {
         };
         let model_score = p(2) - p(0);
         let score = (0.5 * prep.lexicon.compound + 0.5 * model_score).clamp(-1.0, 1.0);
-        let words: Vec<String> = prep
-            .lexicon
-            .evidence
-            .iter()
-            .take(4)
-            .map(|(w, v)| format!("{w} ({v:+.1})"))
-            .collect();
-        let reason = format!(
-            "model {} p={conf:.2}; lexicon {:+.2}{}{}",
-            label.as_str(),
-            prep.lexicon.compound,
-            if words.is_empty() { "" } else { ": " },
-            words.join(", ")
-        );
+        let mut reason = String::with_capacity(112);
+        reason.push_str("model ");
+        reason.push_str(label.as_str());
+        reason.push_str(" p=");
+        push_fixed(&mut reason, conf, 2, false);
+        reason.push_str("; lexicon ");
+        push_fixed(&mut reason, prep.lexicon.compound, 2, true);
+        for (i, (w, v)) in prep.lexicon.evidence.iter().take(4).enumerate() {
+            reason.push_str(if i == 0 { ": " } else { ", " });
+            reason.push_str(w);
+            reason.push_str(" (");
+            push_fixed(&mut reason, *v, 1, true);
+            reason.push(')');
+        }
         Sentiment {
             score,
             label,
@@ -528,10 +528,12 @@ impl Analyser {
         let terms = &prep.lexicon.complaint_terms;
         if terms.is_empty() {
             if pc < explain_from {
-                return (pc, format!("complaint model p={pc:.2}"));
+                return (pc, model_p("complaint model p=", pc));
             }
             let words = self.top_words(&self.models.complaint, 0, &prep.norm);
-            (pc, format!("complaint model p={pc:.2}{words}"))
+            let mut reason = model_p("complaint model p=", pc);
+            reason.push_str(&words);
+            (pc, reason)
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
             let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
@@ -618,7 +620,7 @@ impl Analyser {
             (Some(hit), _) => (hit.probability, format!("thanks or praise {}", hit.reason)),
             (None, SentimentLabel::Positive) if !complaint_detected => (
                 0.5 * sentiment.confidence + 0.1,
-                format!("positive sentiment p={:.2}", sentiment.confidence),
+                model_p("positive sentiment p=", sentiment.confidence),
             ),
             _ => (0.05, "no thanks or praise".into()),
         };
@@ -739,17 +741,93 @@ impl Analyser {
     }
 }
 
+/// `prefix` followed by `p` as `{p:.2}` writes it.
+fn model_p(prefix: &str, p: f32) -> String {
+    let mut out = String::with_capacity(prefix.len() + 24);
+    out.push_str(prefix);
+    push_fixed(&mut out, p, 2, false);
+    out
+}
+
+/// Appends `v` exactly as `format!("{v:.D}")` writes it (`{v:+.D}` with `plus`), for
+/// `D = decimals` of 0, 1 or 2, without the general formatting machinery: the scaled value
+/// `|v| × 10^D` is exact in `f64`, and it is rounded half to even as the standard library
+/// does. Values it does not handle (not finite, very large) go to the standard formatting.
+fn push_fixed(out: &mut String, v: f32, decimals: usize, plus: bool) {
+    use std::fmt::Write as _;
+    const SCALE: [u64; 3] = [1, 10, 100];
+    let Some(&unit) = SCALE.get(decimals) else {
+        let _ = write!(out, "{v:.decimals$}");
+        return;
+    };
+    if !v.is_finite() || v.abs() >= 1e9 {
+        let _ = if plus {
+            write!(out, "{v:+.decimals$}")
+        } else {
+            write!(out, "{v:.decimals$}")
+        };
+        return;
+    }
+    let x = f64::from(v.abs()) * unit as f64;
+    let floor = x.floor();
+    let frac = x - floor;
+    let mut n = floor as u64;
+    if frac > 0.5 || (frac == 0.5 && n % 2 == 1) {
+        n += 1;
+    }
+    if v.is_sign_negative() {
+        out.push('-');
+    } else if plus {
+        out.push('+');
+    }
+    push_digits(out, n / unit);
+    if decimals > 0 {
+        out.push('.');
+        let mut frac_digits = n % unit;
+        let mut divisor = unit / 10;
+        while divisor > 0 {
+            out.push(char::from(b'0' + (frac_digits / divisor) as u8));
+            frac_digits %= divisor;
+            divisor /= 10;
+        }
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_digits(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for b in buf.get(at..).unwrap_or_default() {
+        out.push(char::from(*b));
+    }
+}
+
 /// The priority of an analysed post: safety first, then complaints, personal data, questions,
 /// negative sentiment, misinformation, and the reach and kind of the author.
 pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
     let mut parts: Vec<(f32, String)> = Vec::new();
     if a.has_intent(IntentKind::Safety) {
         let p = a.intent_probability(IntentKind::Safety);
-        parts.push((60.0 * p, format!("safety concern (p={p:.2})")));
+        let mut reason = model_p("safety concern (p=", p);
+        reason.push(')');
+        parts.push((60.0 * p, reason));
     }
     if a.has_intent(IntentKind::Complaint) {
         let p = a.intent_probability(IntentKind::Complaint);
-        parts.push((25.0 * p, format!("complaint (p={p:.2})")));
+        let mut reason = model_p("complaint (p=", p);
+        reason.push(')');
+        parts.push((25.0 * p, reason));
     }
     if let Some(worst) = a
         .personal_data
@@ -820,7 +898,13 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
         reasons: parts
             .into_iter()
             .filter(|(w, _)| *w > 0.0)
-            .map(|(w, r)| format!("+{w:.0} {r}"))
+            .map(|(w, r)| {
+                let mut reason = String::with_capacity(r.len() + 5);
+                push_fixed(&mut reason, w, 0, true);
+                reason.push(' ');
+                reason.push_str(&r);
+                reason
+            })
             .collect(),
     }
 }
@@ -829,6 +913,38 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 mod tests {
     use super::*;
     use model::analysis::PersonalDataKind;
+
+    #[test]
+    fn fixed_point_formatting_matches_the_standard_library() {
+        let mut values = vec![
+            0.0f32, -0.0, 0.005, 0.015, 0.125, 0.375, -0.125, 0.25, 0.35, 0.5, 1.5, 2.5, -0.004,
+            0.995, 0.9999, 99.5, 100.5, 12.0, 59.99,
+        ];
+        let mut x = 0x1234_5678u32;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            values.push((x as f32 / u32::MAX as f32) * 130.0 - 65.0);
+            values.push(f32::from_bits(x) % 1.0);
+        }
+        for k in 0..2_000u16 {
+            values.push(f32::from(k) / 8.0);
+            values.push(-f32::from(k) / 40.0);
+        }
+        for v in values {
+            for (decimals, plus) in [(0, true), (1, true), (2, true), (2, false)] {
+                let mut ours = String::new();
+                push_fixed(&mut ours, v, decimals, plus);
+                let std = if plus {
+                    format!("{v:+.decimals$}")
+                } else {
+                    format!("{v:.decimals$}")
+                };
+                assert_eq!(ours, std, "{v} with {decimals} decimals");
+            }
+        }
+    }
 
     #[test]
     fn embedded_models_load() {
