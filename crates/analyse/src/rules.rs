@@ -260,10 +260,10 @@ impl Rules {
 
     /// The thanks and compliment rule.
     pub fn thanks(&self, padded: &str) -> Option<RuleHit> {
+        let m = self.thanks.find(padded)?;
         if self.not_thanks.is_match(padded) {
             return None;
         }
-        let m = self.thanks.find(padded)?;
         let phrase = THANKS.get(m.pattern().as_usize()).unwrap_or(&"");
         Some(RuleHit {
             probability: 0.85,
