@@ -342,6 +342,8 @@ pub struct Analyser {
     people: people::People,
     rules: rules::Rules,
     engine: String,
+    /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
+    theme_floors: Vec<f32>,
 }
 
 /// A theme's readable name from a pxtextmining column name.
@@ -378,6 +380,19 @@ impl Analyser {
                 env!("CARGO_PKG_VERSION"),
                 models.fingerprint
             ),
+            theme_floors: models
+                .themes
+                .thresholds
+                .iter()
+                .map(|t| {
+                    let t = f64::from(*t);
+                    if t > 0.0 && t < 1.0 {
+                        ((t / (1.0 - t)).ln() - 1e-3) as f32
+                    } else {
+                        f32::NEG_INFINITY
+                    }
+                })
+                .collect(),
             models,
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
@@ -555,6 +570,38 @@ impl Analyser {
             .unwrap_or(0.0)
     }
 
+    /// The themes whose probability reaches their threshold, with it, in class order. With fused
+    /// sums and sigmoid themes, a theme whose raw score lies below `theme_floors` (the logit of
+    /// its threshold less 0.001) cannot reach it, so its sigmoid is not computed.
+    fn themes_reaching_threshold(&self, prep: &Prepared) -> Vec<(usize, f32)> {
+        let model = &self.models.themes;
+        let threshold = |k: usize| model.thresholds.get(k).copied().unwrap_or(0.5);
+        if let (Some(fused), Some(sums), linear::Kind::MultiLabel) =
+            (&self.models.fused, &prep.sums, model.kind)
+        {
+            let extra = stacked(&self.models.sentiment, prep);
+            let (acc, sparse) = sums.of(fused, THEMES, model);
+            let z = model.raw_from_sums(acc, sparse, &prep.features, &extra);
+            return z
+                .iter()
+                .enumerate()
+                .filter_map(|(k, zk)| {
+                    let floor = self.theme_floors.get(k).copied();
+                    if *zk < floor.unwrap_or(f32::NEG_INFINITY) {
+                        return None;
+                    }
+                    let p = linear::sigmoid(*zk);
+                    (p >= threshold(k)).then_some((k, p))
+                })
+                .collect();
+        }
+        self.theme_probabilities(prep)
+            .into_iter()
+            .enumerate()
+            .filter(|(k, p)| *p >= threshold(*k))
+            .collect()
+    }
+
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
         let extra = stacked(&self.models.sentiment, prep);
@@ -698,16 +745,13 @@ impl Analyser {
 
         let mut themes: Vec<Theme> = Vec::new();
         if english {
-            let theme_probs = self.theme_probabilities(&prep);
-            for (k, p) in theme_probs.iter().enumerate() {
+            for (k, p) in self.themes_reaching_threshold(&prep) {
                 let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
-                if *p >= threshold
-                    && let Some(label) = self.models.themes.classes.get(k)
-                {
+                if let Some(label) = self.models.themes.classes.get(k) {
                     themes.push(Theme {
                         id: theme_id(label),
                         label: label.clone(),
-                        probability: *p,
+                        probability: p,
                         reason: format!(
                             "theme model p={p:.2} ≥ {threshold:.2}{}",
                             self.top_words(&self.models.themes, k, &prep.norm)

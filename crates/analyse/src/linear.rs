@@ -128,7 +128,8 @@ pub fn vectorise(f: &Features, bits: u32, use_chars: bool) -> Vec<(u32, f32)> {
     out
 }
 
-fn sigmoid(z: f32) -> f32 {
+/// The logistic function, as the multi-label models apply it to their scores.
+pub fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -242,6 +243,20 @@ impl LinearModel {
             Kind::Softmax => softmax(&mut z),
             Kind::MultiLabel => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
         }
+        z
+    }
+
+    /// The raw scores (before softmax or sigmoid) from sums computed elsewhere, exactly as
+    /// [`LinearModel::predict_from_sums`] computes them before its activation.
+    pub fn raw_from_sums(
+        &self,
+        acc: &[i32],
+        sparse: usize,
+        f: &Features,
+        extra: &[(u64, f32)],
+    ) -> Vec<f32> {
+        let mut z = vec![0f32; self.classes.len()];
+        self.scores_from_sums(acc, sparse, f, extra, &mut z);
         z
     }
 
