@@ -144,6 +144,9 @@ pub struct Lexicon {
     phrase_values: Vec<(String, f32, bool)>,
     wait: Regex,
     shifters: HashMap<&'static str, u8>,
+    /// Every word of `words` and `shifters` with its valence and shifter bits: one look-up per
+    /// plain token.
+    entries: HashMap<String, (Option<f32>, u8)>,
 }
 
 /// A booster: raises the next sentiment word.
@@ -209,25 +212,32 @@ impl Lexicon {
             r"\b(?:wait(?:ed|ing)?|sat|sitting|been here|queued?|queuing|on hold)(?: for)?(?: over| nearly| almost| about| around| more than)? (\d+|two|three|four|five|six|seven|eight|nine|ten|twelve) (hours?|hrs?|days?|weeks?|months?)\b",
         )
         .map_err(|e| crate::Error::Data(format!("wait rule: {e}")))?;
+        let mut shifters: HashMap<&'static str, u8> = HashMap::default();
+        for (list, bit) in [
+            (BOOSTERS_UP, UP),
+            (BOOSTERS_DOWN, DOWN),
+            (NEGATORS, NEGATOR),
+        ] {
+            for w in list {
+                *shifters.entry(*w).or_insert(0) |= bit;
+            }
+        }
+        let mut entries: HashMap<String, (Option<f32>, u8)> =
+            HashMap::with_capacity_and_hasher(words.len() + shifters.len(), Default::default());
+        for (w, v) in &words {
+            entries.entry(w.clone()).or_insert((None, 0)).0 = Some(*v);
+        }
+        for (w, bits) in &shifters {
+            entries.entry((*w).to_owned()).or_insert((None, 0)).1 = *bits;
+        }
         Ok(Lexicon {
             words,
             emoji,
             phrases,
             phrase_values,
             wait,
-            shifters: {
-                let mut m: HashMap<&'static str, u8> = HashMap::default();
-                for (list, bit) in [
-                    (BOOSTERS_UP, UP),
-                    (BOOSTERS_DOWN, DOWN),
-                    (NEGATORS, NEGATOR),
-                ] {
-                    for w in list {
-                        *m.entry(*w).or_insert(0) |= bit;
-                    }
-                }
-                m
-            },
+            shifters,
+            entries,
         })
     }
 
@@ -288,6 +298,19 @@ impl Lexicon {
     fn token_info(&self, token: &Token, text: &str) -> (Option<f32>, u8) {
         if matches!(token.kind, TokenKind::Punct) {
             return (None, 0);
+        }
+        if !token.elongated
+            && matches!(
+                token.kind,
+                TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon
+            )
+        {
+            let (valence, shift) = self.entries.get(text).copied().unwrap_or((None, 0));
+            let valence = valence.or_else(|| {
+                text.strip_suffix("'s")
+                    .and_then(|stripped| self.words.get(stripped).copied())
+            });
+            return (valence, shift);
         }
         let shift = if token.elongated {
             self.shifters
