@@ -437,11 +437,25 @@ impl Normaliser {
         out.padded.push(' ');
         let mut caps_words = 0usize;
         let mut words = 0usize;
-        for chunk in decoded.split_whitespace() {
-            self.chunk(chunk, &mut out);
+        // For ASCII without a vertical tab, the byte split finds the same chunks.
+        let ascii = decoded.is_ascii() && !decoded.contains('\x0B');
+        if ascii {
+            for chunk in decoded.split_ascii_whitespace() {
+                self.chunk(chunk, &mut out);
+            }
+        } else {
+            for chunk in decoded.split_whitespace() {
+                self.chunk(chunk, &mut out);
+            }
         }
-        for t in &out.tokens {
-            if t.kind == TokenKind::Word && out.text(t).chars().any(char::is_alphabetic) {
+        for t in out.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+            let text = out.text(t);
+            let has_letter = if ascii {
+                text.bytes().any(|b| b.is_ascii_alphabetic())
+            } else {
+                text.chars().any(char::is_alphabetic)
+            };
+            if has_letter {
                 words += 1;
                 if t.caps {
                     caps_words += 1;
