@@ -127,20 +127,29 @@ pub fn extract_with(norm: &Normalised, with_chars: bool) -> Features {
         let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
         f.words.push(mix(fnv(h, text.as_bytes())));
         prev = Some(text);
-        if tok.is_word() {
-            if with_chars {
-                char_ngrams(text.as_bytes(), &mut f.chars);
-            }
-            if is_negator(text) {
-                negated = true;
-            }
+        if tok.is_word() && is_negator(text) {
+            negated = true;
         }
     }
     if let Some(p) = prev {
         let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
         f.words.push(mix(fnv(h, b"</s>")));
     }
+    if with_chars {
+        for word in char_ngram_words(norm) {
+            char_ngrams(word.as_bytes(), &mut f.chars);
+        }
+    }
     f
+}
+
+/// The tokens whose character n-grams are features ([`char_ngrams`] of each, in this order):
+/// the words, plain or from hashtags.
+pub fn char_ngram_words(norm: &Normalised) -> impl Iterator<Item = &str> {
+    norm.tokens
+        .iter()
+        .filter(|t| t.is_word())
+        .map(|t| norm.text(t))
 }
 
 /// Character 3- to 5-grams of a word with boundary marks. The three lengths from one start

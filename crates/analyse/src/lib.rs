@@ -299,8 +299,8 @@ impl CharSumCache {
         }
         let mut acc = [0i32; FUSED];
         let mut count = 0usize;
-        for tok in norm.tokens.iter().filter(|t| t.is_word()) {
-            let word = norm.text(tok).as_bytes();
+        for word in features::char_ngram_words(norm) {
+            let word = word.as_bytes();
             if let Some((n, row)) = self.words.get(word) {
                 for (a, x) in acc.iter_mut().zip(row) {
                     *a += i32::from(*x);
@@ -986,6 +986,26 @@ mod tests {
                     format!("{v:.decimals$}")
                 };
                 assert_eq!(ours, std, "{v} with {decimals} decimals");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_character_sums_equal_the_full_pass() {
+        let a = Analyser::new().unwrap();
+        let texts = [
+            "Waited 9 hours in A&E. Absolutely disgraceful.",
+            "Sooooo GOOD :) 😀 #NHSHeroes #thankyounhs, can't fault them!!",
+            "Zażółć gęślą jaźń, diolch yn fawr",
+            "",
+        ];
+        for _ in 0..2 {
+            for text in texts {
+                let full = a.prepare(text);
+                let fast = a.prepare_for_analysis(text);
+                assert!(full.sums.is_some());
+                assert_eq!(full.sums, fast.sums, "{text}");
+                assert_eq!(full.sentiment_probs, fast.sentiment_probs, "{text}");
             }
         }
     }
