@@ -100,15 +100,21 @@ fn is_negator(word: &str) -> bool {
 
 /// Extracts word and character features from a normalised text.
 pub fn extract(norm: &Normalised) -> Features {
+    extract_with(norm, true)
+}
+
+/// [`extract`], with the character n-grams or without them (the analyser sums those word by
+/// word through a cache, see [`char_ngrams`]).
+pub fn extract_with(norm: &Normalised, with_chars: bool) -> Features {
     let mut f = Features {
-        words: Vec::with_capacity(norm.tokens.len() * 2 + 2),
-        chars: Vec::with_capacity(norm.padded.len() * 2),
-        dense: Vec::new(),
+        words: Vec::with_capacity(norm.tokens.len() * 3 + 2),
+        chars: Vec::with_capacity(if with_chars { norm.padded.len() * 3 } else { 0 }),
+        dense: Vec::with_capacity(8),
     };
     let mut prev: Option<&str> = None;
     let mut negated = false;
     for tok in &norm.tokens {
-        let text = tok.text.as_str();
+        let text = norm.text(tok);
         if tok.kind == TokenKind::Punct {
             negated = false;
         }
@@ -121,23 +127,35 @@ pub fn extract(norm: &Normalised) -> Features {
         let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
         f.words.push(mix(fnv(h, text.as_bytes())));
         prev = Some(text);
-        if tok.is_word() {
-            char_ngrams(text.as_bytes(), &mut f.chars);
-            if is_negator(text) {
-                negated = true;
-            }
+        if tok.is_word() && is_negator(text) {
+            negated = true;
         }
     }
     if let Some(p) = prev {
         let h = fnv(fnv(fnv(FNV_OFFSET, &[4]), p.as_bytes()), &[0xff]);
         f.words.push(mix(fnv(h, b"</s>")));
     }
+    if with_chars {
+        for word in char_ngram_words(norm) {
+            char_ngrams(word.as_bytes(), &mut f.chars);
+        }
+    }
     f
+}
+
+/// The tokens whose character n-grams are features ([`char_ngrams`] of each, in this order):
+/// the words, plain or from hashtags.
+pub fn char_ngram_words(norm: &Normalised) -> impl Iterator<Item = &str> {
+    norm.tokens
+        .iter()
+        .filter(|t| t.is_word())
+        .map(|t| norm.text(t))
 }
 
 /// Character 3- to 5-grams of a word with boundary marks. The three lengths from one start
 /// share their hash prefix (one FNV step per byte), and a gram's length is part of its bytes.
-fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
+/// [`extract`] adds them for every word token, in token order.
+pub fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
     if word.len() > 30 {
         return;
     }

@@ -251,7 +251,11 @@ const ENGLISH_WORDS: &[&str] = &[
 
 /// Whether a word (any case) is one of [`ENGLISH_WORDS`], without allocating.
 fn is_common_english(set: &FxHashSet<&'static [u8]>, word: &str) -> bool {
-    let bytes = word.as_bytes();
+    is_common_english_bytes(set, word.as_bytes())
+}
+
+/// [`is_common_english`] on the bytes of a word.
+fn is_common_english_bytes(set: &FxHashSet<&'static [u8]>, bytes: &[u8]) -> bool {
     if bytes.len() > 9 || !bytes.is_ascii() {
         return false;
     }
@@ -334,6 +338,54 @@ impl LanguageDetector {
         }
     }
 
+    /// Words of letters (not mentions, hashtags or links) and how many of them are common
+    /// English words.
+    fn count_words(&self, text: &str) -> (usize, usize) {
+        let mut words = 0usize;
+        let mut common = 0usize;
+        for w in text.split_whitespace() {
+            if w.starts_with(['@', '#']) || w.starts_with("http") {
+                continue;
+            }
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            if !w.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            words += 1;
+            if is_common_english(&self.english, w) {
+                common += 1;
+            }
+        }
+        (words, common)
+    }
+
+    /// [`Self::count_words`] for ASCII text, on bytes (the same words, the same counts).
+    fn count_words_ascii(&self, text: &str) -> (usize, usize) {
+        let mut words = 0usize;
+        let mut common = 0usize;
+        let chunks = text
+            .as_bytes()
+            .split(|b| matches!(b, b' ' | b'\t'..=b'\r'))
+            .filter(|w| !w.is_empty());
+        for w in chunks {
+            if matches!(w.first(), Some(b'@' | b'#')) || w.starts_with(b"http") {
+                continue;
+            }
+            let keep = |b: &u8| b.is_ascii_alphanumeric() || *b == b'\'';
+            let start = w.iter().position(keep).unwrap_or(w.len());
+            let end = w.iter().rposition(keep).map_or(start, |e| e + 1);
+            let w = w.get(start..end).unwrap_or_default();
+            if !w.iter().any(u8::is_ascii_alphabetic) {
+                continue;
+            }
+            words += 1;
+            if is_common_english_bytes(&self.english, w) {
+                common += 1;
+            }
+        }
+        (words, common)
+    }
+
     /// The language of a text, trusting `declared` (a BCP 47 tag) when present.
     pub fn detect(&self, text: &str, declared: Option<&str>) -> Language {
         if let Some(code) = declared
@@ -358,27 +410,18 @@ impl LanguageDetector {
             confidence: 0.5,
             source: LanguageSource::Default,
         };
-        let mut words = 0usize;
-        let mut common = 0usize;
-        for w in text.split_whitespace() {
-            if w.starts_with(['@', '#']) || w.starts_with("http") {
-                continue;
-            }
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-            if !w.chars().any(char::is_alphabetic) {
-                continue;
-            }
-            words += 1;
-            if is_common_english(&self.english, w) {
-                common += 1;
-            }
-        }
+        let ascii = text.is_ascii();
+        let (words, common) = if ascii {
+            self.count_words_ascii(text)
+        } else {
+            self.count_words(text)
+        };
         if words < 3 {
             return english();
         }
         if common * 5 >= words
             && common >= 2
-            && !text.chars().any(|c| ('\u{0590}'..='\u{1FFF}').contains(&c))
+            && (ascii || !text.chars().any(|c| ('\u{0590}'..='\u{1FFF}').contains(&c)))
         {
             return Language {
                 code: "en".into(),

@@ -144,6 +144,9 @@ pub struct Lexicon {
     phrase_values: Vec<(String, f32, bool)>,
     wait: Regex,
     shifters: HashMap<&'static str, u8>,
+    /// Every word of `words` and `shifters` with its valence and shifter bits: one look-up per
+    /// plain token.
+    entries: HashMap<String, (Option<f32>, u8)>,
 }
 
 /// A booster: raises the next sentiment word.
@@ -202,31 +205,39 @@ impl Lexicon {
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
             .build(&patterns)
             .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
         let wait = Regex::new(
             r"\b(?:wait(?:ed|ing)?|sat|sitting|been here|queued?|queuing|on hold)(?: for)?(?: over| nearly| almost| about| around| more than)? (\d+|two|three|four|five|six|seven|eight|nine|ten|twelve) (hours?|hrs?|days?|weeks?|months?)\b",
         )
         .map_err(|e| crate::Error::Data(format!("wait rule: {e}")))?;
+        let mut shifters: HashMap<&'static str, u8> = HashMap::default();
+        for (list, bit) in [
+            (BOOSTERS_UP, UP),
+            (BOOSTERS_DOWN, DOWN),
+            (NEGATORS, NEGATOR),
+        ] {
+            for w in list {
+                *shifters.entry(*w).or_insert(0) |= bit;
+            }
+        }
+        let mut entries: HashMap<String, (Option<f32>, u8)> =
+            HashMap::with_capacity_and_hasher(words.len() + shifters.len(), Default::default());
+        for (w, v) in &words {
+            entries.entry(w.clone()).or_insert((None, 0)).0 = Some(*v);
+        }
+        for (w, bits) in &shifters {
+            entries.entry((*w).to_owned()).or_insert((None, 0)).1 = *bits;
+        }
         Ok(Lexicon {
             words,
             emoji,
             phrases,
             phrase_values,
             wait,
-            shifters: {
-                let mut m: HashMap<&'static str, u8> = HashMap::default();
-                for (list, bit) in [
-                    (BOOSTERS_UP, UP),
-                    (BOOSTERS_DOWN, DOWN),
-                    (NEGATORS, NEGATOR),
-                ] {
-                    for w in list {
-                        *m.entry(*w).or_insert(0) |= bit;
-                    }
-                }
-                m
-            },
+            shifters,
+            entries,
         })
     }
 
@@ -256,17 +267,17 @@ impl Lexicon {
         None
     }
 
-    fn token_valence(&self, token: &Token) -> Option<f32> {
+    fn token_valence(&self, token: &Token, text: &str) -> Option<f32> {
         match token.kind {
             TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon => {
-                let v = self.valence(&token.text);
+                let v = self.valence(text);
                 if v.is_none() && token.elongated {
-                    return self.valence(&squeeze(&token.text));
+                    return self.valence(&squeeze(text));
                 }
                 v
             }
             TokenKind::Emoji => {
-                let c = token.text.chars().next()?;
+                let c = text.chars().next()?;
                 let names = self.emoji.get(&c)?;
                 let mut total = 0.0;
                 let mut found = false;
@@ -284,38 +295,55 @@ impl Lexicon {
 
     /// A token's valence and its shifter bits ([`UP`], [`DOWN`], [`NEGATOR`]), one table
     /// look-up each.
-    fn token_info(&self, token: &Token) -> (Option<f32>, u8) {
+    fn token_info(&self, token: &Token, text: &str) -> (Option<f32>, u8) {
         if matches!(token.kind, TokenKind::Punct) {
             return (None, 0);
         }
+        if !token.elongated
+            && matches!(
+                token.kind,
+                TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon
+            )
+        {
+            let (valence, shift) = self.entries.get(text).copied().unwrap_or((None, 0));
+            let valence = valence.or_else(|| {
+                text.strip_suffix("'s")
+                    .and_then(|stripped| self.words.get(stripped).copied())
+            });
+            return (valence, shift);
+        }
         let shift = if token.elongated {
             self.shifters
-                .get(squeeze(&token.text).as_str())
+                .get(squeeze(text).as_str())
                 .copied()
                 .unwrap_or(0)
         } else {
-            self.shifters.get(token.text.as_str()).copied().unwrap_or(0)
+            self.shifters.get(text).copied().unwrap_or(0)
         };
-        (self.token_valence(token), shift)
+        (self.token_valence(token, text), shift)
     }
 
     /// Scores a normalised text.
     pub fn score(&self, norm: &Normalised) -> LexiconScore {
-        let toks: Vec<&Token> = norm
+        let toks: Vec<(&Token, &str)> = norm
             .tokens
             .iter()
             .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
+            .map(|t| (t, norm.text(t)))
             .collect();
         let mut values: Vec<f32> = vec![0.0; toks.len()];
         let mut evidence: Vec<(Evidence, f32)> = Vec::new();
         let mut but_at: Option<usize> = None;
-        let info: Vec<(Option<f32>, u8)> = toks.iter().map(|t| self.token_info(t)).collect();
+        let info: Vec<(Option<f32>, u8)> = toks
+            .iter()
+            .map(|(t, text)| self.token_info(t, text))
+            .collect();
         let shift_of = |j: usize| info.get(j).map_or(0, |x| x.1);
-        for (i, tok) in toks.iter().enumerate() {
+        for (i, &(tok, text)) in toks.iter().enumerate() {
             if tok.kind == TokenKind::Punct {
                 continue;
             }
-            if tok.text == "but" && tok.kind == TokenKind::Word {
+            if text == "but" && tok.kind == TokenKind::Word {
                 but_at = Some(i);
             }
             let (valence, shift) = info.get(i).copied().unwrap_or((None, 0));
@@ -325,10 +353,10 @@ impl Lexicon {
             let Some(mut v) = valence else {
                 continue;
             };
-            if tok.text == "kind" && toks.get(i + 1).is_some_and(|t| t.text == "of") {
+            if text == "kind" && toks.get(i + 1).is_some_and(|t| t.1 == "of") {
                 continue;
             }
-            if tok.text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
+            if text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
                 continue;
             }
             if tok.caps && norm.mixed_case {
@@ -342,10 +370,10 @@ impl Lexicon {
                 let Some(j) = i.checked_sub(back) else {
                     break;
                 };
-                let Some(prev) = toks.get(j) else {
+                let Some(&(prev, prev_text)) = toks.get(j) else {
                     break;
                 };
-                if prev.kind == TokenKind::Punct && prev.text != "," {
+                if prev.kind == TokenKind::Punct && prev_text != "," {
                     break;
                 }
                 let damp = match back {
@@ -362,7 +390,7 @@ impl Lexicon {
                     let signed = if v < 0.0 { -b } else { b };
                     v += signed * damp;
                 }
-                if shift & NEGATOR != 0 || prev.text.ends_with("n't") {
+                if shift & NEGATOR != 0 || prev_text.ends_with("n't") {
                     negated = true;
                 }
             }
@@ -434,7 +462,7 @@ impl Lexicon {
             }
         }
         for (i, t) in toks.iter().enumerate() {
-            if t.kind != TokenKind::Punct && values.get(i).is_some_and(|v| *v == 0.0) {
+            if t.0.kind != TokenKind::Punct && values.get(i).is_some_and(|v| *v == 0.0) {
                 neutral += 1;
             }
         }
@@ -450,7 +478,7 @@ impl Lexicon {
             .into_iter()
             .map(|(e, v)| {
                 let text = match e {
-                    Evidence::Token(i) => toks.get(i).map_or(String::new(), |t| t.text.clone()),
+                    Evidence::Token(i) => toks.get(i).map_or(String::new(), |t| t.1.to_owned()),
                     Evidence::Phrase(k) => self
                         .phrase_values
                         .get(k)

@@ -27,9 +27,9 @@ use model::analysis::{
 };
 use model::{Author, Network, Post};
 
-use crate::features::{Features, add_dense, extract};
+use crate::features::{Features, FxHashMap, add_dense, extract_with};
 use crate::lexicon::{Lexicon, LexiconScore};
-use crate::linear::{Fused, FusedSums, LinearModel};
+use crate::linear::{FUSED, Fused, FusedSums, LinearModel};
 use crate::normalise::{Normalised, Normaliser, Segmenter, TokenKind};
 
 /// What can go wrong when loading the engine or its data.
@@ -145,9 +145,14 @@ impl Pipeline {
 
     /// Normalises, scores and extracts features.
     pub fn prepare(&self, text: &str) -> Prepared {
+        self.prepare_with(text, true)
+    }
+
+    /// [`Pipeline::prepare`], with the character n-grams in the features or without them.
+    fn prepare_with(&self, text: &str, with_chars: bool) -> Prepared {
         let norm = self.normaliser.normalise(text);
         let lexicon = self.lexicon.score(&norm);
-        let mut features = extract(&norm);
+        let mut features = extract_with(&norm, with_chars);
         add_dense(&mut features, "lex_compound", lexicon.compound * 2.0);
         add_dense(&mut features, "lex_pos", lexicon.pos * 2.0);
         add_dense(&mut features, "lex_neg", lexicon.neg * 2.0);
@@ -265,9 +270,71 @@ impl Models {
     }
 }
 
+/// Words whose character n-gram sums a thread keeps (about 200 bytes each).
+const CHAR_CACHE_WORDS: usize = 1 << 15;
+
+/// Identifies an [`Analyser`] (so a thread's cache never mixes two engines' models).
+static NEXT_ANALYSER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+thread_local! {
+    static CHAR_SUMS: std::cell::RefCell<CharSumCache> =
+        std::cell::RefCell::new(CharSumCache::default());
+}
+
+/// One thread's cache: for each word, how many character n-grams it has and the sums of their
+/// fused rows (each fits 16 bits: a word has at most 87 n-grams of weights within ±127).
+#[derive(Default)]
+struct CharSumCache {
+    owner: u64,
+    words: FxHashMap<Box<[u8]>, (u32, [i16; FUSED])>,
+    scratch: Vec<u64>,
+}
+
+impl CharSumCache {
+    /// The character n-gram sums of every word token of `norm`, and how many n-grams they are.
+    fn sums(&mut self, owner: u64, fused: &Fused, norm: &Normalised) -> ([i32; FUSED], usize) {
+        if self.owner != owner {
+            self.words.clear();
+            self.owner = owner;
+        }
+        let mut acc = [0i32; FUSED];
+        let mut count = 0usize;
+        for word in features::char_ngram_words(norm) {
+            let word = word.as_bytes();
+            if let Some((n, row)) = self.words.get(word) {
+                for (a, x) in acc.iter_mut().zip(row) {
+                    *a += i32::from(*x);
+                }
+                count += *n as usize;
+                continue;
+            }
+            self.scratch.clear();
+            features::char_ngrams(word, &mut self.scratch);
+            let sums = fused.row_sums(&self.scratch);
+            for (a, x) in acc.iter_mut().zip(&sums) {
+                *a += x;
+            }
+            count += self.scratch.len();
+            if self.words.len() < CHAR_CACHE_WORDS {
+                let mut row = [0i16; FUSED];
+                let fits = row
+                    .iter_mut()
+                    .zip(&sums)
+                    .all(|(r, x)| i16::try_from(*x).map(|v| *r = v).is_ok());
+                if fits {
+                    self.words
+                        .insert(word.into(), (self.scratch.len() as u32, row));
+                }
+            }
+        }
+        (acc, count)
+    }
+}
+
 /// The analysis engine. Build once, share across threads (`&self` only).
 #[derive(Debug)]
 pub struct Analyser {
+    id: u64,
     pipeline: Pipeline,
     models: Models,
     languages: lang::LanguageDetector,
@@ -275,6 +342,8 @@ pub struct Analyser {
     people: people::People,
     rules: rules::Rules,
     engine: String,
+    /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
+    theme_floors: Vec<f32>,
 }
 
 /// A theme's readable name from a pxtextmining column name.
@@ -304,12 +373,26 @@ impl Analyser {
     /// The engine with the given models.
     pub fn with_models(models: Models) -> Result<Self, Error> {
         Ok(Analyser {
+            id: NEXT_ANALYSER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             pipeline: Pipeline::new()?,
             engine: format!(
                 "analyse {} models {}",
                 env!("CARGO_PKG_VERSION"),
                 models.fingerprint
             ),
+            theme_floors: models
+                .themes
+                .thresholds
+                .iter()
+                .map(|t| {
+                    let t = f64::from(*t);
+                    if t > 0.0 && t < 1.0 {
+                        ((t / (1.0 - t)).ln() - 1e-3) as f32
+                    } else {
+                        f32::NEG_INFINITY
+                    }
+                })
+                .collect(),
             models,
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
@@ -354,6 +437,29 @@ impl Analyser {
         prep
     }
 
+    /// [`Analyser::prepare`] for the analysis of a post: when the models are fused, the
+    /// character n-grams are not listed in the features but summed word by word, through a
+    /// per-thread cache of each word's sums (exact integers, so the scores are the same).
+    fn prepare_for_analysis(&self, text: &str) -> Prepared {
+        let Some(fused) = &self.models.fused else {
+            return self.prepare(text);
+        };
+        let mut prep = self.pipeline.prepare_with(text, false);
+        let words = fused.row_sums(&prep.features.words);
+        let (chars, char_count) = CHAR_SUMS.with(|cell| {
+            let mut cache = cell.borrow_mut();
+            cache.sums(self.id, fused, &prep.norm)
+        });
+        prep.sums = Some(FusedSums::from_parts(
+            words,
+            prep.features.words.len(),
+            &chars,
+            char_count,
+        ));
+        prep.sentiment_probs = self.predict(SENTIMENT, &prep, &[]);
+        prep
+    }
+
     fn model(&self, which: usize) -> &LinearModel {
         match which {
             SENTIMENT => &self.models.sentiment,
@@ -368,7 +474,8 @@ impl Analyser {
         let model = self.model(which);
         match (&self.models.fused, &prep.sums) {
             (Some(fused), Some(sums)) => {
-                model.predict_from_sums(sums.of(fused, which, model), &prep.features, extra)
+                let (acc, sparse) = sums.of(fused, which, model);
+                model.predict_from_sums(acc, sparse, &prep.features, extra)
             }
             _ => model.predict_with(&prep.features, extra),
         }
@@ -396,20 +503,20 @@ impl Analyser {
         };
         let model_score = p(2) - p(0);
         let score = (0.5 * prep.lexicon.compound + 0.5 * model_score).clamp(-1.0, 1.0);
-        let words: Vec<String> = prep
-            .lexicon
-            .evidence
-            .iter()
-            .take(4)
-            .map(|(w, v)| format!("{w} ({v:+.1})"))
-            .collect();
-        let reason = format!(
-            "model {} p={conf:.2}; lexicon {:+.2}{}{}",
-            label.as_str(),
-            prep.lexicon.compound,
-            if words.is_empty() { "" } else { ": " },
-            words.join(", ")
-        );
+        let mut reason = String::with_capacity(112);
+        reason.push_str("model ");
+        reason.push_str(label.as_str());
+        reason.push_str(" p=");
+        push_fixed(&mut reason, conf, 2, false);
+        reason.push_str("; lexicon ");
+        push_fixed(&mut reason, prep.lexicon.compound, 2, true);
+        for (i, (w, v)) in prep.lexicon.evidence.iter().take(4).enumerate() {
+            reason.push_str(if i == 0 { ": " } else { ", " });
+            reason.push_str(w);
+            reason.push_str(" (");
+            push_fixed(&mut reason, *v, 1, true);
+            reason.push(')');
+        }
         Sentiment {
             score,
             label,
@@ -436,10 +543,12 @@ impl Analyser {
         let terms = &prep.lexicon.complaint_terms;
         if terms.is_empty() {
             if pc < explain_from {
-                return (pc, format!("complaint model p={pc:.2}"));
+                return (pc, model_p("complaint model p=", pc));
             }
             let words = self.top_words(&self.models.complaint, 0, &prep.norm);
-            (pc, format!("complaint model p={pc:.2}{words}"))
+            let mut reason = model_p("complaint model p=", pc);
+            reason.push_str(&words);
+            (pc, reason)
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
             let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
@@ -461,6 +570,38 @@ impl Analyser {
             .unwrap_or(0.0)
     }
 
+    /// The themes whose probability reaches their threshold, with it, in class order. With fused
+    /// sums and sigmoid themes, a theme whose raw score lies below `theme_floors` (the logit of
+    /// its threshold less 0.001) cannot reach it, so its sigmoid is not computed.
+    fn themes_reaching_threshold(&self, prep: &Prepared) -> Vec<(usize, f32)> {
+        let model = &self.models.themes;
+        let threshold = |k: usize| model.thresholds.get(k).copied().unwrap_or(0.5);
+        if let (Some(fused), Some(sums), linear::Kind::MultiLabel) =
+            (&self.models.fused, &prep.sums, model.kind)
+        {
+            let extra = stacked(&self.models.sentiment, prep);
+            let (acc, sparse) = sums.of(fused, THEMES, model);
+            let z = model.raw_from_sums(acc, sparse, &prep.features, &extra);
+            return z
+                .iter()
+                .enumerate()
+                .filter_map(|(k, zk)| {
+                    let floor = self.theme_floors.get(k).copied();
+                    if *zk < floor.unwrap_or(f32::NEG_INFINITY) {
+                        return None;
+                    }
+                    let p = linear::sigmoid(*zk);
+                    (p >= threshold(k)).then_some((k, p))
+                })
+                .collect();
+        }
+        self.theme_probabilities(prep)
+            .into_iter()
+            .enumerate()
+            .filter(|(k, p)| *p >= threshold(*k))
+            .collect()
+    }
+
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
         let extra = stacked(&self.models.sentiment, prep);
@@ -471,11 +612,12 @@ impl Analyser {
         let mut scored: Vec<(f32, &str)> = norm
             .tokens
             .iter()
-            .filter(|t| t.is_word() && t.text.len() > 2)
+            .filter(|t| t.is_word() && norm.text(t).len() > 2)
             .map(|t| {
+                let text = norm.text(t);
                 (
-                    model.weight(features::hash(1, t.text.as_bytes()), class),
-                    t.text.as_str(),
+                    model.weight(features::hash(1, text.as_bytes()), class),
+                    text,
                 )
             })
             .filter(|(w, _)| *w > 0.0)
@@ -500,7 +642,7 @@ impl Analyser {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        let prep = self.prepare(&text);
+        let prep = self.prepare_for_analysis(&text);
         let padded = prep.norm.padded.as_str();
         let language = self.languages.detect(&text, post.lang.as_deref());
         let sentiment = self.sentiment(&prep);
@@ -525,7 +667,7 @@ impl Analyser {
             (Some(hit), _) => (hit.probability, format!("thanks or praise {}", hit.reason)),
             (None, SentimentLabel::Positive) if !complaint_detected => (
                 0.5 * sentiment.confidence + 0.1,
-                format!("positive sentiment p={:.2}", sentiment.confidence),
+                model_p("positive sentiment p=", sentiment.confidence),
             ),
             _ => (0.05, "no thanks or praise".into()),
         };
@@ -551,7 +693,7 @@ impl Analyser {
             .norm
             .tokens
             .iter()
-            .find(|t| t.is_word() && is_health_topic(&t.text));
+            .find(|t| t.is_word() && is_health_topic(prep.norm.text(t)));
         let pm_raw = match topic {
             Some(_) if english => self.misinformation_probability(&prep),
             _ => 0.0,
@@ -561,7 +703,7 @@ impl Analyser {
                 pm_raw,
                 format!(
                     "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
-                    t.text,
+                    prep.norm.text(t),
                     self.top_words(&self.models.misinformation, 0, &prep.norm)
                 ),
             ),
@@ -603,16 +745,13 @@ impl Analyser {
 
         let mut themes: Vec<Theme> = Vec::new();
         if english {
-            let theme_probs = self.theme_probabilities(&prep);
-            for (k, p) in theme_probs.iter().enumerate() {
+            for (k, p) in self.themes_reaching_threshold(&prep) {
                 let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
-                if *p >= threshold
-                    && let Some(label) = self.models.themes.classes.get(k)
-                {
+                if let Some(label) = self.models.themes.classes.get(k) {
                     themes.push(Theme {
                         id: theme_id(label),
                         label: label.clone(),
-                        probability: *p,
+                        probability: p,
                         reason: format!(
                             "theme model p={p:.2} ≥ {threshold:.2}{}",
                             self.top_words(&self.models.themes, k, &prep.norm)
@@ -646,17 +785,93 @@ impl Analyser {
     }
 }
 
+/// `prefix` followed by `p` as `{p:.2}` writes it.
+fn model_p(prefix: &str, p: f32) -> String {
+    let mut out = String::with_capacity(prefix.len() + 24);
+    out.push_str(prefix);
+    push_fixed(&mut out, p, 2, false);
+    out
+}
+
+/// Appends `v` exactly as `format!("{v:.D}")` writes it (`{v:+.D}` with `plus`), for
+/// `D = decimals` of 0, 1 or 2, without the general formatting machinery: the scaled value
+/// `|v| × 10^D` is exact in `f64`, and it is rounded half to even as the standard library
+/// does. Values it does not handle (not finite, very large) go to the standard formatting.
+fn push_fixed(out: &mut String, v: f32, decimals: usize, plus: bool) {
+    use std::fmt::Write as _;
+    const SCALE: [u64; 3] = [1, 10, 100];
+    let Some(&unit) = SCALE.get(decimals) else {
+        let _ = write!(out, "{v:.decimals$}");
+        return;
+    };
+    if !v.is_finite() || v.abs() >= 1e9 {
+        let _ = if plus {
+            write!(out, "{v:+.decimals$}")
+        } else {
+            write!(out, "{v:.decimals$}")
+        };
+        return;
+    }
+    let x = f64::from(v.abs()) * unit as f64;
+    let floor = x.floor();
+    let frac = x - floor;
+    let mut n = floor as u64;
+    if frac > 0.5 || (frac == 0.5 && n % 2 == 1) {
+        n += 1;
+    }
+    if v.is_sign_negative() {
+        out.push('-');
+    } else if plus {
+        out.push('+');
+    }
+    push_digits(out, n / unit);
+    if decimals > 0 {
+        out.push('.');
+        let mut frac_digits = n % unit;
+        let mut divisor = unit / 10;
+        while divisor > 0 {
+            out.push(char::from(b'0' + (frac_digits / divisor) as u8));
+            frac_digits %= divisor;
+            divisor /= 10;
+        }
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_digits(out: &mut String, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || at == 0 {
+            break;
+        }
+    }
+    for b in buf.get(at..).unwrap_or_default() {
+        out.push(char::from(*b));
+    }
+}
+
 /// The priority of an analysed post: safety first, then complaints, personal data, questions,
 /// negative sentiment, misinformation, and the reach and kind of the author.
 pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
     let mut parts: Vec<(f32, String)> = Vec::new();
     if a.has_intent(IntentKind::Safety) {
         let p = a.intent_probability(IntentKind::Safety);
-        parts.push((60.0 * p, format!("safety concern (p={p:.2})")));
+        let mut reason = model_p("safety concern (p=", p);
+        reason.push(')');
+        parts.push((60.0 * p, reason));
     }
     if a.has_intent(IntentKind::Complaint) {
         let p = a.intent_probability(IntentKind::Complaint);
-        parts.push((25.0 * p, format!("complaint (p={p:.2})")));
+        let mut reason = model_p("complaint (p=", p);
+        reason.push(')');
+        parts.push((25.0 * p, reason));
     }
     if let Some(worst) = a
         .personal_data
@@ -727,7 +942,13 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
         reasons: parts
             .into_iter()
             .filter(|(w, _)| *w > 0.0)
-            .map(|(w, r)| format!("+{w:.0} {r}"))
+            .map(|(w, r)| {
+                let mut reason = String::with_capacity(r.len() + 5);
+                push_fixed(&mut reason, w, 0, true);
+                reason.push(' ');
+                reason.push_str(&r);
+                reason
+            })
             .collect(),
     }
 }
@@ -736,6 +957,58 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 mod tests {
     use super::*;
     use model::analysis::PersonalDataKind;
+
+    #[test]
+    fn fixed_point_formatting_matches_the_standard_library() {
+        let mut values = vec![
+            0.0f32, -0.0, 0.005, 0.015, 0.125, 0.375, -0.125, 0.25, 0.35, 0.5, 1.5, 2.5, -0.004,
+            0.995, 0.9999, 99.5, 100.5, 12.0, 59.99,
+        ];
+        let mut x = 0x1234_5678u32;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            values.push((x as f32 / u32::MAX as f32) * 130.0 - 65.0);
+            values.push(f32::from_bits(x) % 1.0);
+        }
+        for k in 0..2_000u16 {
+            values.push(f32::from(k) / 8.0);
+            values.push(-f32::from(k) / 40.0);
+        }
+        for v in values {
+            for (decimals, plus) in [(0, true), (1, true), (2, true), (2, false)] {
+                let mut ours = String::new();
+                push_fixed(&mut ours, v, decimals, plus);
+                let std = if plus {
+                    format!("{v:+.decimals$}")
+                } else {
+                    format!("{v:.decimals$}")
+                };
+                assert_eq!(ours, std, "{v} with {decimals} decimals");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_character_sums_equal_the_full_pass() {
+        let a = Analyser::new().unwrap();
+        let texts = [
+            "Waited 9 hours in A&E. Absolutely disgraceful.",
+            "Sooooo GOOD :) 😀 #NHSHeroes #thankyounhs, can't fault them!!",
+            "Zażółć gęślą jaźń, diolch yn fawr",
+            "",
+        ];
+        for _ in 0..2 {
+            for text in texts {
+                let full = a.prepare(text);
+                let fast = a.prepare_for_analysis(text);
+                assert!(full.sums.is_some());
+                assert_eq!(full.sums, fast.sums, "{text}");
+                assert_eq!(full.sentiment_probs, fast.sentiment_probs, "{text}");
+            }
+        }
+    }
 
     #[test]
     fn embedded_models_load() {

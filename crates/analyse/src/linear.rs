@@ -322,7 +322,8 @@ pub fn vectorise(f: &Features, bits: u32, use_chars: bool) -> Vec<(u32, f32)> {
     out
 }
 
-fn sigmoid(z: f32) -> f32 {
+/// The logistic function, as the multi-label models apply it to their scores.
+pub fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
@@ -401,6 +402,11 @@ impl LinearModel {
         spill(&mut lanes, acc);
     }
 
+    /// How many sparse features of `f` this model reads.
+    fn sparse_count(&self, f: &Features) -> usize {
+        f.words.len() + if self.use_chars { f.chars.len() } else { 0 }
+    }
+
     /// The raw scores (before softmax or sigmoid) per class, into `z` (one slot per class).
     pub fn scores_into(&self, f: &Features, extra: &[(u64, f32)], z: &mut [f32]) {
         let c = self.classes.len();
@@ -413,13 +419,20 @@ impl LinearModel {
             &mut large
         };
         self.sparse_sums(f, acc);
-        self.scores_from_sums(acc, f, extra, z);
+        self.scores_from_sums(acc, self.sparse_count(f), f, extra, z);
     }
 
-    /// Probabilities per class from sparse sums computed elsewhere (by [`Fused::sums`]).
-    pub fn predict_from_sums(&self, acc: &[i32], f: &Features, extra: &[(u64, f32)]) -> Vec<f32> {
+    /// Probabilities per class from the sums of `sparse` sparse features computed elsewhere (by
+    /// [`Fused::sums`]), plus the dense features of `f` and `extra`.
+    pub fn predict_from_sums(
+        &self,
+        acc: &[i32],
+        sparse: usize,
+        f: &Features,
+        extra: &[(u64, f32)],
+    ) -> Vec<f32> {
         let mut z = vec![0f32; self.classes.len()];
-        self.scores_from_sums(acc, f, extra, &mut z);
+        self.scores_from_sums(acc, sparse, f, extra, &mut z);
         match self.kind {
             Kind::Softmax => softmax(&mut z),
             Kind::MultiLabel => z.iter_mut().for_each(|v| *v = sigmoid(*v)),
@@ -427,10 +440,30 @@ impl LinearModel {
         z
     }
 
-    fn scores_from_sums(&self, acc: &[i32], f: &Features, extra: &[(u64, f32)], z: &mut [f32]) {
+    /// The raw scores (before softmax or sigmoid) from sums computed elsewhere, exactly as
+    /// [`LinearModel::predict_from_sums`] computes them before its activation.
+    pub fn raw_from_sums(
+        &self,
+        acc: &[i32],
+        sparse: usize,
+        f: &Features,
+        extra: &[(u64, f32)],
+    ) -> Vec<f32> {
+        let mut z = vec![0f32; self.classes.len()];
+        self.scores_from_sums(acc, sparse, f, extra, &mut z);
+        z
+    }
+
+    fn scores_from_sums(
+        &self,
+        acc: &[i32],
+        sparse: usize,
+        f: &Features,
+        extra: &[(u64, f32)],
+        z: &mut [f32],
+    ) {
         let c = self.classes.len();
         let mask_shift = 64 - self.bits;
-        let sparse = f.words.len() + if self.use_chars { f.chars.len() } else { 0 };
         let x = if sparse > 0 {
             1.0 / (sparse as f32).sqrt()
         } else {
@@ -635,23 +668,45 @@ pub struct Fused {
 pub const FUSED: usize = LANES * MAX_BLOCKS;
 
 /// The sparse sums of a [`Fused`] pass: over the word features only, and over words and
-/// character n-grams.
+/// character n-grams, with the number of features in each.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FusedSums {
     words: [i32; FUSED],
     all: [i32; FUSED],
+    word_count: usize,
+    char_count: usize,
 }
 
 impl FusedSums {
-    /// The sums for model `i` of the fused set, as that model reads its features.
-    pub fn of(&self, fused: &Fused, i: usize, model: &LinearModel) -> &[i32] {
+    /// Sums put together from the word sums and the character n-gram sums (each exact).
+    pub fn from_parts(
+        words: [i32; FUSED],
+        word_count: usize,
+        chars: &[i32; FUSED],
+        char_count: usize,
+    ) -> FusedSums {
+        let mut all = words;
+        for (a, c) in all.iter_mut().zip(chars) {
+            *a += c;
+        }
+        FusedSums {
+            words,
+            all,
+            word_count,
+            char_count,
+        }
+    }
+
+    /// The sums for model `i` of the fused set, as that model reads its features, and how many
+    /// sparse features they sum.
+    pub fn of(&self, fused: &Fused, i: usize, model: &LinearModel) -> (&[i32], usize) {
         let (start, len) = fused.spans.get(i).copied().unwrap_or((0, 0));
-        let src = if model.use_chars {
-            &self.all
+        let (src, count) = if model.use_chars {
+            (&self.all, self.word_count + self.char_count)
         } else {
-            &self.words
+            (&self.words, self.word_count)
         };
-        src.get(start..start + len).unwrap_or_default()
+        (src.get(start..start + len).unwrap_or_default(), count)
     }
 }
 
@@ -696,29 +751,27 @@ impl Fused {
 
     /// One pass over the features for every model.
     pub fn sums(&self, f: &Features) -> FusedSums {
+        let words = self.row_sums(&f.words);
+        let chars = self.row_sums(&f.chars);
+        FusedSums::from_parts(words, f.words.len(), &chars, f.chars.len())
+    }
+
+    /// The exact sums of the rows of these feature hashes (16-bit lanes spilled to 32 bits
+    /// every [`SPILL`] rows, so they cannot overflow).
+    pub fn row_sums(&self, hashes: &[u64]) -> [i32; FUSED] {
         let shift = 64 - self.bits;
         let mut lanes = [0i16; FUSED];
-        let mut words = [0i32; FUSED];
-        for (n, h) in f.words.iter().enumerate() {
+        let mut acc = [0i32; FUSED];
+        for (n, h) in hashes.iter().enumerate() {
             if let Some(row) = self.rows.get((h >> shift) as usize) {
                 add_row(&mut lanes, row);
             }
             if n % SPILL == SPILL - 1 {
-                spill_lanes(&mut lanes, &mut words);
+                spill_lanes(&mut lanes, &mut acc);
             }
         }
-        spill_lanes(&mut lanes, &mut words);
-        let mut all = words;
-        for (n, h) in f.chars.iter().enumerate() {
-            if let Some(row) = self.rows.get((h >> shift) as usize) {
-                add_row(&mut lanes, row);
-            }
-            if n % SPILL == SPILL - 1 {
-                spill_lanes(&mut lanes, &mut all);
-            }
-        }
-        spill_lanes(&mut lanes, &mut all);
-        FusedSums { words, all }
+        spill_lanes(&mut lanes, &mut acc);
+        acc
     }
 }
 

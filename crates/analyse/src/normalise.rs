@@ -29,11 +29,14 @@ pub enum TokenKind {
     Punct,
 }
 
-/// One token of a normalised text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One token of a normalised text. Its text lies in [`Normalised::padded`]: read it with
+/// [`Normalised::text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
-    /// The lower-case form, with elongations shortened to two letters.
-    pub text: String,
+    /// Where the lower-case form (elongations shortened to two letters) starts in `padded`.
+    start: u32,
+    /// Where it ends in `padded`.
+    end: u32,
     /// What the token is.
     pub kind: TokenKind,
     /// Written in capitals (two or more letters, none lower case).
@@ -66,6 +69,13 @@ pub struct Normalised {
 }
 
 impl Normalised {
+    /// The text of a token: its lower-case form, elongations shortened to two letters.
+    pub fn text(&self, token: &Token) -> &str {
+        self.padded
+            .get(token.start as usize..token.end as usize)
+            .unwrap_or_default()
+    }
+
     /// The tokens joined by single spaces, without the padding.
     pub fn joined(&self) -> &str {
         self.padded.trim_matches(' ')
@@ -419,14 +429,33 @@ impl Normaliser {
     /// Normalises a text.
     pub fn normalise(&self, text: &str) -> Normalised {
         let decoded = decode(text);
-        let mut out = Normalised::default();
+        let mut out = Normalised {
+            tokens: Vec::with_capacity(decoded.len() / 4 + 4),
+            padded: String::with_capacity(decoded.len() + 16),
+            ..Normalised::default()
+        };
+        out.padded.push(' ');
         let mut caps_words = 0usize;
         let mut words = 0usize;
-        for chunk in decoded.split_whitespace() {
-            self.chunk(chunk, &mut out);
+        // For ASCII without a vertical tab, the byte split finds the same chunks.
+        let ascii = decoded.is_ascii() && !decoded.contains('\x0B');
+        if ascii {
+            for chunk in decoded.split_ascii_whitespace() {
+                self.chunk(chunk, &mut out);
+            }
+        } else {
+            for chunk in decoded.split_whitespace() {
+                self.chunk(chunk, &mut out);
+            }
         }
-        for t in &out.tokens {
-            if t.kind == TokenKind::Word && t.text.chars().any(char::is_alphabetic) {
+        for t in out.tokens.iter().filter(|t| t.kind == TokenKind::Word) {
+            let text = out.text(t);
+            let has_letter = if ascii {
+                text.bytes().any(|b| b.is_ascii_alphabetic())
+            } else {
+                text.chars().any(char::is_alphabetic)
+            };
+            if has_letter {
                 words += 1;
                 if t.caps {
                     caps_words += 1;
@@ -434,13 +463,6 @@ impl Normaliser {
             }
         }
         out.mixed_case = caps_words > 0 && caps_words < words;
-        let mut padded = String::with_capacity(decoded.len() + 2);
-        padded.push(' ');
-        for t in &out.tokens {
-            padded.push_str(&t.text);
-            padded.push(' ');
-        }
-        out.padded = padded;
         out
     }
 
@@ -452,7 +474,7 @@ impl Normaliser {
                 .is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()))
         };
         if starts("http://") || starts("https://") || starts("www.") {
-            push(out, "<url>".into(), TokenKind::Url, false, false);
+            push(out, "<url>", TokenKind::Url, false, false);
             return;
         }
         if let Some(handle) = chunk.strip_prefix('@')
@@ -461,7 +483,7 @@ impl Normaliser {
                 .next()
                 .is_some_and(|c| c.is_alphanumeric() || c == '_')
         {
-            push(out, "@user".into(), TokenKind::Mention, false, false);
+            push(out, "@user", TokenKind::Mention, false, false);
             return;
         }
         let trimmed = chunk.trim_end_matches([',', '.', ';']);
@@ -476,7 +498,7 @@ impl Normaliser {
         {
             let lower = trimmed.to_lowercase();
             if self.emoticons.contains(&lower) {
-                push(out, lower, TokenKind::Emoticon, false, false);
+                push(out, &lower, TokenKind::Emoticon, false, false);
                 return;
             }
         }
@@ -487,7 +509,7 @@ impl Normaliser {
                 .collect();
             if !body.is_empty() {
                 for word in split_hashtag(&body, &self.segmenter) {
-                    push(out, word, TokenKind::HashtagWord, false, false);
+                    push(out, &word, TokenKind::HashtagWord, false, false);
                 }
                 let rest = &tag[body.len()..];
                 if !rest.is_empty() {
@@ -503,6 +525,10 @@ impl Normaliser {
             flush_ascii(chunk, out);
             return;
         }
+        if chunk.is_ascii() {
+            ascii_words(chunk, out);
+            return;
+        }
         let mut word = String::new();
         let mut chars = chunk.chars().peekable();
         while let Some(c) = chars.next() {
@@ -515,25 +541,68 @@ impl Normaliser {
             }
             flush(&mut word, out);
             if is_emoji(c) {
-                push(out, c.to_string(), TokenKind::Emoji, false, false);
+                push(
+                    out,
+                    c.encode_utf8(&mut [0u8; 4]),
+                    TokenKind::Emoji,
+                    false,
+                    false,
+                );
             } else if matches!(c, '!' | '?' | '.' | ',' | ';' | ':') {
-                if c == '!' {
-                    out.exclamations += 1;
-                } else if c == '?' {
-                    out.questions += 1;
-                }
-                if out
-                    .tokens
-                    .last()
-                    .is_none_or(|t| t.kind != TokenKind::Punct || !t.text.starts_with(c))
-                {
-                    push(out, c.to_string(), TokenKind::Punct, false, false);
-                }
+                push_punct(c, out);
             } else if is_joiner(c) {
                 continue;
             }
         }
         flush(&mut word, out);
+    }
+}
+
+/// The word and punctuation loop of [`Normaliser::chunk`] for an ASCII chunk, on bytes: a word
+/// is a run of letters and digits, joined by `'`, `&` or `-` when a letter or digit follows; no
+/// ASCII byte is an emoji or a joiner. Each word is flushed as [`flush`] would.
+fn ascii_words(chunk: &str, out: &mut Normalised) {
+    let bytes = chunk.as_bytes();
+    let mut start: Option<usize> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        let next_alnum = bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric);
+        if b.is_ascii_alphanumeric()
+            || (start.is_some() && next_alnum && matches!(b, b'\'' | b'&' | b'-'))
+        {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            flush_ascii(chunk.get(s..i).unwrap_or_default(), out);
+        }
+        if matches!(b, b'!' | b'?' | b'.' | b',' | b';' | b':') {
+            push_punct(char::from(b), out);
+        }
+    }
+    if let Some(s) = start {
+        flush_ascii(chunk.get(s..).unwrap_or_default(), out);
+    }
+}
+
+/// Counts `!` and `?`, and pushes a punctuation token unless the last token is the same mark.
+fn push_punct(c: char, out: &mut Normalised) {
+    if c == '!' {
+        out.exclamations += 1;
+    } else if c == '?' {
+        out.questions += 1;
+    }
+    if out
+        .tokens
+        .last()
+        .is_none_or(|t| t.kind != TokenKind::Punct || !out.text(t).starts_with(c))
+    {
+        push(
+            out,
+            c.encode_utf8(&mut [0u8; 4]),
+            TokenKind::Punct,
+            false,
+            false,
+        );
     }
 }
 
@@ -545,15 +614,16 @@ fn flush(word: &mut String, out: &mut Normalised) {
     let caps = letters >= 2 && !word.chars().any(char::is_lowercase);
     let lower = word.to_lowercase();
     let (text, elongated) = shorten(&lower);
-    push(out, text, TokenKind::Word, caps, elongated);
+    push(out, &text, TokenKind::Word, caps, elongated);
     word.clear();
 }
 
-/// [`flush`] for a plain ASCII word (letters and digits only): one pass, one allocation.
+/// [`flush`] for an ASCII word: one pass, written straight into `padded`.
 fn flush_ascii(word: &str, out: &mut Normalised) {
     let mut letters = 0usize;
     let mut lower_seen = false;
-    let mut text = String::with_capacity(word.len());
+    let start = out.padded.len();
+    let text = &mut out.padded;
     let mut last = 0u8;
     let mut run = 0usize;
     let mut elongated = false;
@@ -576,16 +646,26 @@ fn flush_ascii(word: &str, out: &mut Normalised) {
         }
     }
     let caps = letters >= 2 && !lower_seen;
-    push(out, text, TokenKind::Word, caps, elongated);
+    end_token(out, start, TokenKind::Word, caps, elongated);
 }
 
-fn push(out: &mut Normalised, text: String, kind: TokenKind, caps: bool, elongated: bool) {
+/// Appends a token's text to `padded` and records the token.
+fn push(out: &mut Normalised, text: &str, kind: TokenKind, caps: bool, elongated: bool) {
+    let start = out.padded.len();
+    out.padded.push_str(text);
+    end_token(out, start, kind, caps, elongated);
+}
+
+/// Records the token whose text was written to `padded` from `start`, and pads it.
+fn end_token(out: &mut Normalised, start: usize, kind: TokenKind, caps: bool, elongated: bool) {
     out.tokens.push(Token {
-        text,
+        start: start as u32,
+        end: out.padded.len() as u32,
         kind,
         caps,
         elongated,
     });
+    out.padded.push(' ');
 }
 
 #[cfg(test)]
@@ -601,12 +681,8 @@ mod tests {
     }
 
     fn words(text: &str) -> Vec<String> {
-        normaliser()
-            .normalise(text)
-            .tokens
-            .into_iter()
-            .map(|t| t.text)
-            .collect()
+        let n = normaliser().normalise(text);
+        n.tokens.iter().map(|t| n.text(t).to_owned()).collect()
     }
 
     #[test]
@@ -630,7 +706,7 @@ mod tests {
     #[test]
     fn emoji_emoticons_elongation_and_caps() {
         let n = normaliser().normalise("Sooooo GOOD :) 😀😀 in A&E, it's fine");
-        let texts: Vec<&str> = n.tokens.iter().map(|t| t.text.as_str()).collect();
+        let texts: Vec<&str> = n.tokens.iter().map(|t| n.text(t)).collect();
         assert_eq!(
             texts,
             vec![

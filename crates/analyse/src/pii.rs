@@ -65,7 +65,8 @@ impl PiiFinder {
         let mut out: Vec<PersonalData> = Vec::new();
         let overlaps =
             |out: &[PersonalData], s: usize, e: usize| out.iter().any(|p| s < p.end && p.start < e);
-        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let gates = Gates::of(text);
+        let digits = gates.digits;
         if digits >= 10 {
             for m in self.nhs.find_iter(text) {
                 if nhs_number_valid(m.as_str()) {
@@ -78,7 +79,7 @@ impl PiiFinder {
                 }
             }
         }
-        if text.contains('@') {
+        if gates.at_sign {
             for m in self.email.find_iter(text) {
                 out.push(PersonalData {
                     kind: PersonalDataKind::Email,
@@ -115,7 +116,7 @@ impl PiiFinder {
                 }
             }
         }
-        if letter_then_digit(text) {
+        if gates.letter_then_digit {
             for m in self.postcode.find_iter(text) {
                 let s = m.as_str();
                 let upper = s.chars().all(|c| !c.is_lowercase());
@@ -138,19 +139,55 @@ impl PiiFinder {
 /// `d.o.b`, `birth`, `born`), in any case: the pattern is only run when it does.
 fn names_a_birth_date(text: &str) -> bool {
     let bytes = text.as_bytes();
-    ["dob", "d.o.b", "birth", "born"].iter().any(|needle| {
-        bytes
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    bytes.iter().enumerate().any(|(i, b)| match b | 0x20 {
+        b'd' => {
+            starts_with_ignore_case(bytes, i, b"dob") || starts_with_ignore_case(bytes, i, b"d.o.b")
+        }
+        b'b' => {
+            starts_with_ignore_case(bytes, i, b"birth")
+                || starts_with_ignore_case(bytes, i, b"born")
+        }
+        _ => false,
     })
 }
 
-/// Whether an ASCII letter is directly followed by a digit somewhere (every postcode's outward
-/// code has one): the postcode pattern is only run when so.
-fn letter_then_digit(text: &str) -> bool {
-    text.as_bytes()
-        .windows(2)
-        .any(|w| matches!(w, [a, b] if a.is_ascii_alphabetic() && b.is_ascii_digit()))
+/// Whether `bytes[at..]` starts with `needle` (ASCII, any case).
+fn starts_with_ignore_case(bytes: &[u8], at: usize, needle: &[u8]) -> bool {
+    bytes
+        .get(at..at + needle.len())
+        .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// What one pass over the bytes tells about which patterns can match at all.
+struct Gates {
+    /// ASCII digits in the text.
+    digits: usize,
+    /// The text has an `@` (every email address does).
+    at_sign: bool,
+    /// An ASCII letter is directly followed by a digit somewhere (every postcode's outward code
+    /// has one).
+    letter_then_digit: bool,
+}
+
+impl Gates {
+    fn of(text: &str) -> Gates {
+        let mut gates = Gates {
+            digits: 0,
+            at_sign: false,
+            letter_then_digit: false,
+        };
+        let mut after_letter = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_digit() {
+                gates.digits += 1;
+                gates.letter_then_digit |= after_letter;
+            } else if b == b'@' {
+                gates.at_sign = true;
+            }
+            after_letter = b.is_ascii_alphabetic();
+        }
+        gates
+    }
 }
 
 #[cfg(test)]

@@ -206,10 +206,13 @@ pub struct Rules {
     requests: AhoCorasick,
 }
 
+/// A whole-word matcher over padded text. Every pattern starts with a space, so a prefilter
+/// would stop at every word; the DFA alone is faster.
 fn padded_matcher(words: &[&str]) -> Result<AhoCorasick, Error> {
     AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(AhoCorasickKind::DFA))
+        .prefilter(false)
         .build(words.iter().map(|w| format!(" {w} ")))
         .map_err(|e| Error::Data(format!("phrase list: {e}")))
 }
@@ -257,10 +260,10 @@ impl Rules {
 
     /// The thanks and compliment rule.
     pub fn thanks(&self, padded: &str) -> Option<RuleHit> {
+        let m = self.thanks.find(padded)?;
         if self.not_thanks.is_match(padded) {
             return None;
         }
-        let m = self.thanks.find(padded)?;
         let phrase = THANKS.get(m.pattern().as_usize()).unwrap_or(&"");
         Some(RuleHit {
             probability: 0.85,
@@ -274,7 +277,7 @@ impl Rules {
             .tokens
             .iter()
             .find(|t| t.kind == TokenKind::Word)
-            .map(|t| t.text.as_str());
+            .map(|t| norm.text(t));
         let opens = first.is_some_and(|w| INTERROGATIVES.contains(&w));
         let request = self
             .requests

@@ -90,4 +90,22 @@ print(len(texts) / (time.perf_counter() - t))
             _ => println!("python vaderSentiment not available: pip install vaderSentiment"),
         }
     }
+
+    /// The full analysis alone, once over the corpus (for profilers:
+    /// `valgrind --tool=callgrind target/release/deps/throughput-* --ignored analysis_only`).
+    #[test]
+    #[ignore]
+    fn analysis_only() {
+        let Some(texts) = corpus() else {
+            eprintln!("shared/data not found: skipped");
+            return;
+        };
+        let analyser = analyse::Analyser::new().unwrap();
+        let start = Instant::now();
+        for t in &texts {
+            black_box(analyser.analyse_text(t));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!("full analysis: {:.0} posts/s", texts.len() as f64 / secs);
+    }
 }
