@@ -87,7 +87,33 @@ pub fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// The columns of the audit log's CSV export, in the order of [`AuditEntry::csv_record`].
+pub const CSV_HEADER: [&str; 8] = [
+    "seq",
+    "at",
+    "actor",
+    "action",
+    "subject",
+    "detail",
+    "prev_hash",
+    "hash",
+];
+
 impl AuditEntry {
+    /// The entry as one row of the CSV export (columns as in [`CSV_HEADER`]).
+    pub fn csv_record(&self) -> [String; 8] {
+        [
+            self.seq.to_string(),
+            self.entry.at.to_string(),
+            self.entry.actor.clone(),
+            self.entry.action.clone(),
+            self.entry.subject.clone(),
+            self.entry.detail.clone(),
+            self.prev_hash.clone(),
+            self.hash.clone(),
+        ]
+    }
+
     /// Chains a new event after `prev` (`None` for the first entry).
     pub fn chain(prev: Option<&AuditEntry>, entry: NewAuditEntry) -> AuditEntry {
         let (seq, prev_hash) =

@@ -1884,34 +1884,14 @@ pub async fn audit_csv(
     let body = blocking(&state, |store| {
         let mut w = csv::Writer::from_writer(Vec::new());
         let fail = |e: csv::Error| ApiError::Internal(format!("cannot write the CSV: {e}"));
-        w.write_record([
-            "seq",
-            "at",
-            "actor",
-            "action",
-            "subject",
-            "detail",
-            "prev_hash",
-            "hash",
-        ])
-        .map_err(fail)?;
+        w.write_record(engage::audit::CSV_HEADER).map_err(fail)?;
         let mut after = 0;
         loop {
             let page = store.audit_entries(after, 10_000)?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for e in &page {
-                w.write_record([
-                    e.seq.to_string(),
-                    e.entry.at.to_string(),
-                    e.entry.actor.clone(),
-                    e.entry.action.clone(),
-                    e.entry.subject.clone(),
-                    e.entry.detail.clone(),
-                    e.prev_hash.clone(),
-                    e.hash.clone(),
-                ])
-                .map_err(fail)?;
+                w.write_record(e.csv_record()).map_err(fail)?;
             }
         }
         w.into_inner()

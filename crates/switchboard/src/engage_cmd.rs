@@ -337,16 +337,7 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
         AuditCommand::Export { csv } => {
             let mut w = ::csv::Writer::from_path(csv)
                 .with_context(|| format!("cannot write {}", csv.display()))?;
-            w.write_record([
-                "seq",
-                "at",
-                "actor",
-                "action",
-                "subject",
-                "detail",
-                "prev_hash",
-                "hash",
-            ])?;
+            w.write_record(engage::audit::CSV_HEADER)?;
             let mut after = 0;
             let mut n = 0;
             loop {
@@ -354,16 +345,7 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
                 let Some(last) = page.last() else { break };
                 after = last.seq;
                 for e in &page {
-                    w.write_record([
-                        e.seq.to_string(),
-                        e.entry.at.to_string(),
-                        e.entry.actor.clone(),
-                        e.entry.action.clone(),
-                        e.entry.subject.clone(),
-                        e.entry.detail.clone(),
-                        e.prev_hash.clone(),
-                        e.hash.clone(),
-                    ])?;
+                    w.write_record(e.csv_record())?;
                     n += 1;
                 }
             }
