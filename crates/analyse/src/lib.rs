@@ -658,7 +658,8 @@ impl Analyser {
             reason,
         });
 
-        let thanks = self.rules.thanks(padded);
+        let phrases = self.rules.scan(padded);
+        let thanks = self.rules.thanks_of(&phrases);
         let (pt, reason) = match (&thanks, sentiment.label) {
             (Some(hit), SentimentLabel::Negative) => (
                 hit.probability * 0.5,
@@ -678,7 +679,7 @@ impl Analyser {
             reason,
         });
 
-        let question = self.rules.question(&prep.norm, padded);
+        let question = self.rules.question_of(&prep.norm, &phrases);
         let (pq, reason) = question.map_or((0.05, "no question or request".to_owned()), |h| {
             (h.probability, h.reason)
         });
@@ -719,7 +720,7 @@ impl Analyser {
             reason,
         });
 
-        let safety = self.rules.safety(padded);
+        let safety = self.rules.safety_of(&phrases, padded);
         let (ps, reason) = safety.map_or((0.0, "no safety phrase".to_owned()), |h| {
             (h.probability, h.reason)
         });
