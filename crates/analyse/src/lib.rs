@@ -609,31 +609,25 @@ impl Analyser {
     }
 
     fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
-        let mut scored: Vec<(f32, &str)> = norm
-            .tokens
+        self.top_words_of(model, class, &hashed_words(norm))
+    }
+
+    /// [`Analyser::top_words`] over the words of [`hashed_words`], hashed once per post.
+    fn top_words_of(&self, model: &LinearModel, class: usize, words: &[(u64, &str)]) -> String {
+        let mut scored: Vec<(f32, &str)> = words
             .iter()
-            .filter(|t| t.is_word() && norm.text(t).len() > 2)
-            .map(|t| {
-                let text = norm.text(t);
-                (
-                    model.weight(features::hash(1, text.as_bytes()), class),
-                    text,
-                )
-            })
+            .map(|(h, text)| (model.weight(*h, class), *text))
             .filter(|(w, _)| *w > 0.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.dedup_by(|a, b| a.1 == b.1);
-        let words: Vec<String> = scored
-            .iter()
-            .take(3)
-            .map(|(_, w)| format!("\"{w}\""))
-            .collect();
-        if words.is_empty() {
-            String::new()
-        } else {
-            format!("; words {}", words.join(", "))
+        let mut out = String::new();
+        for (i, (_, w)) in scored.iter().take(3).enumerate() {
+            out.push_str(if i == 0 { "; words \"" } else { ", \"" });
+            out.push_str(w);
+            out.push('"');
         }
+        out
     }
 
     /// Analyses one post.
@@ -690,6 +684,7 @@ impl Analyser {
             reason,
         });
 
+        let hashed = std::cell::OnceCell::new();
         let topic = prep
             .norm
             .tokens
@@ -705,7 +700,11 @@ impl Analyser {
                 format!(
                     "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
                     prep.norm.text(t),
-                    self.top_words(&self.models.misinformation, 0, &prep.norm)
+                    self.top_words_of(
+                        &self.models.misinformation,
+                        0,
+                        hashed.get_or_init(|| hashed_words(&prep.norm))
+                    )
                 ),
             ),
             _ => (
@@ -755,7 +754,11 @@ impl Analyser {
                         probability: p,
                         reason: format!(
                             "theme model p={p:.2} ≥ {threshold:.2}{}",
-                            self.top_words(&self.models.themes, k, &prep.norm)
+                            self.top_words_of(
+                                &self.models.themes,
+                                k,
+                                hashed.get_or_init(|| hashed_words(&prep.norm))
+                            )
                         ),
                     });
                 }
@@ -784,6 +787,19 @@ impl Analyser {
         analysis.priority = priority(&analysis, &post.author, &prep);
         analysis
     }
+}
+
+/// The words longer than two bytes of a normalised text with their word-unigram hash, the
+/// candidates of [`Analyser::top_words`].
+fn hashed_words(norm: &Normalised) -> Vec<(u64, &str)> {
+    norm.tokens
+        .iter()
+        .filter(|t| t.is_word() && norm.text(t).len() > 2)
+        .map(|t| {
+            let text = norm.text(t);
+            (features::hash(1, text.as_bytes()), text)
+        })
+        .collect()
 }
 
 /// `prefix` followed by `p` as `{p:.2}` writes it.
