@@ -107,8 +107,28 @@ const HEALTH_TOPIC: &[&str] = &[
 ];
 
 fn is_health_topic(word: &str) -> bool {
-    word.len() >= 2 && word.len() <= 18 && HEALTH_TOPIC.contains(&word)
+    let bytes = word.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    let shape = HEALTH_TOPIC_SHAPES.get(usize::from(*first)).copied();
+    (2..=18).contains(&bytes.len())
+        && shape.unwrap_or(0) & (1 << bytes.len()) != 0
+        && HEALTH_TOPIC.contains(&word)
 }
+
+/// For each first byte, a bit per length of the [`HEALTH_TOPIC`] words that start with it:
+/// most words are ruled out by one look-up before any string comparison.
+const HEALTH_TOPIC_SHAPES: [u32; 256] = {
+    let mut shapes = [0u32; 256];
+    let mut i = 0;
+    while i < HEALTH_TOPIC.len() {
+        let word = HEALTH_TOPIC[i].as_bytes();
+        shapes[word[0] as usize] |= 1 << word.len();
+        i += 1;
+    }
+    shapes
+};
 
 /// Normalisation, lexicon and feature extraction: the part shared by analysis and training.
 #[derive(Debug)]
@@ -973,6 +993,22 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_topic_shapes_only_rule_out_other_words() {
+        let naive = |w: &str| w.len() >= 2 && w.len() <= 18 && HEALTH_TOPIC.contains(&w);
+        let mut words: Vec<String> = HEALTH_TOPIC.iter().map(|w| w.to_string()).collect();
+        for w in HEALTH_TOPIC {
+            words.push(format!("{w}s"));
+            words.push(w.get(1..).unwrap_or("").to_owned());
+            words.push(w.to_uppercase());
+        }
+        words.extend(["", "a", "the", "cure", "vaccines", &"x".repeat(40)].map(String::from));
+        for w in &words {
+            assert_eq!(is_health_topic(w), naive(w), "{w}");
+        }
+        assert!(HEALTH_TOPIC.iter().all(|w| is_health_topic(w)));
+    }
     use model::analysis::PersonalDataKind;
 
     #[test]
