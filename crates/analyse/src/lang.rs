@@ -466,8 +466,7 @@ mod tests {
             assert!(is_common_english(&d.english, &w.to_uppercase()), "{w}");
             let longer = format!("{w}x");
             assert!(
-                ENGLISH_WORDS.contains(&longer.as_str())
-                    || !is_common_english(&d.english, &longer),
+                ENGLISH_WORDS.contains(&longer.as_str()) || !is_common_english(&d.english, &longer),
                 "{longer}"
             );
             assert!(!is_common_english(&d.english, &format!("{w}\0")), "{w}");
