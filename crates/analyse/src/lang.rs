@@ -250,30 +250,35 @@ const ENGLISH_WORDS: &[&str] = &[
 ];
 
 /// Whether a word (any case) is one of [`ENGLISH_WORDS`], without allocating.
-fn is_common_english(set: &FxHashSet<&'static [u8]>, word: &str) -> bool {
+fn is_common_english(set: &FxHashSet<u128>, word: &str) -> bool {
     is_common_english_bytes(set, word.as_bytes())
 }
 
-/// [`is_common_english`] on the bytes of a word.
-fn is_common_english_bytes(set: &FxHashSet<&'static [u8]>, bytes: &[u8]) -> bool {
-    if bytes.len() > 9 || !bytes.is_ascii() {
-        return false;
+/// A word of at most 15 ASCII bytes as one integer: the bytes lower-cased, zero-padded, and
+/// the length in the last byte (so that distinct words have distinct keys). Compared as an
+/// integer, with no string comparison.
+fn word_key(bytes: &[u8]) -> Option<u128> {
+    if bytes.len() > 15 || !bytes.is_ascii() {
+        return None;
     }
-    let mut buf = [0u8; 9];
-    let Some(lower) = buf.get_mut(..bytes.len()) else {
-        return false;
-    };
-    for (d, b) in lower.iter_mut().zip(bytes) {
+    let mut buf = [0u8; 16];
+    for (d, b) in buf.iter_mut().zip(bytes) {
         *d = b.to_ascii_lowercase();
     }
-    set.contains(&*lower)
+    buf[15] = bytes.len() as u8;
+    Some(u128::from_le_bytes(buf))
+}
+
+/// [`is_common_english`] on the bytes of a word.
+fn is_common_english_bytes(set: &FxHashSet<u128>, bytes: &[u8]) -> bool {
+    word_key(bytes).is_some_and(|k| set.contains(&k))
 }
 
 /// The language detector.
 #[derive(Debug)]
 pub struct LanguageDetector {
     detector: Detector,
-    english: FxHashSet<&'static [u8]>,
+    english: FxHashSet<u128>,
 }
 
 fn names(lang: Lang) -> (&'static str, &'static str) {
@@ -334,7 +339,10 @@ impl LanguageDetector {
     pub fn new() -> Self {
         LanguageDetector {
             detector: Detector::with_allowlist(UK_LANGUAGES.to_vec()),
-            english: ENGLISH_WORDS.iter().map(|w| w.as_bytes()).collect(),
+            english: ENGLISH_WORDS
+                .iter()
+                .filter_map(|w| word_key(w.as_bytes()))
+                .collect(),
         }
     }
 
@@ -448,6 +456,25 @@ impl LanguageDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_english_words_by_integer_key() {
+        let d = LanguageDetector::new();
+        assert_eq!(d.english.len(), ENGLISH_WORDS.len());
+        for w in ENGLISH_WORDS {
+            assert!(is_common_english(&d.english, w), "{w}");
+            assert!(is_common_english(&d.english, &w.to_uppercase()), "{w}");
+            let longer = format!("{w}x");
+            assert!(
+                ENGLISH_WORDS.contains(&longer.as_str()) || !is_common_english(&d.english, &longer),
+                "{longer}"
+            );
+            assert!(!is_common_english(&d.english, &format!("{w}\0")), "{w}");
+        }
+        assert!(!is_common_english(&d.english, ""));
+        assert!(!is_common_english(&d.english, "théâtre"));
+        assert!(!is_common_english(&d.english, "the the the the the the"));
+    }
 
     #[test]
     fn declared_fast_path_and_detection() {

@@ -425,7 +425,13 @@ impl Lexicon {
             }
         }
         let mut wait_phrase = String::new();
-        if let Some(c) = self.wait.captures(norm.joined()) {
+        // `find` first: it needs no `Captures` allocation, and most texts have no match.
+        let joined = norm.joined();
+        if let Some(c) = self
+            .wait
+            .find(joined)
+            .and_then(|_| self.wait.captures(joined))
+        {
             let unit = c.get(2).map_or("", |m| m.as_str());
             let amount = c.get(1).map_or("", |m| m.as_str());
             let hours: f32 = amount.parse().unwrap_or(3.0);

@@ -107,8 +107,28 @@ const HEALTH_TOPIC: &[&str] = &[
 ];
 
 fn is_health_topic(word: &str) -> bool {
-    word.len() >= 2 && word.len() <= 18 && HEALTH_TOPIC.contains(&word)
+    let bytes = word.as_bytes();
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    let shape = HEALTH_TOPIC_SHAPES.get(usize::from(*first)).copied();
+    (2..=18).contains(&bytes.len())
+        && shape.unwrap_or(0) & (1 << bytes.len()) != 0
+        && HEALTH_TOPIC.contains(&word)
 }
+
+/// For each first byte, a bit per length of the [`HEALTH_TOPIC`] words that start with it:
+/// most words are ruled out by one look-up before any string comparison.
+const HEALTH_TOPIC_SHAPES: [u32; 256] = {
+    let mut shapes = [0u32; 256];
+    let mut i = 0;
+    while i < HEALTH_TOPIC.len() {
+        let word = HEALTH_TOPIC[i].as_bytes();
+        shapes[word[0] as usize] |= 1 << word.len();
+        i += 1;
+    }
+    shapes
+};
 
 /// Normalisation, lexicon and feature extraction: the part shared by analysis and training.
 #[derive(Debug)]
@@ -609,31 +629,25 @@ impl Analyser {
     }
 
     fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
-        let mut scored: Vec<(f32, &str)> = norm
-            .tokens
+        self.top_words_of(model, class, &hashed_words(norm))
+    }
+
+    /// [`Analyser::top_words`] over the words of [`hashed_words`], hashed once per post.
+    fn top_words_of(&self, model: &LinearModel, class: usize, words: &[(u64, &str)]) -> String {
+        let mut scored: Vec<(f32, &str)> = words
             .iter()
-            .filter(|t| t.is_word() && norm.text(t).len() > 2)
-            .map(|t| {
-                let text = norm.text(t);
-                (
-                    model.weight(features::hash(1, text.as_bytes()), class),
-                    text,
-                )
-            })
+            .map(|(h, text)| (model.weight(*h, class), *text))
             .filter(|(w, _)| *w > 0.0)
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.dedup_by(|a, b| a.1 == b.1);
-        let words: Vec<String> = scored
-            .iter()
-            .take(3)
-            .map(|(_, w)| format!("\"{w}\""))
-            .collect();
-        if words.is_empty() {
-            String::new()
-        } else {
-            format!("; words {}", words.join(", "))
+        let mut out = String::new();
+        for (i, (_, w)) in scored.iter().take(3).enumerate() {
+            out.push_str(if i == 0 { "; words \"" } else { ", \"" });
+            out.push_str(w);
+            out.push('"');
         }
+        out
     }
 
     /// Analyses one post.
@@ -658,7 +672,8 @@ impl Analyser {
             reason,
         });
 
-        let thanks = self.rules.thanks(padded);
+        let phrases = self.rules.scan(padded);
+        let thanks = self.rules.thanks_of(&phrases);
         let (pt, reason) = match (&thanks, sentiment.label) {
             (Some(hit), SentimentLabel::Negative) => (
                 hit.probability * 0.5,
@@ -678,7 +693,7 @@ impl Analyser {
             reason,
         });
 
-        let question = self.rules.question(&prep.norm, padded);
+        let question = self.rules.question_of(&prep.norm, &phrases);
         let (pq, reason) = question.map_or((0.05, "no question or request".to_owned()), |h| {
             (h.probability, h.reason)
         });
@@ -689,6 +704,7 @@ impl Analyser {
             reason,
         });
 
+        let hashed = std::cell::OnceCell::new();
         let topic = prep
             .norm
             .tokens
@@ -704,7 +720,11 @@ impl Analyser {
                 format!(
                     "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
                     prep.norm.text(t),
-                    self.top_words(&self.models.misinformation, 0, &prep.norm)
+                    self.top_words_of(
+                        &self.models.misinformation,
+                        0,
+                        hashed.get_or_init(|| hashed_words(&prep.norm))
+                    )
                 ),
             ),
             _ => (
@@ -719,7 +739,7 @@ impl Analyser {
             reason,
         });
 
-        let safety = self.rules.safety(padded);
+        let safety = self.rules.safety_of(&phrases, padded);
         let (ps, reason) = safety.map_or((0.0, "no safety phrase".to_owned()), |h| {
             (h.probability, h.reason)
         });
@@ -754,7 +774,11 @@ impl Analyser {
                         probability: p,
                         reason: format!(
                             "theme model p={p:.2} ≥ {threshold:.2}{}",
-                            self.top_words(&self.models.themes, k, &prep.norm)
+                            self.top_words_of(
+                                &self.models.themes,
+                                k,
+                                hashed.get_or_init(|| hashed_words(&prep.norm))
+                            )
                         ),
                     });
                 }
@@ -783,6 +807,19 @@ impl Analyser {
         analysis.priority = priority(&analysis, &post.author, &prep);
         analysis
     }
+}
+
+/// The words longer than two bytes of a normalised text with their word-unigram hash, the
+/// candidates of [`Analyser::top_words`].
+fn hashed_words(norm: &Normalised) -> Vec<(u64, &str)> {
+    norm.tokens
+        .iter()
+        .filter(|t| t.is_word() && norm.text(t).len() > 2)
+        .map(|t| {
+            let text = norm.text(t);
+            (features::hash(1, text.as_bytes()), text)
+        })
+        .collect()
 }
 
 /// `prefix` followed by `p` as `{p:.2}` writes it.
@@ -956,6 +993,22 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn health_topic_shapes_only_rule_out_other_words() {
+        let naive = |w: &str| w.len() >= 2 && w.len() <= 18 && HEALTH_TOPIC.contains(&w);
+        let mut words: Vec<String> = HEALTH_TOPIC.iter().map(|w| w.to_string()).collect();
+        for w in HEALTH_TOPIC {
+            words.push(format!("{w}s"));
+            words.push(w.get(1..).unwrap_or("").to_owned());
+            words.push(w.to_uppercase());
+        }
+        words.extend(["", "a", "the", "cure", "vaccines", &"x".repeat(40)].map(String::from));
+        for w in &words {
+            assert_eq!(is_health_topic(w), naive(w), "{w}");
+        }
+        assert!(HEALTH_TOPIC.iter().all(|w| is_health_topic(w)));
+    }
     use model::analysis::PersonalDataKind;
 
     #[test]

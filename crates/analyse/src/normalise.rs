@@ -496,8 +496,16 @@ impl Normaliser {
             && (!starts_as_word || self.word_like_emoticons)
             && !trimmed.chars().all(char::is_alphanumeric)
         {
-            let lower = trimmed.to_lowercase();
-            if self.emoticons.contains(&lower) {
+            // ASCII without capitals is its own lower case: no allocation for it.
+            let lower: std::borrow::Cow<'_, str> = if trimmed
+                .bytes()
+                .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+            {
+                trimmed.to_lowercase().into()
+            } else {
+                trimmed.into()
+            };
+            if self.emoticons.contains(lower.as_ref()) {
                 push(out, &lower, TokenKind::Emoticon, false, false);
                 return;
             }

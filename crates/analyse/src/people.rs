@@ -146,7 +146,11 @@ impl People {
             ("bio", author.bio.as_deref().unwrap_or("")),
         ];
         for (field, text) in fields {
-            if let Some(c) = self.register.captures(text)
+            // `find` first: it needs no `Captures` allocation, and most texts have no match.
+            if let Some(c) = self
+                .register
+                .find(text)
+                .and_then(|_| self.register.captures(text))
                 && let (Some(body), Some(all)) = (c.get(1), c.get(0))
             {
                 let role = match body.as_str().to_ascii_uppercase().as_str() {

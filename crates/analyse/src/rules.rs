@@ -199,43 +199,127 @@ pub struct RuleHit {
 /// The intent rules.
 #[derive(Debug)]
 pub struct Rules {
-    safety: AhoCorasick,
+    /// One automaton over the padded phrases of every list, reporting all (overlapping)
+    /// matches, so that a post is scanned once; `owners` maps a pattern back to its list.
+    phrases: AhoCorasick,
+    owners: Vec<(PhraseList, usize)>,
     safety_down: AhoCorasick,
-    thanks: AhoCorasick,
-    not_thanks: AhoCorasick,
-    requests: AhoCorasick,
 }
 
-/// A whole-word matcher over padded text. Every pattern starts with a space, so a prefilter
-/// would stop at every word; the DFA alone is faster.
-fn padded_matcher(words: &[&str]) -> Result<AhoCorasick, Error> {
-    AhoCorasick::builder()
-        .match_kind(MatchKind::LeftmostLongest)
-        .kind(Some(AhoCorasickKind::DFA))
-        .prefilter(false)
-        .build(words.iter().map(|w| format!(" {w} ")))
-        .map_err(|e| Error::Data(format!("phrase list: {e}")))
+/// The phrase lists merged into [`Rules`]' automaton.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhraseList {
+    Safety,
+    Thanks,
+    NotThanks,
+    Requests,
+}
+
+/// A phrase found in padded text: byte start, byte end and its index in its own list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PhraseMatch {
+    start: usize,
+    end: usize,
+    index: usize,
+}
+
+/// The phrases of every list found in one padded text (all of them, overlapping).
+#[derive(Debug, Default)]
+pub struct PhraseHits {
+    safety: Vec<PhraseMatch>,
+    thanks: Vec<PhraseMatch>,
+    not_thanks: bool,
+    requests: Vec<PhraseMatch>,
+}
+
+/// The match a leftmost-longest search starting at `from` reports: the smallest start, then
+/// the longest, then the first pattern of the list.
+fn leftmost_longest(matches: &[PhraseMatch], from: usize) -> Option<PhraseMatch> {
+    matches
+        .iter()
+        .filter(|m| m.start >= from)
+        .min_by_key(|m| (m.start, std::cmp::Reverse(m.end), m.index))
+        .copied()
+}
+
+/// The matches a leftmost-longest, non-overlapping iteration reports, in order.
+fn leftmost_longest_iter(matches: &[PhraseMatch]) -> impl Iterator<Item = PhraseMatch> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let m = leftmost_longest(matches, from)?;
+        from = m.end;
+        Some(m)
+    })
 }
 
 impl Rules {
     /// Builds the phrase matchers.
     pub fn new() -> Result<Self, Error> {
-        let safety: Vec<&str> = SAFETY.iter().map(|(p, _, _)| *p).collect();
+        let lists: [(PhraseList, Vec<&str>); 4] = [
+            (
+                PhraseList::Safety,
+                SAFETY.iter().map(|(p, _, _)| *p).collect(),
+            ),
+            (PhraseList::Thanks, THANKS.to_vec()),
+            (PhraseList::NotThanks, NOT_THANKS.to_vec()),
+            (PhraseList::Requests, REQUESTS.to_vec()),
+        ];
+        let mut owners = Vec::new();
+        let mut patterns = Vec::new();
+        for (list, words) in &lists {
+            for (index, w) in words.iter().enumerate() {
+                owners.push((*list, index));
+                patterns.push(format!(" {w} "));
+            }
+        }
+        // Every pattern starts with a space, so a prefilter would stop at every word; the DFA
+        // alone is faster.
+        let phrases = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(&patterns)
+            .map_err(|e| Error::Data(format!("phrase list: {e}")))?;
         Ok(Rules {
-            safety: padded_matcher(&safety)?,
+            phrases,
+            owners,
             safety_down: AhoCorasick::new(SAFETY_CONTEXT_DOWN)
                 .map_err(|e| Error::Data(format!("phrase list: {e}")))?,
-            thanks: padded_matcher(THANKS)?,
-            not_thanks: padded_matcher(NOT_THANKS)?,
-            requests: padded_matcher(REQUESTS)?,
         })
+    }
+
+    /// Finds the phrases of every list in `padded` in one scan.
+    pub fn scan(&self, padded: &str) -> PhraseHits {
+        let mut hits = PhraseHits::default();
+        for m in self.phrases.find_overlapping_iter(padded) {
+            let Some((list, index)) = self.owners.get(m.pattern().as_usize()).copied() else {
+                continue;
+            };
+            let found = PhraseMatch {
+                start: m.start(),
+                end: m.end(),
+                index,
+            };
+            match list {
+                PhraseList::Safety => hits.safety.push(found),
+                PhraseList::Thanks => hits.thanks.push(found),
+                PhraseList::NotThanks => hits.not_thanks = true,
+                PhraseList::Requests => hits.requests.push(found),
+            }
+        }
+        hits
     }
 
     /// The safety rule: the strongest phrase found, and its category.
     pub fn safety(&self, padded: &str) -> Option<RuleHit> {
+        self.safety_of(&self.scan(padded), padded)
+    }
+
+    /// [`Rules::safety`] from the phrases of one scan of `padded`.
+    pub fn safety_of(&self, hits: &PhraseHits, padded: &str) -> Option<RuleHit> {
         let mut best: Option<(f32, &str, &str)> = None;
-        for m in self.safety.find_iter(padded) {
-            if let Some((phrase, category, p)) = SAFETY.get(m.pattern().as_usize())
+        for m in leftmost_longest_iter(&hits.safety) {
+            if let Some((phrase, category, p)) = SAFETY.get(m.index)
                 && best.is_none_or(|(b, _, _)| *p > b)
             {
                 best = Some((*p, phrase, category));
@@ -260,11 +344,16 @@ impl Rules {
 
     /// The thanks and compliment rule.
     pub fn thanks(&self, padded: &str) -> Option<RuleHit> {
-        let m = self.thanks.find(padded)?;
-        if self.not_thanks.is_match(padded) {
+        self.thanks_of(&self.scan(padded))
+    }
+
+    /// [`Rules::thanks`] from the phrases of one scan.
+    pub fn thanks_of(&self, hits: &PhraseHits) -> Option<RuleHit> {
+        let m = leftmost_longest(&hits.thanks, 0)?;
+        if hits.not_thanks {
             return None;
         }
-        let phrase = THANKS.get(m.pattern().as_usize()).unwrap_or(&"");
+        let phrase = THANKS.get(m.index).unwrap_or(&"");
         Some(RuleHit {
             probability: 0.85,
             reason: format!("\"{phrase}\""),
@@ -273,16 +362,18 @@ impl Rules {
 
     /// The question and request-for-help rule.
     pub fn question(&self, norm: &Normalised, padded: &str) -> Option<RuleHit> {
+        self.question_of(norm, &self.scan(padded))
+    }
+
+    /// [`Rules::question`] from the phrases of one scan.
+    pub fn question_of(&self, norm: &Normalised, hits: &PhraseHits) -> Option<RuleHit> {
         let first = norm
             .tokens
             .iter()
             .find(|t| t.kind == TokenKind::Word)
             .map(|t| norm.text(t));
         let opens = first.is_some_and(|w| INTERROGATIVES.contains(&w));
-        let request = self
-            .requests
-            .find(padded)
-            .and_then(|m| REQUESTS.get(m.pattern().as_usize()));
+        let request = leftmost_longest(&hits.requests, 0).and_then(|m| REQUESTS.get(m.index));
         match (norm.questions > 0, opens, request) {
             (true, _, Some(r)) => Some(RuleHit {
                 probability: 0.95,
@@ -335,6 +426,61 @@ mod tests {
         assert!(r.safety(&norm("You're killing it, well done!").1).is_none());
         let aware = r.safety(&norm("Suicide prevention awareness week: self harm support").1);
         assert!(aware.unwrap().probability < 0.6);
+    }
+
+    /// The one overlapping scan reports what a leftmost-longest automaton per list reports
+    /// (matches and their order), on texts dense with phrases of every list.
+    #[test]
+    fn merged_scan_equals_one_leftmost_longest_automaton_per_list() {
+        let r = Rules::new().unwrap();
+        let own = |words: Vec<&str>| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(words.iter().map(|w| format!(" {w} ")))
+                .unwrap()
+        };
+        let safety = own(SAFETY.iter().map(|(p, _, _)| *p).collect());
+        let thanks = own(THANKS.to_vec());
+        let not_thanks = own(NOT_THANKS.to_vec());
+        let requests = own(REQUESTS.to_vec());
+        let mut words: Vec<&str> = SAFETY.iter().map(|(p, _, _)| *p).collect();
+        words.extend(THANKS);
+        words.extend(NOT_THANKS);
+        words.extend(REQUESTS);
+        let mut texts = Vec::new();
+        for (i, a) in words.iter().enumerate() {
+            let b = words[(i * 7 + 3) % words.len()];
+            let c = words[(i * 13 + 5) % words.len()];
+            texts.push(format!(" {a} "));
+            texts.push(format!(" {a} {b} {c} {a} "));
+            texts.push(format!(" x {b} {a} my {c} "));
+        }
+        let spans = |m: aho_corasick::Match| (m.start(), m.end(), m.pattern().as_usize());
+        for padded in &texts {
+            let hits = r.scan(padded);
+            let ours: Vec<_> = leftmost_longest_iter(&hits.safety)
+                .map(|m| (m.start, m.end, m.index))
+                .collect();
+            let theirs: Vec<_> = safety.find_iter(padded.as_str()).map(spans).collect();
+            assert_eq!(ours, theirs, "{padded}");
+            let first =
+                |v: &[PhraseMatch]| leftmost_longest(v, 0).map(|m| (m.start, m.end, m.index));
+            assert_eq!(
+                first(&hits.thanks),
+                thanks.find(padded.as_str()).map(spans),
+                "{padded}"
+            );
+            assert_eq!(
+                first(&hits.requests),
+                requests.find(padded.as_str()).map(spans),
+                "{padded}"
+            );
+            assert_eq!(
+                hits.not_thanks,
+                not_thanks.is_match(padded.as_str()),
+                "{padded}"
+            );
+        }
     }
 
     #[test]
