@@ -7,7 +7,7 @@
 //! handler checks the CSRF token before anything else. The workflow rules themselves (who may
 //! send, approve, assign) are `engage`'s, applied on the server to every request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use askama::Template;
 use axum::{
@@ -216,6 +216,10 @@ pub struct CaseRow {
     pub limit_label: String,
     /// Whether the time limit is missed.
     pub breached: bool,
+    /// Who wrote the post the case is about (`@handle`), when the post is stored.
+    pub author: Option<String>,
+    /// The start of that post, personal data masked, when the post is stored.
+    pub excerpt: Option<String>,
     /// Seconds left to the time limit (negative once passed), while a response is awaited.
     pub seconds_left: Option<i64>,
 }
@@ -251,8 +255,33 @@ impl CaseRow {
             limit_label: limit_label(&case, now),
             breached: case.breached(now),
             seconds_left: case.time_left(now).map(|d| d.as_secs()),
+            author: None,
+            excerpt: None,
             case,
         }
+    }
+
+    /// Adds the author and a masked excerpt of the case's post.
+    fn with_post(mut self, stored: &store::StoredPost) -> CaseRow {
+        let text = match &stored.analysis {
+            Some(a) => crate::views::mask(&stored.post.text, &a.personal_data),
+            None => stored.post.text.clone(),
+        };
+        self.author = Some(format!("@{}", stored.post.author.handle));
+        self.excerpt = Some(excerpt(&text, EXCERPT_CHARS));
+        self
+    }
+}
+
+/// How much of a post the inbox shows.
+const EXCERPT_CHARS: usize = 140;
+
+/// The first `max` characters of `text` on one line, with an ellipsis when cut.
+fn excerpt(text: &str, max: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
+        None => line,
     }
 }
 
@@ -275,10 +304,26 @@ async fn load_cases(
     let now = Timestamp::now();
     let filter = params.filter(&user.user.name, now)?;
     blocking(state, move |store| {
-        Ok(store
-            .cases(&filter)?
+        let cases = store.cases(&filter)?;
+        let names: Vec<(model::Network, String)> = cases
+            .iter()
+            .map(|c| (c.network, c.post_id.clone()))
+            .collect();
+        let posts: HashMap<(model::Network, String), store::StoredPost> = store
+            .posts(&names)?
             .into_iter()
-            .map(|c| CaseRow::new(c, now))
+            .map(|p| ((p.post.network, p.post.id.clone()), p))
+            .collect();
+        Ok(cases
+            .into_iter()
+            .map(|c| {
+                let post = posts.get(&(c.network, c.post_id.clone()));
+                let row = CaseRow::new(c, now);
+                match post {
+                    Some(p) => row.with_post(p),
+                    None => row,
+                }
+            })
             .collect())
     })
     .await
@@ -1909,4 +1954,19 @@ pub async fn audit_csv(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_one_line_and_cut_on_a_character() {
+        assert_eq!(
+            excerpt("Waited\n 9 hours  in A&E", 140),
+            "Waited 9 hours in A&E"
+        );
+        assert_eq!(excerpt("Café über alles", 5), "Café…");
+        assert_eq!(excerpt("abc", 3), "abc");
+    }
 }

@@ -589,6 +589,11 @@ async fn roles_csrf_self_approval_retries_and_the_scheduler() {
     let inbox: Value = viewer.get("/api/inbox").await.json().await.unwrap();
     assert_eq!(inbox[0]["case"]["id"], "mastodon:c2");
     assert_eq!(inbox[0]["breached"], false);
+    assert_eq!(inbox[0]["author"], "@angry_ann");
+    assert_eq!(
+        inbox[0]["excerpt"],
+        "Waited 9 hours in A&E last night with my dad. Absolutely disgraceful."
+    );
     let csrf = viewer.csrf.clone();
     let refused = viewer
         .post_form(
@@ -625,6 +630,13 @@ async fn roles_csrf_self_approval_retries_and_the_scheduler() {
         page.contains("Breached") && page.contains("overdue"),
         "{page}"
     );
+    // Each case names who wrote and what they said; a case whose post is not stored shows its id.
+    assert!(
+        page.contains("@angry_ann on Mastodon")
+            && page.contains("last night with my dad. Absolutely disgraceful."),
+        "{page}"
+    );
+    assert!(page.contains("Mastodon late"), "{page}");
 
     // Forms without the session's token are refused before anything else.
     let mut squad = app.login("squad").await;
