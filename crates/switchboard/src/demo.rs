@@ -21,7 +21,7 @@ use crate::{
 /// Arguments of `switchboard demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Posts per network in the demo fortnight.
+    /// Posts per network in the demo fortnight, and per day of the live replay.
     #[arg(long, default_value_t = 20_000)]
     pub posts: u64,
     /// The random seed of the demo traffic.
@@ -33,6 +33,9 @@ pub struct DemoArgs {
     /// Import only: do not serve the web application or replay live traffic.
     #[arg(long)]
     pub no_serve: bool,
+    /// How many times faster than real time the live replay runs (1 spreads its day over a day).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replay_speed: u32,
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -110,17 +113,21 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the database {db}"))?,
     );
     let password = user_cmd::ensure_user(&store, "demo", store::Role::Admin)?;
-    serve_cmd::start_replay(
-        std::sync::Arc::clone(&store),
-        serve_cmd::Replay {
-            posts_per_day: 20_000,
+    println!("\nLog in as `demo` with the password `{password}` (an administrator).");
+    println!(
+        "A live replay adds new posts every few seconds; alerts it raises show in the banner \
+         and under /alerts. Press Ctrl+C to stop."
+    );
+    serve_cmd::serve_with_replay(
+        store,
+        &format!("127.0.0.1:{}", args.port),
+        &serve_cmd::Replay {
+            posts_per_day: args.posts,
             seed: args.seed,
             folder,
+            speed: args.replay_speed,
         },
-    )?;
-    println!("\nLog in as `demo` with the password `{password}` (an administrator).");
-    println!("A live replay adds new posts every few seconds. Press Ctrl+C to stop.");
-    serve_cmd::serve(store, &format!("127.0.0.1:{}", args.port), false, |_| {})
+    )
 }
 
 /// The folder beside the database where the demo traffic is written.

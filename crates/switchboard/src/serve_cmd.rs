@@ -15,9 +15,9 @@ use generate::OutputFormat;
 use ingest::{ImportOptions, Record};
 use jiff::Timestamp;
 use model::Change;
-use store::{AccountStore, SqliteStore, Store};
+use store::{AccountStore, SqliteStore};
 
-use ingest::live::Health;
+use ingest::live::{Batch, Health};
 use notify::AlertHub;
 
 use crate::{
@@ -144,21 +144,6 @@ fn live_health(healths: Vec<Health>) -> server::status::LiveHealth {
     })
 }
 
-/// Serves `store` on `addr`, printing the address; `ready` is called once bound.
-pub fn serve(
-    store: Arc<SqliteStore>,
-    addr: &str,
-    secure_cookies: bool,
-    ready: impl FnOnce(std::net::SocketAddr),
-) -> anyhow::Result<()> {
-    let state = server::AppState::new(store, config(secure_cookies));
-    server::run(addr, state, |bound| {
-        println!("Switchboard is serving http://{bound}");
-        ready(bound);
-    })
-    .with_context(|| format!("cannot serve on {addr}; is another server using this port?"))
-}
-
 /// How the live replay feeds the store.
 #[derive(Debug, Clone)]
 pub struct Replay {
@@ -168,26 +153,73 @@ pub struct Replay {
     pub seed: u64,
     /// Where the day's traffic files are written.
     pub folder: PathBuf,
+    /// How many times faster than real time the day is replayed (1 = a day takes a day).
+    pub speed: u32,
 }
 
-/// Starts a thread that writes a day of traffic starting now and stores each post when its
-/// creation time comes (analysed and tagged with monitors), so the stream moves in real time.
-pub fn start_replay(store: Arc<SqliteStore>, replay: Replay) -> anyhow::Result<()> {
-    let changes = replay_changes(&replay)?;
-    thread::Builder::new()
-        .name("demo-replay".into())
-        .spawn(move || {
-            if let Err(error) = run_replay(store.as_ref(), changes) {
-                eprintln!("The demo replay stopped: {error:#}");
+/// Seconds of replay before the day's injected incident starts.
+const INCIDENT_LEAD_SECS: i64 = 120;
+
+/// Serves `store` on `addr` while a day of generated traffic is replayed through the `listen`
+/// pipeline: each post is stored, analysed and tagged when its time comes, and fed to the alert
+/// detectors (default settings, the store's monitors); alerts are saved for the crisis view and
+/// published to the banner of open pages. Runs until Ctrl-C.
+pub fn serve_with_replay(
+    store: Arc<SqliteStore>,
+    addr: &str,
+    replay: &Replay,
+) -> anyhow::Result<()> {
+    let changes = replay_changes(replay)?;
+    let analyser = Analyser::new().context("cannot load the analysis models")?;
+    let engine = alert::Engine::new(alert::AlertConfig::default(), &[])
+        .context("the default alert settings are wrong")?;
+    let notifier = notify::NotifyConfig::default()
+        .resolve(|_| None)
+        .context("the default notification settings are wrong")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let hub = AlertHub::default();
+        let (alerts, updates) = tokio::sync::mpsc::unbounded_channel();
+        let delivery = tokio::spawn(listen_cmd::deliver(notifier, hub.clone(), updates));
+        let (sender, batches) = tokio::sync::mpsc::channel(64);
+        let pipeline = listen_cmd::Pipeline::new(store.clone(), Some(analyser), engine)
+            .with_alert_store(store.clone())
+            .with_monitors(store.clone(), Vec::new());
+        let handle = tokio::runtime::Handle::current();
+        thread::Builder::new()
+            .name("demo-pipeline".into())
+            .spawn(move || {
+                if let Err(error) = pipeline.run(batches, &alerts, &handle) {
+                    eprintln!("The demo pipeline stopped: {error:#}");
+                }
+            })
+            .context("cannot start the demo pipeline")?;
+        thread::Builder::new()
+            .name("demo-replay".into())
+            .spawn(move || run_replay(&sender, changes))
+            .context("cannot start the demo replay")?;
+        let state = server::AppState::new(store, config(false)).with_alert_hub(hub);
+        let listener = bind(addr).await?;
+        tokio::select! {
+            served = server::serve(listener, state) => {
+                served.with_context(|| format!("serving on {addr} stopped"))?;
             }
-        })
-        .context("cannot start the demo replay")?;
-    Ok(())
+            signal = tokio::signal::ctrl_c() => {
+                signal.context("cannot listen for Ctrl-C")?;
+            }
+        }
+        delivery.abort();
+        Ok(())
+    })
 }
 
 fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let now = Timestamp::now();
     let mut changes = Vec::new();
+    let mut incident = None;
     for (i, (format, name)) in [
         (OutputFormat::X, "replay-x.jsonl"),
         (OutputFormat::Mastodon, "replay-mastodon.jsonl"),
@@ -198,20 +230,33 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     {
         let path = replay.folder.join(name);
         let seed = replay.seed.wrapping_add(1_000 + i as u64);
-        generate_cmd::write_file(
-            generate_cmd::config(replay.posts_per_day, format, seed, now, 1),
-            &path,
-        )?;
+        let config = generate_cmd::config(replay.posts_per_day, format, seed, now, 1);
+        if incident.is_none() {
+            incident = generate::Generator::new(config.clone())
+                .incidents()
+                .first()
+                .map(|incident| incident.start);
+        }
+        generate_cmd::write_file(config, &path)?;
         changes.extend(read_changes(&path)?);
     }
-    changes.sort_by_key(|c| match c {
+    let at = |c: &Change| match c {
         Change::Upsert(post) => post.created_at,
         Change::Delete(deletion) => deletion.deleted_at.unwrap_or(now),
-    });
+    };
+    changes.sort_by_key(at);
     // The generator follows the day's rhythm (quiet at night); the replay spaces changes evenly
     // over the day instead, in the same order, so the stream moves whenever the demo runs.
     let count = i64::try_from(changes.len()).unwrap_or(i64::MAX).max(1);
-    let step = 86_400_000_000 / count;
+    let speed = i64::from(replay.speed.max(1));
+    let step = (86_400_000_000 / count / speed).max(1);
+    // The day starts a little before its injected incident (and wraps round), so the detectors
+    // have something to catch within the first minutes.
+    if let Some(start) = incident {
+        let first = changes.partition_point(|c| at(c) < start);
+        let lead = usize::try_from(INCIDENT_LEAD_SECS * 1_000_000 / step).unwrap_or(0);
+        changes.rotate_left(first.saturating_sub(lead));
+    }
     let mut timed = Vec::with_capacity(changes.len());
     for (i, mut change) in changes.into_iter().enumerate() {
         let at = now.as_microsecond() + step * (i64::try_from(i).unwrap_or(0) + 1);
@@ -241,50 +286,28 @@ fn read_changes(path: &Path) -> anyhow::Result<Vec<Change>> {
         .collect())
 }
 
-fn run_replay(store: &SqliteStore, changes: Vec<(Timestamp, Change)>) -> anyhow::Result<()> {
-    let analyser = Analyser::new().context("cannot load the analysis models")?;
+/// Sends each change to the pipeline when its time comes, in batches every second.
+fn run_replay(sender: &tokio::sync::mpsc::Sender<Batch>, changes: Vec<(Timestamp, Change)>) {
     let mut pending = changes.into_iter().peekable();
-    loop {
-        thread::sleep(Duration::from_secs(2));
+    while pending.peek().is_some() {
+        thread::sleep(Duration::from_secs(1));
         let now = Timestamp::now();
-        let mut due = Vec::new();
-        while let Some((at, _)) = pending.peek() {
-            if *at > now {
-                break;
-            }
-            if let Some((_, change)) = pending.next() {
-                due.push(change);
-            }
+        let mut records = Vec::new();
+        while let Some((_, change)) = pending.next_if(|(at, _)| *at <= now) {
+            records.push(Record::Change(change));
         }
-        if pending.peek().is_none() && due.is_empty() {
-            return Ok(());
+        if records.is_empty() {
+            continue;
         }
-        store_due(store, &analyser, &due)?;
+        let batch = Batch {
+            source: "demo-replay".to_owned(),
+            records,
+            cursor: None,
+        };
+        if sender.blocking_send(batch).is_err() {
+            return;
+        }
     }
-}
-
-/// Stores, analyses and tags a batch of replayed changes.
-pub fn store_due(store: &SqliteStore, analyser: &Analyser, due: &[Change]) -> anyhow::Result<()> {
-    if due.is_empty() {
-        return Ok(());
-    }
-    store.apply(due)?;
-    let posts: Vec<&model::Post> = due
-        .iter()
-        .filter_map(|c| match c {
-            Change::Upsert(post) => Some(post.as_ref()),
-            Change::Delete(_) => None,
-        })
-        .collect();
-    let analyses = crate::import::analyse_posts(analyser, &posts);
-    store.save_analyses(&analyses)?;
-    let tagged: Vec<(&model::Post, Option<&str>)> = posts
-        .iter()
-        .zip(&analyses)
-        .map(|(post, a)| (*post, Some(a.analysis.language.code.as_str())))
-        .collect();
-    store.tag_posts(&tagged)?;
-    Ok(())
 }
 
 /// Tags the posts in the database at `db` with every monitor they match, after an import.
