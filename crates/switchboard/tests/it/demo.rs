@@ -1,12 +1,14 @@
 //! `switchboard demo` without any settings: its live replay goes through the alert detectors, so
-//! alerts reach the store (the crisis view and `/alerts` read them there).
+//! alerts reach the store, the crisis view and the banner of open pages.
 
 use std::{
-    process::{Child, Stdio},
+    io::{BufRead, BufReader},
+    process::{Child, ChildStdout, Stdio},
     time::{Duration, Instant},
 };
 
-use store::{AlertFilter, AlertStore, SqliteStore};
+use futures_util::StreamExt;
+use store::{AlertFilter, AlertStore, SqliteStore, StoredAlert};
 
 use crate::switchboard;
 
@@ -20,11 +22,86 @@ impl Drop for Killed {
     }
 }
 
+/// The `demo` login's password and the served address, read from the demo's output.
+fn password_and_address(stdout: ChildStdout) -> (String, String) {
+    let mut password = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("Log in as `demo` with the password `") {
+            password = rest.split('`').next().map(str::to_owned);
+        }
+        if let Some(address) = line.strip_prefix("Switchboard is serving ") {
+            return (
+                password.expect("the password is printed"),
+                address.to_owned(),
+            );
+        }
+    }
+    panic!("the demo stopped before serving");
+}
+
+/// The `name=value` pairs of a response's `Set-Cookie` headers, as a `Cookie` header.
+fn cookies(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Logs in as `demo`; returns the session's `Cookie` header.
+async fn log_in(http: &reqwest::Client, base: &str, password: &str) -> String {
+    let page = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_cookie = cookies(&page);
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the login form has a token");
+    let answer = http
+        .post(format!("{base}/login"))
+        .header(reqwest::header::COOKIE, login_cookie)
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(format!("csrf={token}&name=demo&password={password}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_redirection(), "{}", answer.status());
+    cookies(&answer)
+}
+
+/// Waits until the demo's database holds an alert.
+fn first_alert(db: &std::path::Path) -> StoredAlert {
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the demo replay raised no alert within four minutes"
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        let Ok(store) = SqliteStore::open(db) else {
+            continue;
+        };
+        if let Some(alert) = store
+            .alerts(&AlertFilter::default())
+            .unwrap_or_default()
+            .pop()
+        {
+            return alert;
+        }
+    }
+}
+
 #[test]
-fn the_demo_replay_raises_alerts_into_the_store_without_settings() {
+fn the_demo_replay_raises_alerts_shown_in_the_crisis_view_and_banner_without_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("switchboard.db");
-    let child = switchboard(dir.path())
+    let mut child = switchboard(dir.path())
         .args([
             "demo",
             "--posts",
@@ -34,33 +111,54 @@ fn the_demo_replay_raises_alerts_into_the_store_without_settings() {
             "--replay-speed",
             "720",
         ])
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
     let _demo = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(240);
-    let mut alerts = Vec::new();
-    while alerts.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "the demo replay raised no alert within four minutes"
-        );
-        std::thread::sleep(Duration::from_secs(2));
-        if !db.is_file() {
-            continue;
-        }
-        let Ok(store) = SqliteStore::open(&db) else {
-            continue;
-        };
-        alerts = store.alerts(&AlertFilter::default()).unwrap_or_default();
-    }
-    let alert = &alerts[0];
-    assert!(!alert.alert.posts.is_empty(), "{alert:?}");
-    let replayed = alert.alert.first_seen;
+    let (password, base) = password_and_address(stdout);
+    let stored = first_alert(&dir.path().join("switchboard.db"));
+    assert!(!stored.alert.posts.is_empty(), "{stored:?}");
     let started = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(300);
     assert!(
-        replayed > started,
-        "the alert comes from the live replay: {alert:?}"
+        stored.alert.first_seen > started,
+        "the alert comes from the live replay, not the imported fortnight: {stored:?}"
     );
+    let _already_installed = rustls::crypto::ring::default_provider().install_default();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let session = log_in(&http, &base, &password).await;
+        let crisis = http
+            .get(format!("{base}/alerts/{}", stored.id))
+            .header(reqwest::header::COOKIE, &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(crisis.status(), 200);
+        let page = crisis.text().await.unwrap();
+        assert!(page.contains(&stored.alert.detail), "{page}");
+        let events = http
+            .get(format!("{base}/alerts/events"))
+            .header(reqwest::header::COOKIE, &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(events.status(), 200);
+        let mut body = events.bytes_stream();
+        let mut seen = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while !seen.contains(&format!("/alerts/{}", stored.id)) {
+            let chunk = tokio::time::timeout_at(deadline, body.next())
+                .await
+                .expect("the banner shows the alert")
+                .expect("the event stream stays open")
+                .unwrap();
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
 }
