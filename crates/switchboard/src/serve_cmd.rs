@@ -219,7 +219,7 @@ pub fn serve_with_replay(
 fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let now = Timestamp::now();
     let mut changes = Vec::new();
-    let mut incident = None;
+    let mut incidents = Vec::new();
     for (i, (format, name)) in [
         (OutputFormat::X, "replay-x.jsonl"),
         (OutputFormat::Mastodon, "replay-mastodon.jsonl"),
@@ -231,12 +231,7 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
         let path = replay.folder.join(name);
         let seed = replay.seed.wrapping_add(1_000 + i as u64);
         let config = generate_cmd::config(replay.posts_per_day, format, seed, now, 1);
-        if incident.is_none() {
-            incident = generate::Generator::new(config.clone())
-                .incidents()
-                .first()
-                .map(|incident| incident.start);
-        }
+        incidents.extend_from_slice(generate::Generator::new(config.clone()).incidents());
         generate_cmd::write_file(config, &path)?;
         changes.extend(read_changes(&path)?);
     }
@@ -250,9 +245,15 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let count = i64::try_from(changes.len()).unwrap_or(i64::MAX).max(1);
     let speed = i64::from(replay.speed.max(1));
     let step = (86_400_000_000 / count / speed).max(1);
-    // The day starts a little before its injected incident (and wraps round), so the detectors
-    // have something to catch within the first minutes.
-    if let Some(start) = incident {
+    // The day starts a little before an injected incident (and wraps round), so the detectors
+    // have something to catch within the first minutes: one whose keyword is on the default
+    // watch list when there is one, else the first.
+    let watched = alert::AlertConfig::default().watch_phrases;
+    let incident = incidents
+        .iter()
+        .find(|incident| watched.iter().any(|phrase| phrase == incident.keyword))
+        .or_else(|| incidents.iter().min_by_key(|incident| incident.start));
+    if let Some(start) = incident.map(|incident| incident.start) {
         let first = changes.partition_point(|c| at(c) < start);
         let lead = usize::try_from(INCIDENT_LEAD_SECS * 1_000_000 / step).unwrap_or(0);
         changes.rotate_left(first.saturating_sub(lead));
