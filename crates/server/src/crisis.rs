@@ -212,6 +212,12 @@ pub fn statement_key(alert_id: i64) -> String {
     format!("alert:{alert_id}")
 }
 
+/// The alert whose holding statement a draft is, from the draft's case id (see
+/// [`statement_key`]).
+pub fn statement_alert(case_id: &str) -> Option<i64> {
+    case_id.strip_prefix("alert:")?.parse().ok()
+}
+
 /// Everything the crisis view reads from the store.
 #[derive(Debug, Clone, Serialize)]
 pub struct CrisisData {

@@ -428,8 +428,17 @@ pub struct DraftRow {
 
 impl DraftRow {
     fn new(draft: Draft) -> DraftRow {
+        // A holding statement is decided in its alert's crisis view, beside what drives it.
+        let href = match draft
+            .case_id
+            .as_deref()
+            .and_then(crate::crisis::statement_alert)
+        {
+            Some(alert) => format!("/alerts/{alert}"),
+            None => format!("/drafts/{}", draft.id),
+        };
         DraftRow {
-            href: format!("/drafts/{}", draft.id),
+            href,
             status_label: draft.status.as_str().replace('_', " "),
             updated_label: when(draft.updated_at),
             scheduled_label: draft.scheduled_at.map(when).unwrap_or_default(),
@@ -1959,6 +1968,13 @@ pub async fn audit_csv(
 #[cfg(test)]
 mod tests {
     use super::excerpt;
+
+    #[test]
+    fn holding_statements_link_to_their_crisis_view() {
+        assert_eq!(crate::crisis::statement_alert("alert:42"), Some(42));
+        assert_eq!(crate::crisis::statement_alert("mastodon:42"), None);
+        assert_eq!(crate::crisis::statement_alert("alert:x"), None);
+    }
 
     #[test]
     fn excerpts_are_one_line_and_cut_on_a_character() {
