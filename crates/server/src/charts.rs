@@ -22,6 +22,90 @@ pub const PALETTE: [&str; 6] = [
     "#005eb8", "#d5281b", "#007f3b", "#330072", "#ae2573", "#425563",
 ];
 
+/// The drawing area shared by the bar charts over categories: its size, margins and the width
+/// of a category and of its bar.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    width: f64,
+    height: f64,
+    left: f64,
+    top: f64,
+    plot: f64,
+    step: f64,
+    bar: f64,
+    count: usize,
+    max: f64,
+}
+
+impl Frame {
+    /// The frame of `count` categories whose highest value is `max`.
+    fn new(count: usize, max: f64) -> Frame {
+        let (width, height) = (720.0_f64, 240.0_f64);
+        let (left, bottom, top) = (48.0, 28.0, 10.0);
+        let step = (width - left) / count as f64;
+        Frame {
+            width,
+            height,
+            left,
+            top,
+            plot: height - bottom - top,
+            step,
+            bar: (step * 0.8).max(1.0),
+            count,
+            max,
+        }
+    }
+
+    /// Opens the SVG: its title, description and the value grid.
+    fn open(&self, id: &str, title: &str, desc: &str) -> String {
+        let Frame {
+            width,
+            height,
+            left,
+            top,
+            plot,
+            max,
+            ..
+        } = *self;
+        let mut svg = String::new();
+        let _ = write!(
+            svg,
+            r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-t {id}-d" focusable="false"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
+            esc(title),
+            esc(desc)
+        );
+        for tick in [0.0, 0.5, 1.0] {
+            let y = top + plot * (1.0 - tick);
+            let value = (max * tick).round();
+            let _ = write!(
+                svg,
+                "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d8dde0\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212b32\">{value}</text>",
+                left - 4.0,
+                y + 4.0
+            );
+        }
+        svg
+    }
+
+    /// Labels every few categories under the bars (at most about eight) and closes the SVG.
+    fn close(&self, svg: &mut String, categories: &[String]) {
+        let label_every = self.count.div_ceil(8).max(1);
+        for (i, name) in categories.iter().enumerate() {
+            if i % label_every != 0 {
+                continue;
+            }
+            let x = self.left + self.step * i as f64 + self.step / 2.0;
+            let _ = write!(
+                svg,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#212b32\">{}</text>",
+                self.height - 8.0,
+                esc(name)
+            );
+        }
+        svg.push_str("</svg>");
+    }
+}
+
 /// A stacked bar chart over `categories` (time buckets, hours), with its table.
 pub fn stacked_bars(
     id: &str,
@@ -30,9 +114,6 @@ pub fn stacked_bars(
     categories: &[String],
     series: &[Series],
 ) -> String {
-    let width = 720.0_f64;
-    let height = 240.0_f64;
-    let (left, bottom, top) = (48.0, 28.0, 10.0);
     let count = categories.len().max(1);
     let totals: Vec<u64> = (0..count)
         .map(|i| {
@@ -43,26 +124,16 @@ pub fn stacked_bars(
         })
         .collect();
     let max = totals.iter().copied().max().unwrap_or(0).max(1);
-    let step = (width - left) / count as f64;
-    let bar = (step * 0.8).max(1.0);
-    let plot = height - bottom - top;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-t {id}-d" focusable="false"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
-        esc(title),
-        esc(desc)
-    );
-    for tick in [0.0, 0.5, 1.0] {
-        let y = top + plot * (1.0 - tick);
-        let value = (max as f64 * tick).round();
-        let _ = write!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d8dde0\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212b32\">{value}</text>",
-            left - 4.0,
-            y + 4.0
-        );
-    }
+    let frame = Frame::new(count, max as f64);
+    let Frame {
+        left,
+        top,
+        step,
+        bar,
+        plot,
+        ..
+    } = frame;
+    let mut svg = frame.open(id, title, desc);
     for (i, _) in totals.iter().enumerate() {
         let x = left + step * i as f64 + (step - bar) / 2.0;
         let mut y = top + plot;
@@ -80,20 +151,7 @@ pub fn stacked_bars(
             );
         }
     }
-    let label_every = count.div_ceil(8).max(1);
-    for (i, name) in categories.iter().enumerate() {
-        if i % label_every != 0 {
-            continue;
-        }
-        let x = left + step * i as f64 + step / 2.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#212b32\">{}</text>",
-            height - 8.0,
-            esc(name)
-        );
-    }
-    svg.push_str("</svg>");
+    frame.close(&mut svg, categories);
     let mut legend = String::from("<ul class=\"legend\">");
     for s in series {
         let _ = write!(
@@ -179,32 +237,20 @@ pub fn spike(
     values: &[u64],
     baseline: f64,
 ) -> String {
-    let width = 720.0_f64;
-    let height = 240.0_f64;
-    let (left, bottom, top) = (48.0, 28.0, 10.0);
     let count = categories.len().max(1);
     let highest = values.iter().copied().max().unwrap_or(0) as f64;
     let max = highest.max(baseline).max(1.0);
-    let step = (width - left) / count as f64;
-    let bar = (step * 0.8).max(1.0);
-    let plot = height - bottom - top;
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-t {id}-d" focusable="false"><title id="{id}-t">{}</title><desc id="{id}-d">{}</desc>"#,
-        esc(title),
-        esc(desc)
-    );
-    for tick in [0.0, 0.5, 1.0] {
-        let y = top + plot * (1.0 - tick);
-        let value = (max * tick).round();
-        let _ = write!(
-            svg,
-            "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#d8dde0\"/><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\" fill=\"#212b32\">{value}</text>",
-            left - 4.0,
-            y + 4.0
-        );
-    }
+    let frame = Frame::new(count, max);
+    let Frame {
+        left,
+        width,
+        top,
+        step,
+        bar,
+        plot,
+        ..
+    } = frame;
+    let mut svg = frame.open(id, title, desc);
     for (i, value) in values.iter().enumerate() {
         if *value == 0 {
             continue;
@@ -224,20 +270,7 @@ pub fn spike(
         "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"6 4\"/>",
         PALETTE[1]
     );
-    let label_every = count.div_ceil(8).max(1);
-    for (i, name) in categories.iter().enumerate() {
-        if i % label_every != 0 {
-            continue;
-        }
-        let x = left + step * i as f64 + step / 2.0;
-        let _ = write!(
-            svg,
-            "<text x=\"{x:.1}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#212b32\">{}</text>",
-            height - 8.0,
-            esc(name)
-        );
-    }
-    svg.push_str("</svg>");
+    frame.close(&mut svg, categories);
     let legend = format!(
         "<ul class=\"legend\"><li><span class=\"swatch\" aria-hidden=\"true\"><svg width=\"12\" height=\"12\"><rect width=\"12\" height=\"12\" fill=\"{}\"/></svg></span>Posts</li><li><span class=\"swatch\" aria-hidden=\"true\"><svg width=\"12\" height=\"12\"><line x1=\"0\" x2=\"12\" y1=\"6\" y2=\"6\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"3 2\"/></svg></span>Usual ({baseline:.1} per interval)</li></ul>",
         PALETTE[0], PALETTE[1]
