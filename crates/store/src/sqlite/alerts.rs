@@ -6,7 +6,7 @@
 
 use alert::{Alert, AlertState, Severity, UpdateKind};
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStore;
 use crate::{
@@ -40,34 +40,9 @@ fn stored(id: i64, data: &str) -> rusqlite::Result<StoredAlert> {
     Ok(StoredAlert { id, alert })
 }
 
-impl SqliteStore {
-    /// Runs `f` in one immediate transaction on the writer connection.
-    fn alerts_write<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let writer = self.writer();
-        let conn = writer.conn();
-        let run = || -> rusqlite::Result<T> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => {
-                    conn.execute_batch("COMMIT")?;
-                    Ok(value)
-                }
-                Err(error) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(error)
-                }
-            }
-        };
-        run().map_err(|e| self.err(e))
-    }
-}
-
 impl AlertStore for SqliteStore {
     fn save_alert_update(&self, kind: UpdateKind, alert: &Alert) -> Result<i64, StoreError> {
-        self.alerts_write(|conn| {
+        self.write_transaction(|conn| {
             let data = serde_json::to_string(alert).map_err(|e| bad(e.to_string()))?;
             let id: i64 = conn.query_row(
                 "INSERT INTO alerts (scope, kind, detail, first_seen, last_seen, state, severity, \
@@ -151,7 +126,7 @@ impl AlertStore for SqliteStore {
     }
 
     fn save_health(&self, health: &[SavedHealth]) -> Result<(), StoreError> {
-        self.alerts_write(|conn| {
+        self.write_transaction(|conn| {
             let mut statement = conn.prepare_cached(
                 "INSERT INTO connector_health (source, data, updated_at) VALUES (?1, ?2, ?3) \
                  ON CONFLICT (source) DO UPDATE SET data = excluded.data, \
@@ -191,7 +166,7 @@ impl AlertStore for SqliteStore {
         severity: Severity,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.alerts_write(|conn| {
+        self.write_transaction(|conn| {
             conn.execute(
                 "INSERT INTO alert_dismissals (user_id, alert_id, severity, at) \
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT (user_id, alert_id) DO UPDATE SET \

@@ -131,31 +131,6 @@ fn put_draft(conn: &Connection, draft: &Draft) -> rusqlite::Result<()> {
     Ok(())
 }
 
-impl SqliteStore {
-    /// Runs `f` in one immediate transaction on the writer connection.
-    fn engage_write<T>(
-        &self,
-        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let writer = self.writer();
-        let conn = writer.conn();
-        let run = || -> rusqlite::Result<T> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(v) => {
-                    conn.execute_batch("COMMIT")?;
-                    Ok(v)
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(e)
-                }
-            }
-        };
-        run().map_err(|e| self.err(e))
-    }
-}
-
 impl EngageStore for SqliteStore {
     fn set_matrix(
         &self,
@@ -165,7 +140,7 @@ impl EngageStore for SqliteStore {
         at: Timestamp,
         audit: &NewAuditEntry,
     ) -> Result<MatrixVersion, StoreError> {
-        self.engage_write(|conn| {
+        self.write_transaction(|conn| {
             conn.execute(
                 "INSERT INTO matrix_versions (author, at, text, diff) VALUES (?1, ?2, ?3, ?4)",
                 params![author, at.as_microsecond(), text, diff],
@@ -207,7 +182,7 @@ impl EngageStore for SqliteStore {
     }
 
     fn save_case(&self, case: &Case, audit: &[NewAuditEntry]) -> Result<(), StoreError> {
-        self.engage_write(|conn| {
+        self.write_transaction(|conn| {
             put_case(conn, case)?;
             append(conn, audit)?;
             Ok(())
@@ -265,7 +240,7 @@ impl EngageStore for SqliteStore {
     }
 
     fn add_note(&self, note: &Note, audit: &NewAuditEntry) -> Result<(), StoreError> {
-        self.engage_write(|conn| {
+        self.write_transaction(|conn| {
             conn.execute(
                 "INSERT INTO case_notes (case_id, author, at, text) VALUES (?1, ?2, ?3, ?4)",
                 params![
@@ -304,7 +279,7 @@ impl EngageStore for SqliteStore {
         case: Option<&Case>,
         audit: &[NewAuditEntry],
     ) -> Result<(), StoreError> {
-        self.engage_write(|conn| {
+        self.write_transaction(|conn| {
             put_draft(conn, draft)?;
             if let Some(case) = case {
                 put_case(conn, case)?;
@@ -396,7 +371,7 @@ impl EngageStore for SqliteStore {
         case: Option<&Case>,
         audit: &[NewAuditEntry],
     ) -> Result<(), StoreError> {
-        self.engage_write(|conn| {
+        self.write_transaction(|conn| {
             put_draft(conn, draft)?;
             conn.execute(
                 "INSERT INTO draft_reviews (draft_id, reviewer, decision, comment, at) \
@@ -437,7 +412,7 @@ impl EngageStore for SqliteStore {
     }
 
     fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<Vec<AuditEntry>, StoreError> {
-        self.engage_write(|conn| append(conn, entries))
+        self.write_transaction(|conn| append(conn, entries))
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {

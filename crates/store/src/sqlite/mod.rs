@@ -181,6 +181,30 @@ impl SqliteStore {
         })
     }
 
+    /// Runs `f` in one immediate transaction on the writer connection: committed when `f`
+    /// succeeds, rolled back when it fails (the engage and alert tables).
+    fn write_transaction<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let writer = self.writer();
+        let conn = writer.conn();
+        let run = || -> rusqlite::Result<T> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            match f(conn) {
+                Ok(value) => {
+                    conn.execute_batch("COMMIT")?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(error)
+                }
+            }
+        };
+        run().map_err(|e| self.err(e))
+    }
+
     /// Runs `f` on a reader connection (or the writer for an in-memory store).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let Some(readers) = &self.readers else {
