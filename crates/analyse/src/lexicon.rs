@@ -325,28 +325,31 @@ impl Lexicon {
 
     /// Scores a normalised text.
     pub fn score(&self, norm: &Normalised) -> LexiconScore {
-        let toks: Vec<(&Token, &str)> = norm
-            .tokens
-            .iter()
-            .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
-            .map(|t| (t, norm.text(t)))
-            .collect();
-        let mut values: Vec<f32> = vec![0.0; toks.len()];
-        let mut evidence: Vec<(Evidence, f32)> = Vec::new();
+        // Each scored token with its text, valence and shifter bits, in one vector sized up
+        // front.
+        let mut toks: Vec<(&Token, &str, Option<f32>, u8)> = Vec::with_capacity(norm.tokens.len());
+        toks.extend(
+            norm.tokens
+                .iter()
+                .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
+                .map(|t| {
+                    let text = norm.text(t);
+                    let (valence, shift) = self.token_info(t, text);
+                    (t, text, valence, shift)
+                }),
+        );
+        let mut values: Vec<f32> = Vec::with_capacity(toks.len() + 4);
+        values.resize(toks.len(), 0.0);
+        let mut evidence: Vec<(Evidence, f32)> = Vec::with_capacity(toks.len() + 2);
         let mut but_at: Option<usize> = None;
-        let info: Vec<(Option<f32>, u8)> = toks
-            .iter()
-            .map(|(t, text)| self.token_info(t, text))
-            .collect();
-        let shift_of = |j: usize| info.get(j).map_or(0, |x| x.1);
-        for (i, &(tok, text)) in toks.iter().enumerate() {
+        let shift_of = |j: usize| toks.get(j).map_or(0, |x| x.3);
+        for (i, &(tok, text, valence, shift)) in toks.iter().enumerate() {
             if tok.kind == TokenKind::Punct {
                 continue;
             }
             if text == "but" && tok.kind == TokenKind::Word {
                 but_at = Some(i);
             }
-            let (valence, shift) = info.get(i).copied().unwrap_or((None, 0));
             if shift & (UP | DOWN) != 0 {
                 continue;
             }
@@ -356,7 +359,7 @@ impl Lexicon {
             if text == "kind" && toks.get(i + 1).is_some_and(|t| t.1 == "of") {
                 continue;
             }
-            if text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
+            if text == "no" && toks.get(i + 1).is_some_and(|x| x.2.is_some()) {
                 continue;
             }
             if tok.caps && norm.mixed_case {
@@ -370,7 +373,7 @@ impl Lexicon {
                 let Some(j) = i.checked_sub(back) else {
                     break;
                 };
-                let Some(&(prev, prev_text)) = toks.get(j) else {
+                let Some(&(prev, prev_text, _, _)) = toks.get(j) else {
                     break;
                 };
                 if prev.kind == TokenKind::Punct && prev_text != "," {
