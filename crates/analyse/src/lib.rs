@@ -364,6 +364,8 @@ pub struct Analyser {
     engine: String,
     /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
     theme_floors: Vec<f32>,
+    /// Per theme, its [`theme_id`].
+    theme_ids: Vec<String>,
 }
 
 /// A theme's readable name from a pxtextmining column name.
@@ -413,6 +415,7 @@ impl Analyser {
                     }
                 })
                 .collect(),
+            theme_ids: models.themes.classes.iter().map(|c| theme_id(c)).collect(),
             models,
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
@@ -634,11 +637,13 @@ impl Analyser {
 
     /// [`Analyser::top_words`] over the words of [`hashed_words`], hashed once per post.
     fn top_words_of(&self, model: &LinearModel, class: usize, words: &[(u64, &str)]) -> String {
-        let mut scored: Vec<(f32, &str)> = words
-            .iter()
-            .map(|(h, text)| (model.weight(*h, class), *text))
-            .filter(|(w, _)| *w > 0.0)
-            .collect();
+        let mut scored: Vec<(f32, &str)> = Vec::with_capacity(words.len());
+        scored.extend(
+            words
+                .iter()
+                .map(|(h, text)| (model.weight(*h, class), *text))
+                .filter(|(w, _)| *w > 0.0),
+        );
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.dedup_by(|a, b| a.1 == b.1);
         let mut out = String::new();
@@ -768,18 +773,19 @@ impl Analyser {
             for (k, p) in self.themes_reaching_threshold(&prep) {
                 let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
                 if let Some(label) = self.models.themes.classes.get(k) {
+                    let mut reason = model_p("theme model p=", p);
+                    reason.push_str(" ≥ ");
+                    push_fixed(&mut reason, threshold, 2, false);
+                    reason.push_str(&self.top_words_of(
+                        &self.models.themes,
+                        k,
+                        hashed.get_or_init(|| hashed_words(&prep.norm)),
+                    ));
                     themes.push(Theme {
-                        id: theme_id(label),
+                        id: self.theme_ids.get(k).cloned().unwrap_or_default(),
                         label: label.clone(),
                         probability: p,
-                        reason: format!(
-                            "theme model p={p:.2} ≥ {threshold:.2}{}",
-                            self.top_words_of(
-                                &self.models.themes,
-                                k,
-                                hashed.get_or_init(|| hashed_words(&prep.norm))
-                            )
-                        ),
+                        reason,
                     });
                 }
             }
@@ -812,14 +818,17 @@ impl Analyser {
 /// The words longer than two bytes of a normalised text with their word-unigram hash, the
 /// candidates of [`Analyser::top_words`].
 fn hashed_words(norm: &Normalised) -> Vec<(u64, &str)> {
-    norm.tokens
-        .iter()
-        .filter(|t| t.is_word() && norm.text(t).len() > 2)
-        .map(|t| {
-            let text = norm.text(t);
-            (features::hash(1, text.as_bytes()), text)
-        })
-        .collect()
+    let mut words = Vec::with_capacity(norm.tokens.len());
+    words.extend(
+        norm.tokens
+            .iter()
+            .filter(|t| t.is_word() && norm.text(t).len() > 2)
+            .map(|t| {
+                let text = norm.text(t);
+                (features::hash(1, text.as_bytes()), text)
+            }),
+    );
+    words
 }
 
 /// `prefix` followed by `p` as `{p:.2}` writes it.
