@@ -10,7 +10,7 @@
 
 use crate::features::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use regex::Regex;
 
 use crate::normalise::{Normalised, Token, TokenKind};
@@ -135,6 +135,9 @@ enum Evidence {
     Wait,
 }
 
+/// The tokens a score is computed over: token, text, valence, shifter bits.
+type ScoredTokens<'a> = Vec<(&'a Token, &'a str, Option<f32>, u8)>;
+
 /// The lexicon scorer.
 #[derive(Debug)]
 pub struct Lexicon {
@@ -142,6 +145,12 @@ pub struct Lexicon {
     emoji: HashMap<char, Vec<String>>,
     phrases: AhoCorasick,
     phrase_values: Vec<(String, f32, bool)>,
+    /// The first words of the phrases (a phrase can only start at the space before a token
+    /// that is one of them).
+    phrase_starts: HashSet<String>,
+    /// Whether every phrase starts with a word no URL, mention or punctuation token can be,
+    /// so that the phrases are searched only before the tokens of `phrase_starts`.
+    anchored_phrases: bool,
     wait: Regex,
     shifters: HashMap<&'static str, u8>,
     /// Every word of `words` and `shifters` with its valence and shifter bits: one look-up per
@@ -155,6 +164,8 @@ const UP: u8 = 1;
 const DOWN: u8 = 2;
 /// A negator.
 const NEGATOR: u8 = 4;
+/// Not a shifter: the word is the first word of a phrase.
+const PHRASE: u8 = 8;
 
 fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines().filter_map(|line| {
@@ -205,6 +216,7 @@ impl Lexicon {
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Both)
             .prefilter(false)
             .build(&patterns)
             .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
@@ -230,11 +242,26 @@ impl Lexicon {
         for (w, bits) in &shifters {
             entries.entry((*w).to_owned()).or_insert((None, 0)).1 = *bits;
         }
+        let phrase_starts: HashSet<String> = phrase_values
+            .iter()
+            .map(|(p, _, _)| p.split(' ').next().unwrap_or_default().to_owned())
+            .collect();
+        let anchored_phrases = phrase_starts.iter().all(|w| {
+            !w.is_empty()
+                && w != "<url>"
+                && w != "@user"
+                && !w.starts_with(['!', '?', '.', ',', ';', ':'])
+        });
+        for w in &phrase_starts {
+            entries.entry(w.clone()).or_insert((None, 0)).1 |= PHRASE;
+        }
         Ok(Lexicon {
             words,
             emoji,
             phrases,
             phrase_values,
+            phrase_starts,
+            anchored_phrases,
             wait,
             shifters,
             entries,
@@ -323,21 +350,73 @@ impl Lexicon {
         (self.token_valence(token, text), shift)
     }
 
-    /// Scores a normalised text.
-    pub fn score(&self, norm: &Normalised) -> LexiconScore {
-        // Each scored token with its text, valence and shifter bits, in one vector sized up
-        // front.
-        let mut toks: Vec<(&Token, &str, Option<f32>, u8)> = Vec::with_capacity(norm.tokens.len());
+    /// Whether [`Lexicon::token_info`] looks the token's own text up in `entries` (so that
+    /// its bits include [`PHRASE`]).
+    fn looked_up_whole(token: &Token) -> bool {
+        !token.elongated
+            && matches!(
+                token.kind,
+                TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon
+            )
+    }
+
+    /// The phrases a leftmost-longest scan of `padded` finds (their pattern numbers, in
+    /// order), from anchored searches at the space before each token that may start one:
+    /// every phrase starts with a space and a whole token, so a match can start nowhere else,
+    /// and the leftmost candidate with a match gives the leftmost-longest one. `None` when
+    /// that does not hold for the phrase list or a search fails: then scan the whole text.
+    fn anchored_phrase_matches(
+        &self,
+        norm: &Normalised,
+        toks: &[(&Token, &str, Option<f32>, u8)],
+    ) -> Option<Vec<usize>> {
+        if !self.anchored_phrases {
+            return None;
+        }
+        let mut matches = Vec::new();
+        let mut from = 0usize;
+        for (tok, _, _, shift) in toks {
+            let Some(at) = tok.start().checked_sub(1) else {
+                continue;
+            };
+            if shift & PHRASE == 0 || at < from {
+                continue;
+            }
+            let input = Input::new(&norm.padded).range(at..).anchored(Anchored::Yes);
+            if let Some(m) = self.phrases.try_find(input).ok()? {
+                matches.push(m.pattern().as_usize());
+                from = m.end();
+            }
+        }
+        Some(matches)
+    }
+
+    /// Each scored token (not URLs or mentions) with its text, valence and shifter bits
+    /// ([`PHRASE`] too), in one vector sized up front.
+    fn scored_tokens<'a>(&self, norm: &'a Normalised) -> ScoredTokens<'a> {
+        let mut toks: ScoredTokens<'a> = Vec::with_capacity(norm.tokens.len());
         toks.extend(
             norm.tokens
                 .iter()
                 .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
                 .map(|t| {
                     let text = norm.text(t);
-                    let (valence, shift) = self.token_info(t, text);
+                    let (valence, mut shift) = self.token_info(t, text);
+                    if !Self::looked_up_whole(t)
+                        && t.kind != TokenKind::Punct
+                        && self.phrase_starts.contains(text)
+                    {
+                        shift |= PHRASE;
+                    }
                     (t, text, valence, shift)
                 }),
         );
+        toks
+    }
+
+    /// Scores a normalised text.
+    pub fn score(&self, norm: &Normalised) -> LexiconScore {
+        let toks = self.scored_tokens(norm);
         let mut values: Vec<f32> = Vec::with_capacity(toks.len() + 4);
         values.resize(toks.len(), 0.0);
         let mut evidence: Vec<(Evidence, f32)> = Vec::with_capacity(toks.len() + 2);
@@ -415,8 +494,7 @@ impl Lexicon {
             }
         }
         let mut complaint_terms = Vec::new();
-        for m in self.phrases.find_iter(&norm.padded) {
-            let k = m.pattern().as_usize();
+        let mut found = |k: usize| {
             if let Some((term, value, complaint)) = self.phrase_values.get(k) {
                 if *value != 0.0 {
                     values.push(*value);
@@ -424,6 +502,14 @@ impl Lexicon {
                 }
                 if *complaint {
                     complaint_terms.push(term.clone());
+                }
+            }
+        };
+        match self.anchored_phrase_matches(norm, &toks) {
+            Some(matches) => matches.into_iter().for_each(&mut found),
+            None => {
+                for m in self.phrases.find_iter(&norm.padded) {
+                    found(m.pattern().as_usize());
                 }
             }
         }
@@ -555,6 +641,40 @@ mod tests {
         assert!(score("My operation was cancelled again") < 0.0);
         assert!(score("nobody called back") < 0.0);
         assert!(score("Dad was discharged too early") < 0.0);
+    }
+
+    #[test]
+    fn anchored_phrase_search_equals_the_full_scan() {
+        let lex = Lexicon::new().unwrap();
+        assert!(lex.anchored_phrases);
+        let norm = Normaliser::new(lex.emoticons(), Segmenter::new(lex.words()));
+        let mut texts: Vec<String> = lex
+            .phrase_values
+            .iter()
+            .map(|(p, _, _)| format!("well {p} and {p}, then not {p}!"))
+            .collect();
+        texts.extend(
+            [
+                "Waited 9 hours in A&E. Absolutely disgraceful.",
+                "nobody called back and nobody cared, no one came",
+                "Dad was discharged too early and sent home",
+                "I can't fault them, never been treated so well #NHS @x https://t.co/y",
+                "lost lost my notes, left waiting left on hold",
+                "sooo rude RUDE staff :( not good",
+                "",
+            ]
+            .map(str::to_owned),
+        );
+        for t in &texts {
+            let n = norm.normalise(t);
+            let toks = lex.scored_tokens(&n);
+            let full: Vec<usize> = lex
+                .phrases
+                .find_iter(&n.padded)
+                .map(|m| m.pattern().as_usize())
+                .collect();
+            assert_eq!(lex.anchored_phrase_matches(&n, &toks), Some(full), "{t}");
+        }
     }
 
     #[test]

@@ -46,6 +46,11 @@ pub struct Token {
 }
 
 impl Token {
+    /// Where the token's text starts in [`Normalised::padded`] (always after a space).
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
     /// Whether the token is a word (plain or from a hashtag).
     pub fn is_word(&self) -> bool {
         matches!(self.kind, TokenKind::Word | TokenKind::HashtagWord)
