@@ -318,13 +318,21 @@ impl CharSumCache {
             self.owner = owner;
         }
         let mut acc = [0i32; FUSED];
+        // Cached rows are added in 16-bit lanes, two at a time, then into `acc`: each row lies
+        // within ±`CACHED_ROW_LIMIT`, so two never overflow a lane.
+        let mut lanes = [0i16; FUSED];
+        let mut in_lanes = false;
         let mut count = 0usize;
         for word in features::char_ngram_words(norm) {
             let word = word.as_bytes();
             if let Some((n, row)) = self.words.get(word) {
-                for (a, x) in acc.iter_mut().zip(row) {
-                    *a += i32::from(*x);
+                for (l, x) in lanes.iter_mut().zip(row) {
+                    *l = l.wrapping_add(*x);
                 }
+                if in_lanes {
+                    spill_lanes(&mut lanes, &mut acc);
+                }
+                in_lanes = !in_lanes;
                 count += *n as usize;
                 continue;
             }
@@ -337,17 +345,29 @@ impl CharSumCache {
             count += self.scratch.len();
             if self.words.len() < CHAR_CACHE_WORDS {
                 let mut row = [0i16; FUSED];
-                let fits = row
-                    .iter_mut()
-                    .zip(&sums)
-                    .all(|(r, x)| i16::try_from(*x).map(|v| *r = v).is_ok());
+                let fits = row.iter_mut().zip(&sums).all(|(r, x)| {
+                    x.abs() <= CACHED_ROW_LIMIT && i16::try_from(*x).map(|v| *r = v).is_ok()
+                });
                 if fits {
                     self.words
                         .insert(word.into(), (self.scratch.len() as u32, row));
                 }
             }
         }
+        spill_lanes(&mut lanes, &mut acc);
         (acc, count)
+    }
+}
+
+/// The largest magnitude of a cached row sum: two of them fit a 16-bit lane (a word's sums
+/// are at most 87 × 128 in magnitude, so every word's row is cached).
+const CACHED_ROW_LIMIT: i32 = 16_383;
+
+/// Adds 16-bit lanes into `acc` and clears them.
+fn spill_lanes(lanes: &mut [i16; FUSED], acc: &mut [i32; FUSED]) {
+    for (a, l) in acc.iter_mut().zip(lanes.iter_mut()) {
+        *a += i32::from(*l);
+        *l = 0;
     }
 }
 
