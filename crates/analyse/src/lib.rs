@@ -25,7 +25,7 @@ use std::path::Path;
 use model::analysis::{
     Analysis, Intent, IntentKind, PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
 };
-use model::{Author, Network, Post};
+use model::{Author, Post};
 
 use crate::features::{Features, FxHashMap, add_dense, extract_with};
 use crate::lexicon::{Lexicon, LexiconScore};
@@ -200,6 +200,11 @@ pub fn threshold(model: &LinearModel) -> f32 {
 /// Dense features from the sentiment model's probabilities, stacked into the complaint and
 /// themes models (trained on other data, so no leakage).
 pub fn stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
+    stacked_pair(sentiment, prep).to_vec()
+}
+
+/// [`stacked`], without a vector.
+fn stacked_pair(sentiment: &LinearModel, prep: &Prepared) -> [(u64, f32); 2] {
     let computed;
     let p = if prep.sentiment_probs.is_empty() {
         computed = sentiment.predict(&prep.features);
@@ -207,7 +212,7 @@ pub fn stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
     } else {
         &prep.sentiment_probs
     };
-    vec![
+    [
         (
             features::hash(20, b"sent_neg"),
             2.0 * p.first().copied().unwrap_or(0.0),
@@ -461,14 +466,7 @@ impl Analyser {
 
     /// Analyses free text, as a post with no author and no declared language.
     pub fn analyse_text(&self, text: &str) -> Analysis {
-        let post = Post::new(
-            Network::Feedback,
-            "",
-            Author::default(),
-            text,
-            jiff::Timestamp::UNIX_EPOCH,
-        );
-        self.analyse(&post)
+        self.analyse_parts(text, text, &Author::default(), None)
     }
 
     /// Normalises, scores and extracts features, and runs the sentiment model once for the
@@ -571,7 +569,7 @@ impl Analyser {
 
     /// The probability that prepared text is a complaint, from the model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
-        let extra = stacked(&self.models.sentiment, prep);
+        let extra = stacked_pair(&self.models.sentiment, prep);
         self.predict(COMPLAINT, prep, &extra)
             .first()
             .copied()
@@ -588,9 +586,13 @@ impl Analyser {
             if pc < explain_from {
                 return (pc, model_p("complaint model p=", pc));
             }
-            let words = self.top_words(&self.models.complaint, 0, &prep.norm);
             let mut reason = model_p("complaint model p=", pc);
-            reason.push_str(&words);
+            self.push_top_words(
+                &mut reason,
+                &self.models.complaint,
+                0,
+                &hashed_words(&prep.norm),
+            );
             (pc, reason)
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
@@ -622,7 +624,7 @@ impl Analyser {
         if let (Some(fused), Some(sums), linear::Kind::MultiLabel) =
             (&self.models.fused, &prep.sums, model.kind)
         {
-            let extra = stacked(&self.models.sentiment, prep);
+            let extra = stacked_pair(&self.models.sentiment, prep);
             let (acc, sparse) = sums.of(fused, THEMES, model);
             let z = model.raw_from_sums(acc, sparse, &prep.features, &extra);
             return z
@@ -647,16 +649,19 @@ impl Analyser {
 
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
-        let extra = stacked(&self.models.sentiment, prep);
+        let extra = stacked_pair(&self.models.sentiment, prep);
         self.predict(THEMES, prep, &extra)
     }
 
-    fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
-        self.top_words_of(model, class, &hashed_words(norm))
-    }
-
-    /// [`Analyser::top_words`] over the words of [`hashed_words`], hashed once per post.
-    fn top_words_of(&self, model: &LinearModel, class: usize, words: &[(u64, &str)]) -> String {
+    /// Appends the (up to three) words of `words` ([`hashed_words`], hashed once per post)
+    /// that raise `class` of `model` most, as `; words "a", "b"`.
+    fn push_top_words(
+        &self,
+        out: &mut String,
+        model: &LinearModel,
+        class: usize,
+        words: &[(u64, &str)],
+    ) {
         let mut scored: Vec<(f32, &str)> = Vec::with_capacity(words.len());
         scored.extend(
             words
@@ -666,13 +671,11 @@ impl Analyser {
         );
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.dedup_by(|a, b| a.1 == b.1);
-        let mut out = String::new();
         for (i, (_, w)) in scored.iter().take(3).enumerate() {
             out.push_str(if i == 0 { "; words \"" } else { ", \"" });
             out.push_str(w);
             out.push('"');
         }
-        out
     }
 
     /// Analyses one post.
@@ -681,9 +684,21 @@ impl Analyser {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        let prep = self.prepare_for_analysis(&text);
+        self.analyse_parts(&text, &post.text, &post.author, post.lang.as_deref())
+    }
+
+    /// [`Analyser::analyse`] of a post's parts: `text` (the title and the body), the `body`
+    /// alone (searched for personal data), the author and the declared language.
+    fn analyse_parts(
+        &self,
+        text: &str,
+        body: &str,
+        author: &Author,
+        declared: Option<&str>,
+    ) -> Analysis {
+        let prep = self.prepare_for_analysis(text);
         let padded = prep.norm.padded.as_str();
-        let language = self.languages.detect(&text, post.lang.as_deref());
+        let language = self.languages.detect(text, declared);
         let sentiment = self.sentiment(&prep);
         let english = language.code == "en";
 
@@ -740,18 +755,19 @@ impl Analyser {
             _ => 0.0,
         };
         let (pm, reason) = match topic {
-            Some(t) if english => (
-                pm_raw,
-                format!(
-                    "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
-                    prep.norm.text(t),
-                    self.top_words_of(
-                        &self.models.misinformation,
-                        0,
-                        hashed.get_or_init(|| hashed_words(&prep.norm))
-                    )
-                ),
-            ),
+            Some(t) if english => {
+                let mut reason = model_p("misinformation model p=", pm_raw);
+                reason.push_str(", health topic \"");
+                reason.push_str(prep.norm.text(t));
+                reason.push('"');
+                self.push_top_words(
+                    &mut reason,
+                    &self.models.misinformation,
+                    0,
+                    hashed.get_or_init(|| hashed_words(&prep.norm)),
+                );
+                (pm_raw, reason)
+            }
             _ => (
                 0.0,
                 "misinformation model not consulted: no health-claim topic".to_owned(),
@@ -796,11 +812,12 @@ impl Analyser {
                     let mut reason = model_p("theme model p=", p);
                     reason.push_str(" ≥ ");
                     push_fixed(&mut reason, threshold, 2, false);
-                    reason.push_str(&self.top_words_of(
+                    self.push_top_words(
+                        &mut reason,
                         &self.models.themes,
                         k,
                         hashed.get_or_init(|| hashed_words(&prep.norm)),
-                    ));
+                    );
                     themes.push(Theme {
                         id: self.theme_ids.get(k).cloned().unwrap_or_default(),
                         label: label.clone(),
@@ -812,9 +829,9 @@ impl Analyser {
             themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
         }
 
-        let professional = self.people.professional(&post.author);
-        let journalist = self.people.journalist(&post.author);
-        let personal_data = self.pii.find(&post.text);
+        let professional = self.people.professional(author);
+        let journalist = self.people.journalist(author);
+        let personal_data = self.pii.find(body);
 
         let mut analysis = Analysis {
             engine: self.engine.clone(),
@@ -830,7 +847,7 @@ impl Analyser {
                 reasons: Vec::new(),
             },
         };
-        analysis.priority = priority(&analysis, &post.author, &prep);
+        analysis.priority = priority(&analysis, author, &prep);
         analysis
     }
 }
@@ -853,7 +870,7 @@ fn hashed_words(norm: &Normalised) -> Vec<(u64, &str)> {
 
 /// `prefix` followed by `p` as `{p:.2}` writes it.
 fn model_p(prefix: &str, p: f32) -> String {
-    let mut out = String::with_capacity(prefix.len() + 24);
+    let mut out = String::with_capacity(prefix.len() + 72);
     out.push_str(prefix);
     push_fixed(&mut out, p, 2, false);
     out
@@ -1022,6 +1039,7 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::Network;
 
     #[test]
     fn health_topic_shapes_only_rule_out_other_words() {
