@@ -125,6 +125,9 @@ pub struct LexiconScore {
     pub evidence: Vec<(String, f32)>,
     /// A healthcare complaint word or phrase was found.
     pub complaint_terms: Vec<String>,
+    /// With [`Lexicon::watch`]: the byte offsets in [`Normalised::padded`] of the spaces
+    /// before the tokens that are first words of a watched phrase, in order.
+    pub watched: Vec<usize>,
 }
 
 /// Where a contribution to the score came from (turned into text for the top few only).
@@ -146,8 +149,11 @@ pub struct Lexicon {
     phrases: AhoCorasick,
     phrase_values: Vec<(String, f32, bool)>,
     /// The first words of the phrases (a phrase can only start at the space before a token
-    /// that is one of them).
-    phrase_starts: HashSet<String>,
+    /// that is one of them), and of the phrases of [`Lexicon::watch`], with their bits
+    /// ([`PHRASE`], [`WATCHED`]).
+    phrase_starts: HashMap<String, u8>,
+    /// Whether [`LexiconScore::watched`] is filled.
+    watching: bool,
     /// Whether every phrase starts with a word no URL, mention or punctuation token can be,
     /// so that the phrases are searched only before the tokens of `phrase_starts`.
     anchored_phrases: bool,
@@ -166,6 +172,19 @@ const DOWN: u8 = 2;
 const NEGATOR: u8 = 4;
 /// Not a shifter: the word is the first word of a phrase.
 const PHRASE: u8 = 8;
+/// Not a shifter: the word is the first word of a phrase of [`Lexicon::watch`].
+const WATCHED: u8 = 16;
+
+/// Whether every phrase starting with one of `words` can only start before a token looked up
+/// in `entries` or in the phrase starts: no word is empty, a URL, a mention or punctuation.
+fn can_anchor<'a>(mut words: impl Iterator<Item = &'a str>) -> bool {
+    words.all(|w| {
+        !w.is_empty()
+            && w != "<url>"
+            && w != "@user"
+            && !w.starts_with(['!', '?', '.', ',', ';', ':'])
+    })
+}
 
 fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines().filter_map(|line| {
@@ -242,25 +261,20 @@ impl Lexicon {
         for (w, bits) in &shifters {
             entries.entry((*w).to_owned()).or_insert((None, 0)).1 = *bits;
         }
-        let phrase_starts: HashSet<String> = phrase_values
-            .iter()
-            .map(|(p, _, _)| p.split(' ').next().unwrap_or_default().to_owned())
-            .collect();
-        let anchored_phrases = phrase_starts.iter().all(|w| {
-            !w.is_empty()
-                && w != "<url>"
-                && w != "@user"
-                && !w.starts_with(['!', '?', '.', ',', ';', ':'])
-        });
-        for w in &phrase_starts {
-            entries.entry(w.clone()).or_insert((None, 0)).1 |= PHRASE;
+        let mut phrase_starts: HashMap<String, u8> = HashMap::default();
+        for (p, _, _) in &phrase_values {
+            let first = p.split(' ').next().unwrap_or_default();
+            phrase_starts.insert(first.to_owned(), PHRASE);
+            entries.entry(first.to_owned()).or_insert((None, 0)).1 |= PHRASE;
         }
+        let anchored_phrases = can_anchor(phrase_starts.keys().map(String::as_str));
         Ok(Lexicon {
             words,
             emoji,
             phrases,
             phrase_values,
             phrase_starts,
+            watching: false,
             anchored_phrases,
             wait,
             shifters,
@@ -350,6 +364,29 @@ impl Lexicon {
         (self.token_valence(token, text), shift)
     }
 
+    /// Watches the phrases of another list (padded with spaces and matched on
+    /// [`Normalised::padded`], as the lexicon's own), of which `first_words` are the first
+    /// words: [`Lexicon::score`] then lists in [`LexiconScore::watched`] the only places where
+    /// one of them can start. Returns whether it watches them (not when a word could be a
+    /// URL, a mention or punctuation, whose tokens are not looked up).
+    pub fn watch<'a>(&mut self, first_words: impl IntoIterator<Item = &'a str>) -> bool {
+        let words: Vec<&str> = first_words.into_iter().collect();
+        if !can_anchor(words.iter().copied()) {
+            return false;
+        }
+        for w in words {
+            *self.phrase_starts.entry(w.to_owned()).or_insert(0) |= WATCHED;
+            self.entries.entry(w.to_owned()).or_insert((None, 0)).1 |= WATCHED;
+        }
+        self.watching = true;
+        true
+    }
+
+    /// Whether [`LexiconScore::watched`] is filled (see [`Lexicon::watch`]).
+    pub fn watching(&self) -> bool {
+        self.watching
+    }
+
     /// Whether [`Lexicon::token_info`] looks the token's own text up in `entries` (so that
     /// its bits include [`PHRASE`]).
     fn looked_up_whole(token: &Token) -> bool {
@@ -402,11 +439,8 @@ impl Lexicon {
                 .map(|t| {
                     let text = norm.text(t);
                     let (valence, mut shift) = self.token_info(t, text);
-                    if !Self::looked_up_whole(t)
-                        && t.kind != TokenKind::Punct
-                        && self.phrase_starts.contains(text)
-                    {
-                        shift |= PHRASE;
+                    if !Self::looked_up_whole(t) && t.kind != TokenKind::Punct {
+                        shift |= self.phrase_starts.get(text).copied().unwrap_or(0);
                     }
                     (t, text, valence, shift)
                 }),
@@ -417,6 +451,14 @@ impl Lexicon {
     /// Scores a normalised text.
     pub fn score(&self, norm: &Normalised) -> LexiconScore {
         let toks = self.scored_tokens(norm);
+        let mut watched = Vec::new();
+        if self.watching {
+            watched.extend(
+                toks.iter()
+                    .filter(|t| t.3 & WATCHED != 0)
+                    .filter_map(|t| t.0.start().checked_sub(1)),
+            );
+        }
         let mut values: Vec<f32> = Vec::with_capacity(toks.len() + 4);
         values.resize(toks.len(), 0.0);
         let mut evidence: Vec<(Evidence, f32)> = Vec::with_capacity(toks.len() + 2);
@@ -591,6 +633,7 @@ impl Lexicon {
             sum,
             evidence,
             complaint_terms,
+            watched,
         }
     }
 }

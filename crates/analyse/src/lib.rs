@@ -163,6 +163,14 @@ impl Pipeline {
         })
     }
 
+    /// [`Pipeline::new`] whose lexicon also lists where the phrases with these first words
+    /// can start ([`lexicon::Lexicon::watch`]).
+    pub fn watching<'a>(first_words: impl IntoIterator<Item = &'a str>) -> Result<Self, Error> {
+        let mut pipeline = Self::new()?;
+        pipeline.lexicon.watch(first_words);
+        Ok(pipeline)
+    }
+
     /// Normalises, scores and extracts features.
     pub fn prepare(&self, text: &str) -> Prepared {
         self.prepare_with(text, true)
@@ -419,9 +427,10 @@ impl Analyser {
 
     /// The engine with the given models.
     pub fn with_models(models: Models) -> Result<Self, Error> {
+        let rules = rules::Rules::new()?;
         Ok(Analyser {
             id: NEXT_ANALYSER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            pipeline: Pipeline::new()?,
+            pipeline: Pipeline::watching(rules.first_words())?,
             engine: format!(
                 "analyse {} models {}",
                 env!("CARGO_PKG_VERSION"),
@@ -445,7 +454,7 @@ impl Analyser {
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
             people: people::People::new()?,
-            rules: rules::Rules::new()?,
+            rules,
         })
     }
 
@@ -712,7 +721,13 @@ impl Analyser {
             reason,
         });
 
-        let phrases = self.rules.scan(padded);
+        let phrases = if self.pipeline.lexicon.watching() {
+            self.rules
+                .scan_at(padded, &prep.lexicon.watched)
+                .unwrap_or_else(|| self.rules.scan(padded))
+        } else {
+            self.rules.scan(padded)
+        };
         let thanks = self.rules.thanks_of(&phrases);
         let (pt, reason) = match (&thanks, sentiment.label) {
             (Some(hit), SentimentLabel::Negative) => (
