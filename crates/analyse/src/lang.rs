@@ -274,6 +274,15 @@ fn is_common_english_bytes(set: &FxHashSet<u128>, bytes: &[u8]) -> bool {
     word_key(bytes).is_some_and(|k| set.contains(&k))
 }
 
+/// How many of `words` words must be common English for a text to be English without
+/// whatlang: at least a fifth of them, and at least two.
+fn enough_common(words: usize) -> usize {
+    words.div_ceil(5).max(2)
+}
+
+/// How many words [`LanguageDetector::count_words_ascii`] may put aside.
+const PUT_ASIDE: usize = 64;
+
 /// The language detector.
 #[derive(Debug)]
 pub struct LanguageDetector {
@@ -346,9 +355,9 @@ impl LanguageDetector {
         }
     }
 
-    /// Words of letters (not mentions, hashtags or links) and how many of them are common
-    /// English words.
-    fn count_words(&self, text: &str) -> (usize, usize) {
+    /// Words of letters (not mentions, hashtags or links) and whether enough of them are
+    /// common English words ([`enough_common`]).
+    fn count_words(&self, text: &str) -> (usize, bool) {
         let mut words = 0usize;
         let mut common = 0usize;
         for w in text.split_whitespace() {
@@ -364,13 +373,17 @@ impl LanguageDetector {
                 common += 1;
             }
         }
-        (words, common)
+        (words, common >= enough_common(words))
     }
 
-    /// [`Self::count_words`] for ASCII text, on bytes (the same words, the same counts).
-    fn count_words_ascii(&self, text: &str) -> (usize, usize) {
+    /// [`Self::count_words`] for ASCII text, on bytes (the same words, the same answer). A word
+    /// met while the common words so far already suffice for the words so far is put aside
+    /// (up to [`PUT_ASIDE`] of them) and looked up at the end only while the count falls short.
+    fn count_words_ascii(&self, text: &str) -> (usize, bool) {
         let mut words = 0usize;
         let mut common = 0usize;
+        let mut aside: [&[u8]; PUT_ASIDE] = [&[]; PUT_ASIDE];
+        let mut set_aside = 0usize;
         let chunks = text
             .as_bytes()
             .split(|b| matches!(b, b' ' | b'\t'..=b'\r'))
@@ -387,11 +400,27 @@ impl LanguageDetector {
                 continue;
             }
             words += 1;
+            if common >= enough_common(words)
+                && let Some(slot) = aside.get_mut(set_aside)
+            {
+                *slot = w;
+                set_aside += 1;
+                continue;
+            }
             if is_common_english_bytes(&self.english, w) {
                 common += 1;
             }
         }
-        (words, common)
+        let need = enough_common(words);
+        for w in aside.iter().take(set_aside) {
+            if common >= need {
+                break;
+            }
+            if is_common_english_bytes(&self.english, w) {
+                common += 1;
+            }
+        }
+        (words, common >= need)
     }
 
     /// The language of a text, trusting `declared` (a BCP 47 tag) when present.
@@ -419,7 +448,7 @@ impl LanguageDetector {
             source: LanguageSource::Default,
         };
         let ascii = text.is_ascii();
-        let (words, common) = if ascii {
+        let (words, enough) = if ascii {
             self.count_words_ascii(text)
         } else {
             self.count_words(text)
@@ -427,10 +456,7 @@ impl LanguageDetector {
         if words < 3 {
             return english();
         }
-        if common * 5 >= words
-            && common >= 2
-            && (ascii || !text.chars().any(|c| ('\u{0590}'..='\u{1FFF}').contains(&c)))
-        {
+        if enough && (ascii || !text.chars().any(|c| ('\u{0590}'..='\u{1FFF}').contains(&c))) {
             return Language {
                 code: "en".into(),
                 name: "English".into(),
@@ -474,6 +500,48 @@ mod tests {
         assert!(!is_common_english(&d.english, ""));
         assert!(!is_common_english(&d.english, "théâtre"));
         assert!(!is_common_english(&d.english, "the the the the the the"));
+    }
+
+    #[test]
+    fn words_put_aside_give_the_same_answer() {
+        let d = LanguageDetector::new();
+        let full = |text: &str| {
+            let (mut words, mut common) = (0usize, 0usize);
+            for w in text.split_ascii_whitespace() {
+                let w = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '\'');
+                if w.bytes().any(|b| b.is_ascii_alphabetic()) {
+                    words += 1;
+                    common += usize::from(is_common_english(&d.english, w));
+                }
+            }
+            (words, common * 5 >= words && common >= 2)
+        };
+        let texts = [
+            "the cat sat on the mat and then it went away",
+            "zorg blap the and quix flom trel vorp snel grib",
+            "the the xx yy zz qq ww ee rr tt",
+            "aa bb cc dd ee ff gg hh ii jj the and",
+            "I waited for hours and nobody came to see me at all today",
+            "Diolch yn fawr iawn i'r staff yn yr ysbyty am eu gofal arbennig",
+            "the a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        ];
+        for t in texts {
+            assert_eq!(d.count_words_ascii(t), full(t), "{t}");
+        }
+        let long: String = (0..300)
+            .map(|i| if i % 6 == 0 { "the " } else { "zorg " })
+            .collect();
+        assert_eq!(d.count_words_ascii(&long), full(&long));
+        let long: String = (0..300)
+            .map(|i| {
+                if i % 4 == 0 && i < 100 {
+                    "the "
+                } else {
+                    "zorg "
+                }
+            })
+            .collect();
+        assert_eq!(d.count_words_ascii(&long), full(&long));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use crate::features::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use regex::Regex;
 
 use crate::normalise::{Normalised, Token, TokenKind};
@@ -125,6 +125,9 @@ pub struct LexiconScore {
     pub evidence: Vec<(String, f32)>,
     /// A healthcare complaint word or phrase was found.
     pub complaint_terms: Vec<String>,
+    /// With [`Lexicon::watch`]: the byte offsets in [`Normalised::padded`] of the spaces
+    /// before the tokens that are first words of a watched phrase, in order.
+    pub watched: Vec<usize>,
 }
 
 /// Where a contribution to the score came from (turned into text for the top few only).
@@ -135,6 +138,9 @@ enum Evidence {
     Wait,
 }
 
+/// The tokens a score is computed over: token, text, valence, shifter bits.
+type ScoredTokens<'a> = Vec<(&'a Token, &'a str, Option<f32>, u8)>;
+
 /// The lexicon scorer.
 #[derive(Debug)]
 pub struct Lexicon {
@@ -142,6 +148,15 @@ pub struct Lexicon {
     emoji: HashMap<char, Vec<String>>,
     phrases: AhoCorasick,
     phrase_values: Vec<(String, f32, bool)>,
+    /// The first words of the phrases (a phrase can only start at the space before a token
+    /// that is one of them), and of the phrases of [`Lexicon::watch`], with their bits
+    /// ([`PHRASE`], [`WATCHED`]).
+    phrase_starts: HashMap<String, u8>,
+    /// Whether [`LexiconScore::watched`] is filled.
+    watching: bool,
+    /// Whether every phrase starts with a word no URL, mention or punctuation token can be,
+    /// so that the phrases are searched only before the tokens of `phrase_starts`.
+    anchored_phrases: bool,
     wait: Regex,
     shifters: HashMap<&'static str, u8>,
     /// Every word of `words` and `shifters` with its valence and shifter bits: one look-up per
@@ -155,6 +170,21 @@ const UP: u8 = 1;
 const DOWN: u8 = 2;
 /// A negator.
 const NEGATOR: u8 = 4;
+/// Not a shifter: the word is the first word of a phrase.
+const PHRASE: u8 = 8;
+/// Not a shifter: the word is the first word of a phrase of [`Lexicon::watch`].
+const WATCHED: u8 = 16;
+
+/// Whether every phrase starting with one of `words` can only start before a token looked up
+/// in `entries` or in the phrase starts: no word is empty, a URL, a mention or punctuation.
+fn can_anchor<'a>(mut words: impl Iterator<Item = &'a str>) -> bool {
+    words.all(|w| {
+        !w.is_empty()
+            && w != "<url>"
+            && w != "@user"
+            && !w.starts_with(['!', '?', '.', ',', ';', ':'])
+    })
+}
 
 fn parse_tsv(text: &str) -> impl Iterator<Item = (&str, &str)> {
     text.lines().filter_map(|line| {
@@ -205,6 +235,7 @@ impl Lexicon {
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Both)
             .prefilter(false)
             .build(&patterns)
             .map_err(|e| crate::Error::Data(format!("phrase list: {e}")))?;
@@ -230,11 +261,21 @@ impl Lexicon {
         for (w, bits) in &shifters {
             entries.entry((*w).to_owned()).or_insert((None, 0)).1 = *bits;
         }
+        let mut phrase_starts: HashMap<String, u8> = HashMap::default();
+        for (p, _, _) in &phrase_values {
+            let first = p.split(' ').next().unwrap_or_default();
+            phrase_starts.insert(first.to_owned(), PHRASE);
+            entries.entry(first.to_owned()).or_insert((None, 0)).1 |= PHRASE;
+        }
+        let anchored_phrases = can_anchor(phrase_starts.keys().map(String::as_str));
         Ok(Lexicon {
             words,
             emoji,
             phrases,
             phrase_values,
+            phrase_starts,
+            watching: false,
+            anchored_phrases,
             wait,
             shifters,
             entries,
@@ -323,30 +364,113 @@ impl Lexicon {
         (self.token_valence(token, text), shift)
     }
 
+    /// Watches the phrases of another list (padded with spaces and matched on
+    /// [`Normalised::padded`], as the lexicon's own), of which `first_words` are the first
+    /// words: [`Lexicon::score`] then lists in [`LexiconScore::watched`] the only places where
+    /// one of them can start. Returns whether it watches them (not when a word could be a
+    /// URL, a mention or punctuation, whose tokens are not looked up).
+    pub fn watch<'a>(&mut self, first_words: impl IntoIterator<Item = &'a str>) -> bool {
+        let words: Vec<&str> = first_words.into_iter().collect();
+        if !can_anchor(words.iter().copied()) {
+            return false;
+        }
+        for w in words {
+            *self.phrase_starts.entry(w.to_owned()).or_insert(0) |= WATCHED;
+            self.entries.entry(w.to_owned()).or_insert((None, 0)).1 |= WATCHED;
+        }
+        self.watching = true;
+        true
+    }
+
+    /// Whether [`LexiconScore::watched`] is filled (see [`Lexicon::watch`]).
+    pub fn watching(&self) -> bool {
+        self.watching
+    }
+
+    /// Whether [`Lexicon::token_info`] looks the token's own text up in `entries` (so that
+    /// its bits include [`PHRASE`]).
+    fn looked_up_whole(token: &Token) -> bool {
+        !token.elongated
+            && matches!(
+                token.kind,
+                TokenKind::Word | TokenKind::HashtagWord | TokenKind::Emoticon
+            )
+    }
+
+    /// The phrases a leftmost-longest scan of `padded` finds (their pattern numbers, in
+    /// order), from anchored searches at the space before each token that may start one:
+    /// every phrase starts with a space and a whole token, so a match can start nowhere else,
+    /// and the leftmost candidate with a match gives the leftmost-longest one. `None` when
+    /// that does not hold for the phrase list or a search fails: then scan the whole text.
+    fn anchored_phrase_matches(
+        &self,
+        norm: &Normalised,
+        toks: &[(&Token, &str, Option<f32>, u8)],
+    ) -> Option<Vec<usize>> {
+        if !self.anchored_phrases {
+            return None;
+        }
+        let mut matches = Vec::new();
+        let mut from = 0usize;
+        for (tok, _, _, shift) in toks {
+            let Some(at) = tok.start().checked_sub(1) else {
+                continue;
+            };
+            if shift & PHRASE == 0 || at < from {
+                continue;
+            }
+            let input = Input::new(&norm.padded).range(at..).anchored(Anchored::Yes);
+            if let Some(m) = self.phrases.try_find(input).ok()? {
+                matches.push(m.pattern().as_usize());
+                from = m.end();
+            }
+        }
+        Some(matches)
+    }
+
+    /// Each scored token (not URLs or mentions) with its text, valence and shifter bits
+    /// ([`PHRASE`] too), in one vector sized up front.
+    fn scored_tokens<'a>(&self, norm: &'a Normalised) -> ScoredTokens<'a> {
+        let mut toks: ScoredTokens<'a> = Vec::with_capacity(norm.tokens.len());
+        toks.extend(
+            norm.tokens
+                .iter()
+                .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
+                .map(|t| {
+                    let text = norm.text(t);
+                    let (valence, mut shift) = self.token_info(t, text);
+                    if !Self::looked_up_whole(t) && t.kind != TokenKind::Punct {
+                        shift |= self.phrase_starts.get(text).copied().unwrap_or(0);
+                    }
+                    (t, text, valence, shift)
+                }),
+        );
+        toks
+    }
+
     /// Scores a normalised text.
     pub fn score(&self, norm: &Normalised) -> LexiconScore {
-        let toks: Vec<(&Token, &str)> = norm
-            .tokens
-            .iter()
-            .filter(|t| t.kind != TokenKind::Url && t.kind != TokenKind::Mention)
-            .map(|t| (t, norm.text(t)))
-            .collect();
-        let mut values: Vec<f32> = vec![0.0; toks.len()];
-        let mut evidence: Vec<(Evidence, f32)> = Vec::new();
+        let toks = self.scored_tokens(norm);
+        let mut watched = Vec::new();
+        if self.watching {
+            watched.extend(
+                toks.iter()
+                    .filter(|t| t.3 & WATCHED != 0)
+                    .filter_map(|t| t.0.start().checked_sub(1)),
+            );
+        }
+        let mut values: Vec<f32> = Vec::with_capacity(toks.len() + 4);
+        values.resize(toks.len(), 0.0);
+        let mut evidence: Vec<(Evidence, f32)> = Vec::with_capacity(toks.len() + 2);
         let mut but_at: Option<usize> = None;
-        let info: Vec<(Option<f32>, u8)> = toks
-            .iter()
-            .map(|(t, text)| self.token_info(t, text))
-            .collect();
-        let shift_of = |j: usize| info.get(j).map_or(0, |x| x.1);
-        for (i, &(tok, text)) in toks.iter().enumerate() {
+        let shift_of = |j: usize| toks.get(j).map_or(0, |x| x.3);
+        for (i, &(tok, text, valence, shift)) in toks.iter().enumerate() {
             if tok.kind == TokenKind::Punct {
                 continue;
             }
             if text == "but" && tok.kind == TokenKind::Word {
                 but_at = Some(i);
             }
-            let (valence, shift) = info.get(i).copied().unwrap_or((None, 0));
             if shift & (UP | DOWN) != 0 {
                 continue;
             }
@@ -356,7 +480,7 @@ impl Lexicon {
             if text == "kind" && toks.get(i + 1).is_some_and(|t| t.1 == "of") {
                 continue;
             }
-            if text == "no" && info.get(i + 1).is_some_and(|x| x.0.is_some()) {
+            if text == "no" && toks.get(i + 1).is_some_and(|x| x.2.is_some()) {
                 continue;
             }
             if tok.caps && norm.mixed_case {
@@ -370,7 +494,7 @@ impl Lexicon {
                 let Some(j) = i.checked_sub(back) else {
                     break;
                 };
-                let Some(&(prev, prev_text)) = toks.get(j) else {
+                let Some(&(prev, prev_text, _, _)) = toks.get(j) else {
                     break;
                 };
                 if prev.kind == TokenKind::Punct && prev_text != "," {
@@ -412,8 +536,7 @@ impl Lexicon {
             }
         }
         let mut complaint_terms = Vec::new();
-        for m in self.phrases.find_iter(&norm.padded) {
-            let k = m.pattern().as_usize();
+        let mut found = |k: usize| {
             if let Some((term, value, complaint)) = self.phrase_values.get(k) {
                 if *value != 0.0 {
                     values.push(*value);
@@ -421,6 +544,14 @@ impl Lexicon {
                 }
                 if *complaint {
                     complaint_terms.push(term.clone());
+                }
+            }
+        };
+        match self.anchored_phrase_matches(norm, &toks) {
+            Some(matches) => matches.into_iter().for_each(&mut found),
+            None => {
+                for m in self.phrases.find_iter(&norm.padded) {
+                    found(m.pattern().as_usize());
                 }
             }
         }
@@ -502,6 +633,7 @@ impl Lexicon {
             sum,
             evidence,
             complaint_terms,
+            watched,
         }
     }
 }
@@ -552,6 +684,40 @@ mod tests {
         assert!(score("My operation was cancelled again") < 0.0);
         assert!(score("nobody called back") < 0.0);
         assert!(score("Dad was discharged too early") < 0.0);
+    }
+
+    #[test]
+    fn anchored_phrase_search_equals_the_full_scan() {
+        let lex = Lexicon::new().unwrap();
+        assert!(lex.anchored_phrases);
+        let norm = Normaliser::new(lex.emoticons(), Segmenter::new(lex.words()));
+        let mut texts: Vec<String> = lex
+            .phrase_values
+            .iter()
+            .map(|(p, _, _)| format!("well {p} and {p}, then not {p}!"))
+            .collect();
+        texts.extend(
+            [
+                "Waited 9 hours in A&E. Absolutely disgraceful.",
+                "nobody called back and nobody cared, no one came",
+                "Dad was discharged too early and sent home",
+                "I can't fault them, never been treated so well #NHS @x https://t.co/y",
+                "lost lost my notes, left waiting left on hold",
+                "sooo rude RUDE staff :( not good",
+                "",
+            ]
+            .map(str::to_owned),
+        );
+        for t in &texts {
+            let n = norm.normalise(t);
+            let toks = lex.scored_tokens(&n);
+            let full: Vec<usize> = lex
+                .phrases
+                .find_iter(&n.padded)
+                .map(|m| m.pattern().as_usize())
+                .collect();
+            assert_eq!(lex.anchored_phrase_matches(&n, &toks), Some(full), "{t}");
+        }
     }
 
     #[test]

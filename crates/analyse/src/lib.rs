@@ -25,7 +25,7 @@ use std::path::Path;
 use model::analysis::{
     Analysis, Intent, IntentKind, PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
 };
-use model::{Author, Network, Post};
+use model::{Author, Post};
 
 use crate::features::{Features, FxHashMap, add_dense, extract_with};
 use crate::lexicon::{Lexicon, LexiconScore};
@@ -163,6 +163,14 @@ impl Pipeline {
         })
     }
 
+    /// [`Pipeline::new`] whose lexicon also lists where the phrases with these first words
+    /// can start ([`lexicon::Lexicon::watch`]).
+    pub fn watching<'a>(first_words: impl IntoIterator<Item = &'a str>) -> Result<Self, Error> {
+        let mut pipeline = Self::new()?;
+        pipeline.lexicon.watch(first_words);
+        Ok(pipeline)
+    }
+
     /// Normalises, scores and extracts features.
     pub fn prepare(&self, text: &str) -> Prepared {
         self.prepare_with(text, true)
@@ -200,6 +208,11 @@ pub fn threshold(model: &LinearModel) -> f32 {
 /// Dense features from the sentiment model's probabilities, stacked into the complaint and
 /// themes models (trained on other data, so no leakage).
 pub fn stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
+    stacked_pair(sentiment, prep).to_vec()
+}
+
+/// [`stacked`], without a vector.
+fn stacked_pair(sentiment: &LinearModel, prep: &Prepared) -> [(u64, f32); 2] {
     let computed;
     let p = if prep.sentiment_probs.is_empty() {
         computed = sentiment.predict(&prep.features);
@@ -207,7 +220,7 @@ pub fn stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
     } else {
         &prep.sentiment_probs
     };
-    vec![
+    [
         (
             features::hash(20, b"sent_neg"),
             2.0 * p.first().copied().unwrap_or(0.0),
@@ -318,13 +331,21 @@ impl CharSumCache {
             self.owner = owner;
         }
         let mut acc = [0i32; FUSED];
+        // Cached rows are added in 16-bit lanes, two at a time, then into `acc`: each row lies
+        // within ±`CACHED_ROW_LIMIT`, so two never overflow a lane.
+        let mut lanes = [0i16; FUSED];
+        let mut in_lanes = false;
         let mut count = 0usize;
         for word in features::char_ngram_words(norm) {
             let word = word.as_bytes();
             if let Some((n, row)) = self.words.get(word) {
-                for (a, x) in acc.iter_mut().zip(row) {
-                    *a += i32::from(*x);
+                for (l, x) in lanes.iter_mut().zip(row) {
+                    *l = l.wrapping_add(*x);
                 }
+                if in_lanes {
+                    spill_lanes(&mut lanes, &mut acc);
+                }
+                in_lanes = !in_lanes;
                 count += *n as usize;
                 continue;
             }
@@ -337,17 +358,29 @@ impl CharSumCache {
             count += self.scratch.len();
             if self.words.len() < CHAR_CACHE_WORDS {
                 let mut row = [0i16; FUSED];
-                let fits = row
-                    .iter_mut()
-                    .zip(&sums)
-                    .all(|(r, x)| i16::try_from(*x).map(|v| *r = v).is_ok());
+                let fits = row.iter_mut().zip(&sums).all(|(r, x)| {
+                    x.abs() <= CACHED_ROW_LIMIT && i16::try_from(*x).map(|v| *r = v).is_ok()
+                });
                 if fits {
                     self.words
                         .insert(word.into(), (self.scratch.len() as u32, row));
                 }
             }
         }
+        spill_lanes(&mut lanes, &mut acc);
         (acc, count)
+    }
+}
+
+/// The largest magnitude of a cached row sum: two of them fit a 16-bit lane (a word's sums
+/// are at most 87 × 128 in magnitude, so every word's row is cached).
+const CACHED_ROW_LIMIT: i32 = 16_383;
+
+/// Adds 16-bit lanes into `acc` and clears them.
+fn spill_lanes(lanes: &mut [i16; FUSED], acc: &mut [i32; FUSED]) {
+    for (a, l) in acc.iter_mut().zip(lanes.iter_mut()) {
+        *a += i32::from(*l);
+        *l = 0;
     }
 }
 
@@ -364,6 +397,8 @@ pub struct Analyser {
     engine: String,
     /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
     theme_floors: Vec<f32>,
+    /// Per theme, its [`theme_id`].
+    theme_ids: Vec<String>,
 }
 
 /// A theme's readable name from a pxtextmining column name.
@@ -392,9 +427,10 @@ impl Analyser {
 
     /// The engine with the given models.
     pub fn with_models(models: Models) -> Result<Self, Error> {
+        let rules = rules::Rules::new()?;
         Ok(Analyser {
             id: NEXT_ANALYSER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            pipeline: Pipeline::new()?,
+            pipeline: Pipeline::watching(rules.first_words())?,
             engine: format!(
                 "analyse {} models {}",
                 env!("CARGO_PKG_VERSION"),
@@ -413,11 +449,12 @@ impl Analyser {
                     }
                 })
                 .collect(),
+            theme_ids: models.themes.classes.iter().map(|c| theme_id(c)).collect(),
             models,
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
             people: people::People::new()?,
-            rules: rules::Rules::new()?,
+            rules,
         })
     }
 
@@ -438,14 +475,7 @@ impl Analyser {
 
     /// Analyses free text, as a post with no author and no declared language.
     pub fn analyse_text(&self, text: &str) -> Analysis {
-        let post = Post::new(
-            Network::Feedback,
-            "",
-            Author::default(),
-            text,
-            jiff::Timestamp::UNIX_EPOCH,
-        );
-        self.analyse(&post)
+        self.analyse_parts(text, text, &Author::default(), None)
     }
 
     /// Normalises, scores and extracts features, and runs the sentiment model once for the
@@ -548,7 +578,7 @@ impl Analyser {
 
     /// The probability that prepared text is a complaint, from the model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
-        let extra = stacked(&self.models.sentiment, prep);
+        let extra = stacked_pair(&self.models.sentiment, prep);
         self.predict(COMPLAINT, prep, &extra)
             .first()
             .copied()
@@ -565,9 +595,13 @@ impl Analyser {
             if pc < explain_from {
                 return (pc, model_p("complaint model p=", pc));
             }
-            let words = self.top_words(&self.models.complaint, 0, &prep.norm);
             let mut reason = model_p("complaint model p=", pc);
-            reason.push_str(&words);
+            self.push_top_words(
+                &mut reason,
+                &self.models.complaint,
+                0,
+                &hashed_words(&prep.norm),
+            );
             (pc, reason)
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
@@ -599,7 +633,7 @@ impl Analyser {
         if let (Some(fused), Some(sums), linear::Kind::MultiLabel) =
             (&self.models.fused, &prep.sums, model.kind)
         {
-            let extra = stacked(&self.models.sentiment, prep);
+            let extra = stacked_pair(&self.models.sentiment, prep);
             let (acc, sparse) = sums.of(fused, THEMES, model);
             let z = model.raw_from_sums(acc, sparse, &prep.features, &extra);
             return z
@@ -624,30 +658,33 @@ impl Analyser {
 
     /// Theme probabilities (one per theme of the themes model, in its class order).
     pub fn theme_probabilities(&self, prep: &Prepared) -> Vec<f32> {
-        let extra = stacked(&self.models.sentiment, prep);
+        let extra = stacked_pair(&self.models.sentiment, prep);
         self.predict(THEMES, prep, &extra)
     }
 
-    fn top_words(&self, model: &LinearModel, class: usize, norm: &Normalised) -> String {
-        self.top_words_of(model, class, &hashed_words(norm))
-    }
-
-    /// [`Analyser::top_words`] over the words of [`hashed_words`], hashed once per post.
-    fn top_words_of(&self, model: &LinearModel, class: usize, words: &[(u64, &str)]) -> String {
-        let mut scored: Vec<(f32, &str)> = words
-            .iter()
-            .map(|(h, text)| (model.weight(*h, class), *text))
-            .filter(|(w, _)| *w > 0.0)
-            .collect();
+    /// Appends the (up to three) words of `words` ([`hashed_words`], hashed once per post)
+    /// that raise `class` of `model` most, as `; words "a", "b"`.
+    fn push_top_words(
+        &self,
+        out: &mut String,
+        model: &LinearModel,
+        class: usize,
+        words: &[(u64, &str)],
+    ) {
+        let mut scored: Vec<(f32, &str)> = Vec::with_capacity(words.len());
+        scored.extend(
+            words
+                .iter()
+                .map(|(h, text)| (model.weight(*h, class), *text))
+                .filter(|(w, _)| *w > 0.0),
+        );
         scored.sort_by(|a, b| b.0.total_cmp(&a.0));
         scored.dedup_by(|a, b| a.1 == b.1);
-        let mut out = String::new();
         for (i, (_, w)) in scored.iter().take(3).enumerate() {
             out.push_str(if i == 0 { "; words \"" } else { ", \"" });
             out.push_str(w);
             out.push('"');
         }
-        out
     }
 
     /// Analyses one post.
@@ -656,9 +693,21 @@ impl Analyser {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        let prep = self.prepare_for_analysis(&text);
+        self.analyse_parts(&text, &post.text, &post.author, post.lang.as_deref())
+    }
+
+    /// [`Analyser::analyse`] of a post's parts: `text` (the title and the body), the `body`
+    /// alone (searched for personal data), the author and the declared language.
+    fn analyse_parts(
+        &self,
+        text: &str,
+        body: &str,
+        author: &Author,
+        declared: Option<&str>,
+    ) -> Analysis {
+        let prep = self.prepare_for_analysis(text);
         let padded = prep.norm.padded.as_str();
-        let language = self.languages.detect(&text, post.lang.as_deref());
+        let language = self.languages.detect(text, declared);
         let sentiment = self.sentiment(&prep);
         let english = language.code == "en";
 
@@ -672,7 +721,13 @@ impl Analyser {
             reason,
         });
 
-        let phrases = self.rules.scan(padded);
+        let phrases = if self.pipeline.lexicon.watching() {
+            self.rules
+                .scan_at(padded, &prep.lexicon.watched)
+                .unwrap_or_else(|| self.rules.scan(padded))
+        } else {
+            self.rules.scan(padded)
+        };
         let thanks = self.rules.thanks_of(&phrases);
         let (pt, reason) = match (&thanks, sentiment.label) {
             (Some(hit), SentimentLabel::Negative) => (
@@ -715,18 +770,19 @@ impl Analyser {
             _ => 0.0,
         };
         let (pm, reason) = match topic {
-            Some(t) if english => (
-                pm_raw,
-                format!(
-                    "misinformation model p={pm_raw:.2}, health topic \"{}\"{}",
-                    prep.norm.text(t),
-                    self.top_words_of(
-                        &self.models.misinformation,
-                        0,
-                        hashed.get_or_init(|| hashed_words(&prep.norm))
-                    )
-                ),
-            ),
+            Some(t) if english => {
+                let mut reason = model_p("misinformation model p=", pm_raw);
+                reason.push_str(", health topic \"");
+                reason.push_str(prep.norm.text(t));
+                reason.push('"');
+                self.push_top_words(
+                    &mut reason,
+                    &self.models.misinformation,
+                    0,
+                    hashed.get_or_init(|| hashed_words(&prep.norm)),
+                );
+                (pm_raw, reason)
+            }
             _ => (
                 0.0,
                 "misinformation model not consulted: no health-claim topic".to_owned(),
@@ -768,27 +824,29 @@ impl Analyser {
             for (k, p) in self.themes_reaching_threshold(&prep) {
                 let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
                 if let Some(label) = self.models.themes.classes.get(k) {
+                    let mut reason = model_p("theme model p=", p);
+                    reason.push_str(" ≥ ");
+                    push_fixed(&mut reason, threshold, 2, false);
+                    self.push_top_words(
+                        &mut reason,
+                        &self.models.themes,
+                        k,
+                        hashed.get_or_init(|| hashed_words(&prep.norm)),
+                    );
                     themes.push(Theme {
-                        id: theme_id(label),
+                        id: self.theme_ids.get(k).cloned().unwrap_or_default(),
                         label: label.clone(),
                         probability: p,
-                        reason: format!(
-                            "theme model p={p:.2} ≥ {threshold:.2}{}",
-                            self.top_words_of(
-                                &self.models.themes,
-                                k,
-                                hashed.get_or_init(|| hashed_words(&prep.norm))
-                            )
-                        ),
+                        reason,
                     });
                 }
             }
             themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
         }
 
-        let professional = self.people.professional(&post.author);
-        let journalist = self.people.journalist(&post.author);
-        let personal_data = self.pii.find(&post.text);
+        let professional = self.people.professional(author);
+        let journalist = self.people.journalist(author);
+        let personal_data = self.pii.find(body);
 
         let mut analysis = Analysis {
             engine: self.engine.clone(),
@@ -804,7 +862,7 @@ impl Analyser {
                 reasons: Vec::new(),
             },
         };
-        analysis.priority = priority(&analysis, &post.author, &prep);
+        analysis.priority = priority(&analysis, author, &prep);
         analysis
     }
 }
@@ -812,19 +870,22 @@ impl Analyser {
 /// The words longer than two bytes of a normalised text with their word-unigram hash, the
 /// candidates of [`Analyser::top_words`].
 fn hashed_words(norm: &Normalised) -> Vec<(u64, &str)> {
-    norm.tokens
-        .iter()
-        .filter(|t| t.is_word() && norm.text(t).len() > 2)
-        .map(|t| {
-            let text = norm.text(t);
-            (features::hash(1, text.as_bytes()), text)
-        })
-        .collect()
+    let mut words = Vec::with_capacity(norm.tokens.len());
+    words.extend(
+        norm.tokens
+            .iter()
+            .filter(|t| t.is_word() && norm.text(t).len() > 2)
+            .map(|t| {
+                let text = norm.text(t);
+                (features::hash(1, text.as_bytes()), text)
+            }),
+    );
+    words
 }
 
 /// `prefix` followed by `p` as `{p:.2}` writes it.
 fn model_p(prefix: &str, p: f32) -> String {
-    let mut out = String::with_capacity(prefix.len() + 24);
+    let mut out = String::with_capacity(prefix.len() + 72);
     out.push_str(prefix);
     push_fixed(&mut out, p, 2, false);
     out
@@ -993,6 +1054,7 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use model::Network;
 
     #[test]
     fn health_topic_shapes_only_rule_out_other_words() {

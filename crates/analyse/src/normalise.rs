@@ -46,6 +46,11 @@ pub struct Token {
 }
 
 impl Token {
+    /// Where the token's text starts in [`Normalised::padded`] (always after a space).
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
     /// Whether the token is a word (plain or from a hashtag).
     pub fn is_word(&self) -> bool {
         matches!(self.kind, TokenKind::Word | TokenKind::HashtagWord)
@@ -467,6 +472,16 @@ impl Normaliser {
     }
 
     fn chunk(&self, chunk: &str, out: &mut Normalised) {
+        // A plain word (letters and digits, at least one letter): none of the cases below can
+        // apply to it (no URL, mention or hashtag prefix; an emoticon is not all alphanumeric),
+        // so it is flushed first, without their checks.
+        if chunk.len() <= 24
+            && chunk.bytes().all(|b| b.is_ascii_alphanumeric())
+            && chunk.bytes().any(|b| b.is_ascii_alphabetic())
+        {
+            flush_ascii(chunk, out);
+            return;
+        }
         let starts = |p: &str| {
             chunk
                 .as_bytes()
@@ -525,13 +540,6 @@ impl Normaliser {
                 }
                 return;
             }
-        }
-        if chunk.len() <= 24
-            && chunk.bytes().all(|b| b.is_ascii_alphanumeric())
-            && chunk.bytes().any(|b| b.is_ascii_alphabetic())
-        {
-            flush_ascii(chunk, out);
-            return;
         }
         if chunk.is_ascii() {
             ascii_words(chunk, out);
@@ -626,8 +634,34 @@ fn flush(word: &mut String, out: &mut Normalised) {
     word.clear();
 }
 
-/// [`flush`] for an ASCII word: one pass, written straight into `padded`.
+/// [`flush`] for an ASCII word, written straight into `padded`: copied and lower-cased in
+/// place, unless a letter occurs three times in a row (any case), when [`flush_elongated`]
+/// shortens it.
 fn flush_ascii(word: &str, out: &mut Normalised) {
+    let bytes = word.as_bytes();
+    let elongated = bytes.windows(3).any(|w| {
+        matches!(w, [a, b, c] if a.is_ascii_alphabetic()
+            && a.eq_ignore_ascii_case(b)
+            && b.eq_ignore_ascii_case(c))
+    });
+    if elongated {
+        flush_elongated(word, out);
+        return;
+    }
+    let letters = bytes.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let lower_seen = bytes.iter().any(u8::is_ascii_lowercase);
+    let start = out.padded.len();
+    out.padded.push_str(word);
+    if let Some(text) = out.padded.get_mut(start..) {
+        text.make_ascii_lowercase();
+    }
+    let caps = letters >= 2 && !lower_seen;
+    end_token(out, start, TokenKind::Word, caps, false);
+}
+
+/// [`flush_ascii`] for a word with a run of three or more of one letter: one pass on bytes,
+/// runs of a letter cut to two, as [`shorten`] does.
+fn flush_elongated(word: &str, out: &mut Normalised) {
     let mut letters = 0usize;
     let mut lower_seen = false;
     let start = out.padded.len();
@@ -726,6 +760,43 @@ mod tests {
         assert!(n.mixed_case);
         assert_eq!(n.tokens[2].kind, TokenKind::Emoticon);
         assert_eq!(n.tokens[3].kind, TokenKind::Emoji);
+    }
+
+    #[test]
+    fn ascii_flush_matches_the_byte_loop() {
+        let words = [
+            "hello",
+            "HELLO",
+            "Hello",
+            "a",
+            "I",
+            "A1",
+            "1a",
+            "2024",
+            "x9Y",
+            "soo",
+            "Sooo",
+            "SOOOO",
+            "aAa",
+            "aaB",
+            "zzz",
+            "111a",
+            "a111",
+            "it's",
+            "a&e",
+            "well-known",
+            "NHS",
+            "BBBc",
+            "bbBB",
+            "abcdefghijklmnopqrstuvwx",
+        ];
+        for w in words {
+            let mut fast = Normalised::default();
+            let mut slow = Normalised::default();
+            flush_ascii(w, &mut fast);
+            flush_elongated(w, &mut slow);
+            assert_eq!(fast, slow, "{w}");
+        }
     }
 
     #[test]

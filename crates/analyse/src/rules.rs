@@ -5,7 +5,7 @@
 //! only (`kill myself` does not match `skill myself`). Each rule returns its probability and the
 //! words that fired it.
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 
 use crate::Error;
 use crate::normalise::{Normalised, TokenKind};
@@ -203,6 +203,8 @@ pub struct Rules {
     /// matches, so that a post is scanned once; `owners` maps a pattern back to its list.
     phrases: AhoCorasick,
     owners: Vec<(PhraseList, usize)>,
+    /// The first word of every phrase of every list.
+    first_words: Vec<&'static str>,
     safety_down: AhoCorasick,
 }
 
@@ -255,7 +257,7 @@ fn leftmost_longest_iter(matches: &[PhraseMatch]) -> impl Iterator<Item = Phrase
 impl Rules {
     /// Builds the phrase matchers.
     pub fn new() -> Result<Self, Error> {
-        let lists: [(PhraseList, Vec<&str>); 4] = [
+        let lists: [(PhraseList, Vec<&'static str>); 4] = [
             (
                 PhraseList::Safety,
                 SAFETY.iter().map(|(p, _, _)| *p).collect(),
@@ -266,10 +268,12 @@ impl Rules {
         ];
         let mut owners = Vec::new();
         let mut patterns = Vec::new();
+        let mut first_words = Vec::new();
         for (list, words) in &lists {
             for (index, w) in words.iter().enumerate() {
                 owners.push((*list, index));
                 patterns.push(format!(" {w} "));
+                first_words.push(w.split(' ').next().unwrap_or_default());
             }
         }
         // Every pattern starts with a space, so a prefilter would stop at every word; the DFA
@@ -277,37 +281,75 @@ impl Rules {
         let phrases = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Both)
             .prefilter(false)
             .build(&patterns)
             .map_err(|e| Error::Data(format!("phrase list: {e}")))?;
         Ok(Rules {
             phrases,
             owners,
+            first_words,
             safety_down: AhoCorasick::new(SAFETY_CONTEXT_DOWN)
                 .map_err(|e| Error::Data(format!("phrase list: {e}")))?,
         })
+    }
+
+    /// The first word of every phrase of every list (for [`crate::lexicon::Lexicon::watch`]).
+    pub fn first_words(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.first_words.iter().copied()
     }
 
     /// Finds the phrases of every list in `padded` in one scan.
     pub fn scan(&self, padded: &str) -> PhraseHits {
         let mut hits = PhraseHits::default();
         for m in self.phrases.find_overlapping_iter(padded) {
-            let Some((list, index)) = self.owners.get(m.pattern().as_usize()).copied() else {
-                continue;
-            };
-            let found = PhraseMatch {
-                start: m.start(),
-                end: m.end(),
-                index,
-            };
-            match list {
-                PhraseList::Safety => hits.safety.push(found),
-                PhraseList::Thanks => hits.thanks.push(found),
-                PhraseList::NotThanks => hits.not_thanks = true,
-                PhraseList::Requests => hits.requests.push(found),
-            }
+            self.record(&mut hits, m);
         }
         hits
+    }
+
+    /// [`Rules::scan`] when the phrases can only start at the offsets `starts` (the spaces
+    /// before the tokens that are first words of a phrase, in order): an anchored overlapping
+    /// search at each finds every phrase starting there (and those ending inside them, which
+    /// are skipped), so the hits are the same (the rules read them in an order of their own).
+    /// `None` when a search fails.
+    pub fn scan_at(&self, padded: &str, starts: &[usize]) -> Option<PhraseHits> {
+        let mut hits = PhraseHits::default();
+        for &at in starts {
+            let input = Input::new(padded).range(at..).anchored(Anchored::Yes);
+            let mut state = aho_corasick::automaton::OverlappingState::start();
+            loop {
+                self.phrases
+                    .try_find_overlapping(input.clone(), &mut state)
+                    .ok()?;
+                match state.get_match() {
+                    // The shorter phrases ending inside one that starts here are reported too:
+                    // they are found from their own start.
+                    Some(m) if m.start() == at => self.record(&mut hits, m),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+        Some(hits)
+    }
+
+    /// Files one match of the merged automaton under its list.
+    fn record(&self, hits: &mut PhraseHits, m: aho_corasick::Match) {
+        let Some((list, index)) = self.owners.get(m.pattern().as_usize()).copied() else {
+            return;
+        };
+        let found = PhraseMatch {
+            start: m.start(),
+            end: m.end(),
+            index,
+        };
+        match list {
+            PhraseList::Safety => hits.safety.push(found),
+            PhraseList::Thanks => hits.thanks.push(found),
+            PhraseList::NotThanks => hits.not_thanks = true,
+            PhraseList::Requests => hits.requests.push(found),
+        }
     }
 
     /// The safety rule: the strongest phrase found, and its category.
@@ -412,6 +454,48 @@ mod tests {
         let n = Normaliser::new(Default::default(), Segmenter::new([])).normalise(text);
         let padded = n.padded.clone();
         (n, padded)
+    }
+
+    #[test]
+    fn anchored_scan_at_watched_words_equals_the_full_scan() {
+        let r = Rules::new().unwrap();
+        let mut lex = crate::lexicon::Lexicon::new().unwrap();
+        assert!(lex.watch(r.first_words()));
+        let n = Normaliser::new(lex.emoticons(), Segmenter::new(lex.words()));
+        let lists = [
+            SAFETY.iter().map(|(p, _, _)| *p).collect::<Vec<_>>(),
+            THANKS.to_vec(),
+            NOT_THANKS.to_vec(),
+            REQUESTS.to_vec(),
+        ];
+        let mut texts: Vec<String> = lists
+            .iter()
+            .flatten()
+            .map(|p| format!("so {p} and {p}, thanks for nothing! can you help {p}?"))
+            .collect();
+        texts.extend(
+            [
+                "Thank you so much to the nurses, thank you thank you",
+                "I want to end it all, can someone please help me",
+                "@NHS thanks for nothing https://t.co/x #NHSHeroes",
+                "sooo grateful THANK YOU :) 😀",
+                "",
+            ]
+            .map(str::to_owned),
+        );
+        let key = |h: &PhraseHits| {
+            let mut v = [h.safety.clone(), h.thanks.clone(), h.requests.clone()];
+            for l in &mut v {
+                l.sort_by_key(|m| (m.start, m.end, m.index));
+            }
+            (v, h.not_thanks)
+        };
+        for t in &texts {
+            let norm = n.normalise(t);
+            let score = lex.score(&norm);
+            let at = r.scan_at(&norm.padded, &score.watched).unwrap();
+            assert_eq!(key(&at), key(&r.scan(&norm.padded)), "{t}");
+        }
     }
 
     #[test]
