@@ -187,6 +187,138 @@ pub fn char_ngrams(word: &[u8], out: &mut Vec<u64>) {
 /// The namespace of character n-grams.
 const CHAR_NAMESPACE: u8 = 8;
 
+/// Words of the first person (the author speaking of themselves).
+fn is_first_person(word: &str) -> bool {
+    matches!(
+        word,
+        "i" | "me"
+            | "my"
+            | "mine"
+            | "myself"
+            | "i'm"
+            | "im"
+            | "i've"
+            | "ive"
+            | "i'd"
+            | "i'll"
+            | "we"
+            | "us"
+            | "our"
+            | "ours"
+            | "we're"
+            | "we've"
+    )
+}
+
+/// Words addressing the reader (a complaint usually speaks to the company).
+fn is_second_person(word: &str) -> bool {
+    matches!(
+        word,
+        "you" | "your" | "yours" | "you're" | "youre" | "you've" | "u" | "ur"
+    )
+}
+
+/// Dense complaint cues of a normalised text, each a name hash ([`hash`] namespace 20) and a
+/// value of about 0 to 1: whether it opens with an @mention, its mentions and links, its
+/// question and exclamation marks, first- and second-person words, negators, clauses that
+/// hold both a first-person word and a negator ("I still haven't", "my order never"), digits
+/// (order and reference numbers), words in capitals, its length in words, and words of more
+/// than four letters ending in "ed" (a rough past tense: complaints tell what happened).
+pub fn complaint_cues(norm: &Normalised) -> Vec<(u64, f32)> {
+    let (mut mentions, mut urls, mut first, mut second, mut negators) = (0u32, 0u32, 0, 0, 0);
+    let (mut words, mut digits, mut caps, mut first_negative) = (0u32, 0u32, 0u32, 0u32);
+    let mut past = 0u32;
+    let (mut clause_first, mut clause_negated, mut clause_counted) = (false, false, false);
+    for tok in &norm.tokens {
+        let text = norm.text(tok);
+        match tok.kind {
+            TokenKind::Mention => mentions += 1,
+            TokenKind::Url => urls += 1,
+            TokenKind::Punct => {
+                (clause_first, clause_negated, clause_counted) = (false, false, false)
+            }
+            TokenKind::Word | TokenKind::HashtagWord => {
+                words += 1;
+                let own = is_first_person(text);
+                first += u32::from(own);
+                second += u32::from(is_second_person(text));
+                clause_first |= own;
+                if is_negator(text) {
+                    negators += 1;
+                    clause_negated = true;
+                }
+                digits += u32::from(text.bytes().any(|b| b.is_ascii_digit()));
+                caps += u32::from(tok.caps);
+                past += u32::from(text.len() > 4 && text.ends_with("ed"));
+                if clause_first && clause_negated && !clause_counted {
+                    first_negative += 1;
+                    clause_counted = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    let opens_with_mention = norm
+        .tokens
+        .first()
+        .is_some_and(|t| t.kind == TokenKind::Mention);
+    let capped = |n: u32, cap: u32| n.min(cap) as f32 / cap as f32;
+    let values = [
+        f32::from(u8::from(opens_with_mention)),
+        capped(mentions, 3),
+        capped(urls, 1),
+        capped(norm.questions, 2),
+        capped(norm.exclamations, 3),
+        capped(first, 3),
+        capped(second, 2),
+        capped(negators, 3),
+        capped(first_negative, 2),
+        capped(digits, 1),
+        capped(caps, 2),
+        capped(words, 30),
+        capped(past, 3),
+    ];
+    CUE_HASHES.iter().copied().zip(values).collect()
+}
+
+/// The names of the values of [`complaint_cues`], in order.
+const CUE_NAMES: [&str; 13] = [
+    "cue_mention_start",
+    "cue_mentions",
+    "cue_url",
+    "cue_question",
+    "cue_exclaim",
+    "cue_first_person",
+    "cue_second_person",
+    "cue_negators",
+    "cue_first_negative",
+    "cue_digits",
+    "cue_caps",
+    "cue_length",
+    "cue_past",
+];
+
+/// [`hash`] of each of [`CUE_NAMES`] in namespace 20, computed at compile time.
+const CUE_HASHES: [u64; 13] = {
+    let mut out = [0u64; 13];
+    let mut i = 0;
+    while i < CUE_NAMES.len() {
+        let bytes = CUE_NAMES[i].as_bytes();
+        let mut h = (FNV_OFFSET ^ 20).wrapping_mul(FNV_PRIME);
+        let mut j = 0;
+        while j < bytes.len() {
+            h = (h ^ bytes[j] as u64).wrapping_mul(FNV_PRIME);
+            j += 1;
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        out[i] = h;
+        i += 1;
+    }
+    out
+};
+
 /// Adds a named dense value.
 pub fn add_dense(f: &mut Features, name: &str, value: f32) {
     f.dense.push((hash(20, name.as_bytes()), value));
@@ -196,6 +328,23 @@ pub fn add_dense(f: &mut Features, name: &str, value: f32) {
 mod tests {
     use super::*;
     use crate::normalise::{Normaliser, Segmenter};
+
+    #[test]
+    fn complaint_cues_are_named_by_their_hash() {
+        for (name, h) in CUE_NAMES.iter().zip(CUE_HASHES) {
+            assert_eq!(hash(20, name.as_bytes()), h, "{name}");
+        }
+        let n = Normaliser::new(Default::default(), Segmenter::new([]));
+        let cues = complaint_cues(&n.normalise("@shop I still haven't received my order!"));
+        let value = |name: &str| {
+            let h = hash(20, name.as_bytes());
+            cues.iter().find(|c| c.0 == h).map(|c| c.1)
+        };
+        assert_eq!(value("cue_mention_start"), Some(1.0));
+        assert_eq!(value("cue_first_negative"), Some(0.5));
+        assert_eq!(value("cue_url"), Some(0.0));
+        assert!(value("cue_past").is_some_and(|v| v > 0.0));
+    }
 
     #[test]
     fn features_are_stable_and_mark_negation() {

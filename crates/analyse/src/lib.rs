@@ -232,6 +232,14 @@ fn stacked_pair(sentiment: &LinearModel, prep: &Prepared) -> [(u64, f32); 2] {
     ]
 }
 
+/// Dense values stacked onto the complaint model: the sentiment probabilities of [`stacked`]
+/// and the cues of [`features::complaint_cues`].
+pub fn complaint_stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, f32)> {
+    let mut extra = stacked(sentiment, prep);
+    extra.extend(features::complaint_cues(&prep.norm));
+    extra
+}
+
 /// The four trained models.
 #[derive(Debug, Clone)]
 pub struct Models {
@@ -578,7 +586,7 @@ impl Analyser {
 
     /// The probability that prepared text is a complaint, from the model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
-        let extra = stacked_pair(&self.models.sentiment, prep);
+        let extra = complaint_stacked(&self.models.sentiment, prep);
         self.predict(COMPLAINT, prep, &extra)
             .first()
             .copied()

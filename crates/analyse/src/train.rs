@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::datasets::{self, Labelled};
 use crate::linear::{Example, Kind, LinearModel, TrainConfig, bucket, vectorise};
-use crate::{Error, Pipeline, SENTIMENT_CLASSES, stacked};
+use crate::{Error, Pipeline, Prepared, SENTIMENT_CLASSES, complaint_stacked, stacked};
 
 /// Where the training data is and how to train.
 #[derive(Debug, Clone)]
@@ -60,7 +60,8 @@ fn binary_config(seed: u64, bits: u32, nb: f32) -> TrainConfig {
     }
 }
 
-/// NB scaling of the complaint model: out-of-fold F1 0.724 without, 0.732 with 0.5.
+/// NB scaling of the complaint model: out-of-fold F1 0.724 without, 0.732 with 0.5 (0.763
+/// with the complaint cues, [`crate::features::complaint_cues`]).
 pub const COMPLAINT_NB: f32 = 0.5;
 
 fn themes_config(seed: u64) -> TrainConfig {
@@ -77,12 +78,34 @@ fn themes_config(seed: u64) -> TrainConfig {
     }
 }
 
+/// The dense values stacked onto a model's own features.
+#[derive(Debug, Clone, Copy)]
+pub enum Stack<'a> {
+    /// Nothing.
+    Nothing,
+    /// The sentiment model's probabilities ([`stacked`]): the themes model.
+    Sentiment(&'a LinearModel),
+    /// Those and the complaint cues ([`complaint_stacked`]): the complaint model.
+    Complaint(&'a LinearModel),
+}
+
+impl Stack<'_> {
+    /// The stacked values of a prepared text.
+    pub fn values(&self, prep: &Prepared) -> Vec<(u64, f32)> {
+        match self {
+            Stack::Nothing => Vec::new(),
+            Stack::Sentiment(s) => stacked(s, prep),
+            Stack::Complaint(s) => complaint_stacked(s, prep),
+        }
+    }
+}
+
 fn examples(
     pipeline: &Pipeline,
     rows: &[Labelled],
     classes: &[String],
     cfg: &TrainConfig,
-    stack: Option<&LinearModel>,
+    stack: Stack<'_>,
 ) -> Vec<Example> {
     rows.iter()
         .map(|r| {
@@ -94,13 +117,12 @@ fn examples(
                 } else {
                     0
                 };
-            if let Some(s) = stack {
-                x.extend(
-                    stacked(s, &prep)
-                        .into_iter()
-                        .map(|(h, v)| (bucket(h, cfg.bits), v)),
-                );
-            }
+            x.extend(
+                stack
+                    .values(&prep)
+                    .into_iter()
+                    .map(|(h, v)| (bucket(h, cfg.bits), v)),
+            );
             Example {
                 only: None,
                 x,
@@ -118,7 +140,7 @@ fn examples(
 pub fn train_sentiment(pipeline: &Pipeline, rows: &[Labelled], seed: u64) -> LinearModel {
     let classes: Vec<String> = SENTIMENT_CLASSES.iter().map(|c| (*c).to_owned()).collect();
     let cfg = sentiment_config(seed);
-    let ex: Vec<Example> = examples(pipeline, rows, &classes, &cfg, None)
+    let ex: Vec<Example> = examples(pipeline, rows, &classes, &cfg, Stack::Nothing)
         .into_iter()
         .filter(|e| e.y.len() == 1)
         .collect();
@@ -135,7 +157,7 @@ pub fn train_binary(
     seed: u64,
     bits: u32,
     nb: f32,
-    stack: Option<&LinearModel>,
+    stack: Stack<'_>,
 ) -> (LinearModel, String) {
     let classes = vec![positive.to_owned()];
     train_tuned(
@@ -170,7 +192,7 @@ pub fn train_themes(
     partial: &[Labelled],
     seed: u64,
     min_positives: usize,
-    stack: Option<&LinearModel>,
+    stack: Stack<'_>,
 ) -> (LinearModel, String) {
     train_tuned_with(
         pipeline,
@@ -221,7 +243,7 @@ pub fn train_tuned(
     rows: &[Labelled],
     cfg: &TrainConfig,
     min_positives: usize,
-    stack: Option<&LinearModel>,
+    stack: Stack<'_>,
 ) -> (LinearModel, String) {
     train_tuned_with(pipeline, names, rows, &[], cfg, min_positives, stack)
 }
@@ -235,7 +257,7 @@ pub fn train_tuned_with(
     partial: &[Labelled],
     cfg: &TrainConfig,
     min_positives: usize,
-    stack: Option<&LinearModel>,
+    stack: Stack<'_>,
 ) -> (LinearModel, String) {
     let cfg = cfg.clone();
     let classes: Vec<String> = names
@@ -268,7 +290,7 @@ pub fn train_tuned_with(
         for ((r, f), slot) in rows.iter().zip(&folds).zip(oof.iter_mut()) {
             if *f == fold {
                 let prep = pipeline.prepare(&r.text);
-                let extra = stack.map(|s| stacked(s, &prep)).unwrap_or_default();
+                let extra = stack.values(&prep);
                 *slot = model.predict_with(&prep.features, &extra);
             }
         }
@@ -391,13 +413,14 @@ pub fn train_all(
         opts.seed,
         16,
         COMPLAINT_NB,
-        Some(&sentiment),
+        Stack::Complaint(&sentiment),
     );
     report.push(format!("complaint (hold-out rows excluded): {tuning}"));
 
     log("misinformation: reading Constraint_Train");
     let rows = limited(datasets::constraint(&misinfo_path)?, opts.limit);
-    let (misinformation, tuning) = train_binary(pipeline, &rows, "fake", opts.seed, 16, 0.0, None);
+    let (misinformation, tuning) =
+        train_binary(pipeline, &rows, "fake", opts.seed, 16, 0.0, Stack::Nothing);
     report.push(format!("misinformation (Constraint_Train): {tuning}"));
 
     log("themes: reading the pxtextmining v6 development file (hold-out rows left out)");
@@ -424,7 +447,7 @@ pub fn train_all(
         &partial,
         opts.seed,
         8,
-        Some(&sentiment),
+        Stack::Sentiment(&sentiment),
     );
     report.push(format!("themes (hold-out rows excluded): {theme_report}"));
 
@@ -475,8 +498,8 @@ mod tests {
                 value: None,
             })
             .collect();
-        let (m1, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, None);
-        let (m2, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, None);
+        let (m1, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, Stack::Nothing);
+        let (m2, _) = train_themes(&pipeline, &themes, &trows, &[], 1, 2, Stack::Nothing);
         assert_eq!(m1.to_bytes(), m2.to_bytes());
     }
 }
