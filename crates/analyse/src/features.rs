@@ -10,20 +10,22 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// FNV-1a over bytes, continuing from a state.
-fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
-    for b in bytes {
-        h ^= u64::from(*b);
+const fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
         h = h.wrapping_mul(FNV_PRIME);
+        i += 1;
     }
     h
 }
 
 /// A well-mixed 64-bit hash of a namespaced string.
-pub fn hash(namespace: u8, bytes: &[u8]) -> u64 {
+pub const fn hash(namespace: u8, bytes: &[u8]) -> u64 {
     mix(fnv(fnv(FNV_OFFSET, &[namespace]), bytes))
 }
 
-fn mix(mut h: u64) -> u64 {
+const fn mix(mut h: u64) -> u64 {
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -224,7 +226,7 @@ fn is_second_person(word: &str) -> bool {
 /// hold both a first-person word and a negator ("I still haven't", "my order never"), digits
 /// (order and reference numbers), words in capitals, its length in words, and words of more
 /// than four letters ending in "ed" (a rough past tense: complaints tell what happened).
-pub fn complaint_cues(norm: &Normalised) -> Vec<(u64, f32)> {
+pub fn complaint_cues(norm: &Normalised) -> [(u64, f32); 13] {
     let (mut mentions, mut urls, mut first, mut second, mut negators) = (0u32, 0u32, 0, 0, 0);
     let (mut words, mut digits, mut caps, mut first_negative) = (0u32, 0u32, 0u32, 0u32);
     let mut past = 0u32;
@@ -278,7 +280,11 @@ pub fn complaint_cues(norm: &Normalised) -> Vec<(u64, f32)> {
         capped(words, 30),
         capped(past, 3),
     ];
-    CUE_HASHES.iter().copied().zip(values).collect()
+    let mut cues = [(0, 0.0); 13];
+    for ((cue, h), v) in cues.iter_mut().zip(CUE_HASHES).zip(values) {
+        *cue = (h, v);
+    }
+    cues
 }
 
 /// The names of the values of [`complaint_cues`], in order.
@@ -303,17 +309,7 @@ const CUE_HASHES: [u64; 13] = {
     let mut out = [0u64; 13];
     let mut i = 0;
     while i < CUE_NAMES.len() {
-        let bytes = CUE_NAMES[i].as_bytes();
-        let mut h = (FNV_OFFSET ^ 20).wrapping_mul(FNV_PRIME);
-        let mut j = 0;
-        while j < bytes.len() {
-            h = (h ^ bytes[j] as u64).wrapping_mul(FNV_PRIME);
-            j += 1;
-        }
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        out[i] = h;
+        out[i] = hash(20, CUE_NAMES[i].as_bytes());
         i += 1;
     }
     out
