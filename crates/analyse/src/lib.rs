@@ -852,8 +852,7 @@ impl Analyser {
             themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
         }
 
-        let professional = self.people.professional(author);
-        let journalist = self.people.journalist(author);
+        let (professional, journalist) = self.people.roles(author);
         let personal_data = self.pii.find(body);
 
         let mut analysis = Analysis {

@@ -4,11 +4,30 @@
 //! Abbreviations (`RN`, `GP`, `FY1`, `MRCP`) are matched in capitals only, job titles in any
 //! case. The role found and the words that showed it are returned as the reason.
 
+use std::{cell::RefCell, collections::HashMap};
+
 use model::Author;
 use model::analysis::Role;
 use regex::{Regex, RegexSet};
 
 use crate::Error;
+
+/// Authors remembered per thread by [`People::roles`] before the memory is emptied.
+const REMEMBERED_AUTHORS: usize = 32_768;
+
+/// The roles of an author seen recently, with the name and bio they were found in.
+struct Remembered {
+    name: String,
+    bio: String,
+    professional: Option<Role>,
+    journalist: Option<Role>,
+}
+
+thread_local! {
+    /// The roles of the authors this thread saw last, by a hash of name and bio: the same
+    /// accounts post again and again, and the patterns cost more than the rest of a post.
+    static ROLES: RefCell<HashMap<u64, Remembered>> = RefCell::new(HashMap::new());
+}
 
 /// Job titles and grades (matched in any case), with the role reported.
 const HCP_WORDS: &[(&str, &str)] = &[
@@ -139,6 +158,44 @@ impl People {
         })
     }
 
+    /// [`People::professional`] and [`People::journalist`] together, remembered for the
+    /// authors this thread saw last (the answer is the same as without the memory).
+    pub fn roles(&self, author: &Author) -> (Option<Role>, Option<Role>) {
+        let name = author.display_name.as_deref().unwrap_or("");
+        let bio = author.bio.as_deref().unwrap_or("");
+        if name.is_empty() && bio.is_empty() {
+            return (None, None);
+        }
+        let key = crate::features::hash(b'n', name.as_bytes())
+            ^ crate::features::hash(b'b', bio.as_bytes()).rotate_left(17);
+        let known = ROLES.with_borrow(|roles| {
+            roles
+                .get(&key)
+                .filter(|seen| seen.name == name && seen.bio == bio)
+                .map(|seen| (seen.professional.clone(), seen.journalist.clone()))
+        });
+        if let Some(known) = known {
+            return known;
+        }
+        let professional = self.professional(author);
+        let journalist = self.journalist(author);
+        ROLES.with_borrow_mut(|roles| {
+            if roles.len() >= REMEMBERED_AUTHORS {
+                roles.clear();
+            }
+            roles.insert(
+                key,
+                Remembered {
+                    name: name.to_owned(),
+                    bio: bio.to_owned(),
+                    professional: professional.clone(),
+                    journalist: journalist.clone(),
+                },
+            );
+        });
+        (professional, journalist)
+    }
+
     /// Whether the author presents as a healthcare professional, with the role found.
     pub fn professional(&self, author: &Author) -> Option<Role> {
         let fields = [
@@ -231,6 +288,24 @@ mod tests {
             display_name: Some(name.into()),
             bio: Some(bio.into()),
             ..Author::default()
+        }
+    }
+
+    #[test]
+    fn remembered_roles_are_the_roles_found_afresh() {
+        let people = People::new().unwrap();
+        let authors = [
+            author("Dr Jane Smith", "Consultant physician. Views my own"),
+            author("Sam", "Health reporter at the Gazette"),
+            author("Sam", "Health reporter at the Gazette, RN"),
+            author("Pat", "Proud mum of a nurse"),
+            author("", ""),
+        ];
+        for _ in 0..2 {
+            for author in &authors {
+                let fresh = (people.professional(author), people.journalist(author));
+                assert_eq!(people.roles(author), fresh, "{author:?}");
+            }
         }
     }
 

@@ -19,6 +19,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod engage;
+mod prepared;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -32,6 +33,7 @@ pub use accounts::{
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
 pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};
+pub use prepared::PreparedAnalysis;
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.
@@ -66,7 +68,25 @@ pub trait Store: Send + Sync {
     /// Saves analyses of stored posts in one transaction, replacing the analysis of an older
     /// version or another engine. Analyses of posts not stored, or of a version older than the
     /// stored one, are passed over. Returns how many were saved.
-    fn save_analyses(&self, analyses: &[PostAnalysis]) -> Result<u64, StoreError>;
+    fn save_analyses(&self, analyses: &[PostAnalysis]) -> Result<u64, StoreError> {
+        let prepared = analyses
+            .iter()
+            .map(PreparedAnalysis::new)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.save_prepared_analyses(&prepared)
+    }
+
+    /// [`Store::save_analyses`] for analyses already in their stored form.
+    fn save_prepared_analyses(&self, analyses: &[PreparedAnalysis]) -> Result<u64, StoreError>;
+
+    /// Applies a batch of changes and saves analyses of its posts in the same transaction, so
+    /// that a crash leaves both or neither. The analyses follow the rules of
+    /// [`Store::save_analyses`]. Returns what the changes did and how many analyses were saved.
+    fn apply_analysed(
+        &self,
+        changes: &[model::Change],
+        analyses: &[PreparedAnalysis],
+    ) -> Result<(ApplySummary, u64), StoreError>;
 
     /// Up to `limit` stored posts whose current version has no analysis by `engine`, starting
     /// after `after` (the `next` of the previous page; `None` for the first page).

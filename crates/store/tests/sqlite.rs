@@ -6,7 +6,7 @@ mod tests {
 
     use jiff::Timestamp;
     use model::{Author, Change, Deletion, Network, Post, query::parse};
-    use store::{SearchQuery, SqliteStore, Store, StoreError};
+    use store::{PreparedAnalysis, SearchQuery, SqliteStore, Store, StoreError};
 
     fn at(s: &str) -> Timestamp {
         s.parse().unwrap()
@@ -649,6 +649,67 @@ mod tests {
             })
             .unwrap();
         assert_eq!(hits.iter().filter(|p| p.analysis.is_some()).count(), 2);
+    }
+
+    fn prepared(network: Network, id: &str, version: &str, engine: &str) -> PreparedAnalysis {
+        PreparedAnalysis::new(&analysed(network, id, version, engine)).unwrap()
+    }
+
+    #[test]
+    fn changes_and_their_analyses_are_stored_together() {
+        let (_dir, store) = open();
+        store
+            .apply(&[up(&post("old", "earlier batch", "2024-05-01T09:00:00Z"))])
+            .unwrap();
+        let mut edited = post("e1", "waited hours, edited", "2024-05-01T10:00:00Z");
+        edited.edited_at = Some(at("2024-05-01T11:00:00Z"));
+        let changes = vec![
+            up(&edited),
+            up(&post("e1", "waited hours", "2024-05-01T10:00:00Z")),
+            up(&post("n1", "new post", "2024-05-01T10:05:00Z")),
+        ];
+        let (summary, saved) = store
+            .apply_analysed(
+                &changes,
+                &[
+                    // The original of the edited post: older than what the batch stored.
+                    prepared(Network::X, "e1", "2024-05-01T10:00:00Z", "engine-1"),
+                    prepared(Network::X, "e1", "2024-05-01T11:00:00Z", "engine-1"),
+                    prepared(Network::X, "n1", "2024-05-01T10:05:00Z", "engine-1"),
+                    // Written by an earlier batch: found by a look-up.
+                    prepared(Network::X, "old", "2024-05-01T09:00:00Z", "engine-1"),
+                    prepared(Network::X, "unknown", "2024-05-01T10:00:00Z", "engine-1"),
+                ],
+            )
+            .unwrap();
+        assert_eq!(summary.inserted, 2);
+        assert_eq!(summary.history_only, 1);
+        assert_eq!(saved, 3, "stale versions and unknown posts are passed over");
+        for id in ["e1", "n1", "old"] {
+            let stored = store.post(Network::X, id).unwrap().unwrap();
+            assert_eq!(stored.analysis.unwrap().engine, "engine-1", "{id}");
+        }
+        assert!(
+            store
+                .posts_to_analyse("engine-1", None, 10)
+                .unwrap()
+                .posts
+                .is_empty()
+        );
+        // Applying the same again stores nothing new and saves no analysis twice.
+        let (again, saved_again) = store
+            .apply_analysed(
+                &changes,
+                &[prepared(
+                    Network::X,
+                    "n1",
+                    "2024-05-01T10:05:00Z",
+                    "engine-1",
+                )],
+            )
+            .unwrap();
+        assert_eq!(again.inserted + again.updated, 0);
+        assert_eq!(saved_again, 0);
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! `switchboard import`: files of any supported format into the store.
 //!
-//! Two threads share the work: a reader parses the files in order, analyses each post, and sends
-//! batches of changes and analyses over a bounded channel; the calling thread writes each batch
-//! to the store (the changes in one transaction, then their analyses in another).
+//! Threads share the work: a reader parses the files in order and hands each batch of changes
+//! to the analysis workers (one per core, in parts) and to the writer over bounded channels;
+//! the calling thread writes each batch, once its analyses are back, to the store: the changes
+//! and their analyses in one transaction.
 //! Every change is an idempotent upsert or delete, so a run killed at any moment and started
 //! again ends with exactly the posts of a clean run. Rejected records go to a rejects file
 //! beside the database (JSON Lines, appended, one line per record with file, line and reason).
@@ -11,6 +12,7 @@ use std::{
     collections::BTreeMap,
     fs::{File, OpenOptions},
     io::{BufWriter, Read, Write},
+    ops::Range,
     path::{Path, PathBuf},
     sync::{
         Arc,
@@ -23,12 +25,12 @@ use std::{
 use analyse::Analyser;
 use anyhow::Context;
 use clap::Args;
-use crossbeam_channel::bounded;
+use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
 use model::{Change, Post};
 use serde::Serialize;
-use store::{ApplySummary, PostAnalysis, Store};
+use store::{ApplySummary, PostAnalysis, PreparedAnalysis, Store};
 
 use crate::common::{DbArgs, open_store};
 
@@ -148,8 +150,49 @@ impl ImportSummary {
 
 /// A message from the reader thread to the writer.
 enum Message {
-    Changes(Vec<Change>, Vec<PostAnalysis>),
+    /// A batch of changes, with the answers of the analysis workers for its parts, in order.
+    Changes(Arc<Vec<Change>>, Vec<Receiver<Vec<PreparedAnalysis>>>),
     Rejected(PathBuf, Rejected),
+}
+
+/// A part of a batch for an analysis worker: the posts of `changes[range]`, analysed and
+/// prepared for the store, are sent to `reply`.
+struct AnalysisJob {
+    changes: Arc<Vec<Change>>,
+    range: Range<usize>,
+    reply: Sender<Vec<PreparedAnalysis>>,
+}
+
+/// Where the reader sends its batches: the writer, and the analysis workers if any.
+struct Outlets<'a> {
+    writer: &'a Sender<Message>,
+    analysis: Option<&'a Sender<AnalysisJob>>,
+    /// Parts each batch is split into for the workers.
+    parts: usize,
+}
+
+impl Outlets<'_> {
+    /// Hands a batch to the analysis workers, then to the writer.
+    fn send_batch(&self, changes: Vec<Change>) -> Result<(), WriterGone> {
+        let changes = Arc::new(changes);
+        let mut answers = Vec::new();
+        if let Some(analysis) = self.analysis {
+            let part = changes.len().div_ceil(self.parts).max(1);
+            for start in (0..changes.len()).step_by(part) {
+                let (reply, answer) = bounded(1);
+                let job = AnalysisJob {
+                    changes: Arc::clone(&changes),
+                    range: start..(start + part).min(changes.len()),
+                    reply,
+                };
+                analysis.send(job).map_err(|_| WriterGone)?;
+                answers.push(answer);
+            }
+        }
+        self.writer
+            .send(Message::Changes(changes, answers))
+            .map_err(|_| WriterGone)
+    }
 }
 
 /// Counts from the reader thread.
@@ -232,7 +275,7 @@ pub struct Pipeline<'a> {
 }
 
 /// Imports `paths` into `store`, writing rejected records to `rejects_path`. Parsing and
-/// analysis run on a second thread while this one writes.
+/// analysis run on other threads while this one writes.
 pub fn import_paths(
     store: &dyn Store,
     paths: &[PathBuf],
@@ -247,38 +290,67 @@ pub fn import_paths(
     let progress = progress_bar(total_bytes);
     let bytes = Arc::new(AtomicU64::new(0));
     let (sender, receiver) = bounded::<Message>(4);
+    let workers = thread::available_parallelism().map_or(1, usize::from);
+    let (jobs, work) = bounded::<AnalysisJob>(4 * workers);
     let mut rejects = RejectsFile::new(rejects_path);
     let mut summary = ImportSummary::default();
 
     let counts = thread::scope(|scope| -> anyhow::Result<ReadCounts> {
+        if let Some(analyser) = pipeline.analyser {
+            for _ in 0..workers {
+                let work = work.clone();
+                scope.spawn(move || analysis_worker(analyser, &work));
+            }
+        }
+        drop(work);
         let reader_bytes = Arc::clone(&bytes);
         let reader_progress = progress.clone();
         let reader = scope.spawn(move || {
             let mut counts = ReadCounts::default();
+            let outlets = Outlets {
+                writer: &sender,
+                analysis: pipeline.analyser.is_some().then_some(&jobs),
+                parts: 2 * workers,
+            };
             for path in paths {
                 let file = FileJob {
                     path,
                     pipeline,
                     bytes: &reader_bytes,
                 };
-                if read_file(&file, &sender, &reader_progress, &mut counts).is_err() {
+                if read_file(&file, &outlets, &reader_progress, &mut counts).is_err() {
                     break;
                 }
             }
             counts
         });
 
+        // Freeing ten thousand posts and their analyses takes the writer a while: a thread of
+        // its own does it, so that the writer goes straight on to the next batch.
+        let (written, freed) = bounded::<(Arc<Vec<Change>>, Vec<PreparedAnalysis>)>(1);
+        scope.spawn(move || freed.into_iter().for_each(drop));
         let mut write_error = None;
         for message in &receiver {
             progress.set_position(bytes.load(Ordering::Relaxed));
             match message {
-                Message::Changes(changes, analyses) => {
-                    let written = store.apply(&changes).and_then(|applied| {
-                        summary.add(&applied);
-                        store.save_analyses(&analyses)
-                    });
-                    match written {
-                        Ok(saved) => summary.analysed += saved,
+                Message::Changes(changes, answers) => {
+                    let mut analyses = Vec::with_capacity(changes.len());
+                    for answer in answers {
+                        match answer.recv() {
+                            Ok(part) => analyses.extend(part),
+                            Err(_) => tracing::error!(
+                                "An analysis worker stopped: some posts were stored without \
+                                 analysis; `switchboard analyse` will analyse them."
+                            ),
+                        }
+                    }
+                    match store.apply_analysed(&changes, &analyses) {
+                        Ok((applied, saved)) => {
+                            summary.add(&applied);
+                            summary.analysed += saved;
+                            // Only fails when the freeing thread is gone: then drop them here.
+                            let _ = written.send((changes, analyses));
+                        }
                         Err(error) => {
                             write_error = Some(error);
                             break;
@@ -299,6 +371,7 @@ pub fn import_paths(
             }
         }
         drop(receiver);
+        drop(written);
         let counts = reader
             .join()
             .map_err(|_| anyhow::anyhow!("the reader thread stopped unexpectedly"))?;
@@ -336,7 +409,7 @@ struct FileJob<'a> {
 /// Parses one file and sends its changes and rejections to the writer.
 fn read_file(
     job: &FileJob<'_>,
-    sender: &crossbeam_channel::Sender<Message>,
+    outlets: &Outlets<'_>,
     progress: &ProgressBar,
     counts: &mut ReadCounts,
 ) -> Result<(), WriterGone> {
@@ -379,10 +452,7 @@ fn read_file(
                 batch.push(change);
                 if batch.len() >= batch_size {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                    let analyses = analyse_batch(pipeline.analyser, &full);
-                    sender
-                        .send(Message::Changes(full, analyses))
-                        .map_err(|_| WriterGone)?;
+                    outlets.send_batch(full)?;
                 }
             }
             Ok(Record::Skipped { kind }) => {
@@ -394,60 +464,77 @@ fn read_file(
             }
             Err(rejected) => {
                 counts.read += 1;
-                sender
+                outlets
+                    .writer
                     .send(Message::Rejected(path.to_owned(), rejected))
                     .map_err(|_| WriterGone)?;
             }
         }
     }
     if !batch.is_empty() {
-        let analyses = analyse_batch(pipeline.analyser, &batch);
-        sender
-            .send(Message::Changes(batch, analyses))
-            .map_err(|_| WriterGone)?;
+        outlets.send_batch(batch)?;
     }
     counts.files += 1;
     tracing::info!(file = %path.display(), %format, "File imported.");
     Ok(())
 }
 
-/// Analyses the posts of a batch (none without an analyser).
-fn analyse_batch(analyser: Option<&Analyser>, changes: &[Change]) -> Vec<PostAnalysis> {
-    let Some(analyser) = analyser else {
-        return Vec::new();
-    };
-    let posts: Vec<&Post> = changes
-        .iter()
-        .filter_map(|change| match change {
-            Change::Upsert(post) => Some(post.as_ref()),
-            Change::Delete(_) => None,
-        })
-        .collect();
-    analyse_posts(analyser, &posts)
+/// An analysis worker of an import: analyses the posts of each part it is given and prepares
+/// the analyses for the store, until the reader has no more. The workers live as long as the
+/// import, so the per-thread caches of the engine stay warm from one batch to the next.
+fn analysis_worker(analyser: &Analyser, work: &Receiver<AnalysisJob>) {
+    for job in work {
+        let posts = job.changes.get(job.range.clone()).unwrap_or_default();
+        let prepared = posts
+            .iter()
+            .filter_map(|change| match change {
+                Change::Upsert(post) => Some(post.as_ref()),
+                Change::Delete(_) => None,
+            })
+            .filter_map(
+                |post| match PreparedAnalysis::new(&analyse_post(analyser, post)) {
+                    Ok(prepared) => Some(prepared),
+                    Err(error) => {
+                        tracing::error!(%error, "An analysis could not be stored.");
+                        None
+                    }
+                },
+            )
+            .collect();
+        // The writer has gone away only when it failed; it reports that itself.
+        let _ = job.reply.send(prepared);
+    }
 }
 
-/// Analyses posts split over every core, keeping their order: during an import the writer
-/// thread waits on SQLite much of the time, so the analysis takes what it leaves.
+/// Analyses posts split over every core, keeping their order.
 pub fn analyse_posts(analyser: &Analyser, posts: &[&Post]) -> Vec<PostAnalysis> {
-    let analyse_part = |part: &[&Post]| -> Vec<PostAnalysis> {
-        part.iter()
-            .map(|post| PostAnalysis {
-                network: post.network,
-                id: post.id.clone(),
-                version_at: post.version_time(),
-                analysis: analyser.analyse(post),
-            })
-            .collect()
-    };
+    on_every_core(posts, |post| analyse_post(analyser, post))
+}
+
+fn analyse_post(analyser: &Analyser, post: &Post) -> PostAnalysis {
+    PostAnalysis {
+        network: post.network,
+        id: post.id.clone(),
+        version_at: post.version_time(),
+        analysis: analyser.analyse(post),
+    }
+}
+
+/// `work` applied to every post, split over every core, in the order of the posts: during an
+/// import the writer thread waits on SQLite much of the time, so the analysis takes what it
+/// leaves.
+fn on_every_core<T: Send>(posts: &[&Post], work: impl Fn(&Post) -> T + Sync) -> Vec<T> {
+    let work = &work;
+    let run = move |part: &[&Post]| -> Vec<T> { part.iter().map(|post| work(post)).collect() };
     let threads = thread::available_parallelism().map_or(1, usize::from);
     if threads < 2 || posts.len() < 256 {
-        return analyse_part(posts);
+        return run(posts);
     }
     let chunk = posts.len().div_ceil(threads);
     thread::scope(|scope| {
         let workers: Vec<_> = posts
             .chunks(chunk)
-            .map(|part| scope.spawn(move || analyse_part(part)))
+            .map(|part| scope.spawn(move || run(part)))
             .collect();
         workers
             .into_iter()

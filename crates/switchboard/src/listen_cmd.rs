@@ -40,7 +40,7 @@ use jiff::Timestamp;
 use model::Change;
 use notify::{AlertHub, Notifier, NotifyConfig};
 use serde::Deserialize;
-use store::{AccountStore, AlertStore, Monitor, SavedHealth, SqliteStore, Store};
+use store::{AccountStore, AlertStore, Monitor, PreparedAnalysis, SavedHealth, SqliteStore, Store};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
@@ -543,42 +543,57 @@ impl Pipeline {
                 cursors.insert(batch.source, cursor);
             }
         }
+        let Some(analyser) = &self.analyser else {
+            if !changes.is_empty() {
+                self.store
+                    .apply(&changes)
+                    .context("cannot store live posts")?;
+                self.stats.changes += changes.len() as u64;
+            }
+            return self.save_cursors(cursors);
+        };
+        let posts: Vec<&model::Post> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::Upsert(post) => Some(post.as_ref()),
+                Change::Delete(_) => None,
+            })
+            .collect();
+        let analyses = crate::import::analyse_posts(analyser, &posts);
+        let prepared = analyses
+            .iter()
+            .map(PreparedAnalysis::new)
+            .collect::<Result<Vec<_>, _>>()
+            .context("cannot store analyses")?;
         if !changes.is_empty() {
+            // The posts and their analyses in one transaction: a crash keeps both or neither.
             self.store
-                .apply(&changes)
-                .context("cannot store live posts")?;
+                .apply_analysed(&changes, &prepared)
+                .context("cannot store live posts and their analyses")?;
             self.stats.changes += changes.len() as u64;
         }
-        if let Some(analyser) = &self.analyser {
-            let now = Timestamp::now();
-            let posts: Vec<&model::Post> = changes
-                .iter()
-                .filter_map(|change| match change {
-                    Change::Upsert(post) => Some(post.as_ref()),
-                    Change::Delete(_) => None,
-                })
-                .collect();
-            let analyses = crate::import::analyse_posts(analyser, &posts);
-            for (post, analysed) in posts.iter().zip(&analyses) {
-                let at = post.created_at.min(now);
-                self.engine.observe(at, post, &analysed.analysis, updates);
-            }
-            self.stats.analysed += analyses.len() as u64;
-            self.store
-                .save_analyses(&analyses)
-                .context("cannot store analyses")?;
-            if let Some(monitors) = &self.monitors {
-                let tagged: Vec<(&model::Post, Option<&str>)> = posts
-                    .iter()
-                    .zip(&analyses)
-                    .map(|(post, a)| (*post, Some(a.analysis.language.code.as_str())))
-                    .collect();
-                monitors
-                    .store
-                    .tag_posts(&tagged)
-                    .context("cannot tag live posts with the monitors")?;
-            }
+        let now = Timestamp::now();
+        for (post, analysed) in posts.iter().zip(&analyses) {
+            let at = post.created_at.min(now);
+            self.engine.observe(at, post, &analysed.analysis, updates);
         }
+        self.stats.analysed += analyses.len() as u64;
+        if let Some(monitors) = &self.monitors {
+            let tagged: Vec<(&model::Post, Option<&str>)> = posts
+                .iter()
+                .zip(&analyses)
+                .map(|(post, a)| (*post, Some(a.analysis.language.code.as_str())))
+                .collect();
+            monitors
+                .store
+                .tag_posts(&tagged)
+                .context("cannot tag live posts with the monitors")?;
+        }
+        self.save_cursors(cursors)
+    }
+
+    /// Saves the cursors of the connectors whose batches were stored.
+    fn save_cursors(&self, cursors: HashMap<String, String>) -> anyhow::Result<()> {
         for (source, cursor) in cursors {
             self.store
                 .set_cursor(&source, &cursor)

@@ -23,7 +23,7 @@ mod accounts;
 mod alerts;
 mod engage;
 mod fts;
-mod packed;
+pub(crate) mod packed;
 mod read;
 mod write;
 
@@ -42,7 +42,7 @@ use model::{Change, Network};
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::{
-    AnalysisBacklog, ApplySummary, PostAnalysis, PostVersion, SearchQuery, Stats, Store,
+    AnalysisBacklog, ApplySummary, PostVersion, PreparedAnalysis, SearchQuery, Stats, Store,
     StoreError, StoredPost,
 };
 
@@ -245,7 +245,19 @@ impl SqliteStore {
 impl Store for SqliteStore {
     fn apply(&self, changes: &[Change]) -> Result<ApplySummary, StoreError> {
         let mut writer = self.writer();
-        writer.apply(changes).map_err(|e| self.err(e))
+        writer
+            .apply(changes, &[])
+            .map(|(summary, _)| summary)
+            .map_err(|e| self.err(e))
+    }
+
+    fn apply_analysed(
+        &self,
+        changes: &[Change],
+        analyses: &[PreparedAnalysis],
+    ) -> Result<(ApplySummary, u64), StoreError> {
+        let mut writer = self.writer();
+        writer.apply(changes, analyses).map_err(|e| self.err(e))
     }
 
     fn search(&self, query: &SearchQuery) -> Result<Vec<StoredPost>, StoreError> {
@@ -287,7 +299,7 @@ impl Store for SqliteStore {
         writer.set_cursor(source, value).map_err(|e| self.err(e))
     }
 
-    fn save_analyses(&self, analyses: &[PostAnalysis]) -> Result<u64, StoreError> {
+    fn save_prepared_analyses(&self, analyses: &[PreparedAnalysis]) -> Result<u64, StoreError> {
         let mut writer = self.writer();
         writer.save_analyses(analyses).map_err(|e| self.err(e))
     }

@@ -1,8 +1,9 @@
 //! Large text payloads (a post's raw JSON, an analysis) stored LZ4-compressed.
 //!
-//! JSON from the networks and the analysis engine repeats its keys, so LZ4 (fast enough to run
-//! on the writer thread: a microsecond or two per payload) about halves what SQLite writes and
-//! keeps. A compressed payload is a BLOB: the uncompressed length (4 bytes, little-endian) and
+//! JSON from the networks and the analysis engine repeats its keys, so LZ4 (a few microseconds
+//! per payload, spent on other threads than the writer's in large batches: see
+//! [`crate::PreparedAnalysis`] and the payloads compressed ahead in `write.rs`) about halves
+//! what SQLite writes and keeps. A compressed payload is a BLOB: the uncompressed length (4 bytes, little-endian) and
 //! the LZ4 block. Plain TEXT values are read as they are, so rows written before compression
 //! and empty payloads need no conversion.
 

@@ -12,16 +12,25 @@
 //!   newest first, so writing them as they come costs a flush and a merge per post;
 //! - a deletion of an unknown post waits in `tombstones` and is consumed when the post arrives.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::mpsc, thread};
 
 use model::{Author, Change, Deletion, Network, Post, RelationKind};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OptionalExtension, Transaction, TransactionBehavior, params, types::Value,
+};
 
 use super::AuthorCache;
-use crate::{ApplySummary, PostAnalysis};
+use crate::{ApplySummary, PreparedAnalysis};
 
 /// Authors cached before the cache is emptied, to bound memory on huge imports.
 const AUTHOR_CACHE_LIMIT: usize = 200_000;
+
+/// Payloads a second thread compresses ahead of the writer at a time (batches of at least
+/// twice this many changes are compressed so).
+const PACKED_RUN: usize = 256;
+
+/// How many runs of compressed payloads that thread may hold ready for the writer.
+const PACKED_AHEAD: usize = 8;
 
 /// One second in microseconds: keys up to this far above the creation time may be used when
 /// the creation time itself is taken.
@@ -78,15 +87,25 @@ impl Writer {
         self.authors.clear();
     }
 
-    pub(crate) fn apply(&mut self, changes: &[Change]) -> rusqlite::Result<ApplySummary> {
-        let result = self.apply_inner(changes);
+    /// Applies `changes` and saves `analyses` in one transaction; returns what the changes did
+    /// and how many analyses were saved.
+    pub(crate) fn apply(
+        &mut self,
+        changes: &[Change],
+        analyses: &[PreparedAnalysis],
+    ) -> rusqlite::Result<(ApplySummary, u64)> {
+        let result = self.apply_inner(changes, analyses);
         if result.is_err() {
             self.forget_cache();
         }
         result
     }
 
-    fn apply_inner(&mut self, changes: &[Change]) -> rusqlite::Result<ApplySummary> {
+    fn apply_inner(
+        &mut self,
+        changes: &[Change],
+        analyses: &[PreparedAnalysis],
+    ) -> rusqlite::Result<(ApplySummary, u64)> {
         let now = jiff::Timestamp::now().as_microsecond();
         if self.authors.len() > AUTHOR_CACHE_LIMIT {
             self.authors.clear();
@@ -102,98 +121,68 @@ impl Writer {
                 row.get(0)
             })?,
             fts: Vec::with_capacity(changes.len()),
+            stored: (!analyses.is_empty()).then(|| HashMap::with_capacity(changes.len())),
+            raw: None,
         };
-        let mut summary = ApplySummary::default();
-        for change in in_key_order(changes) {
-            let outcome = match change {
-                Change::Upsert(post) => batch.upsert(post)?,
-                Change::Delete(deletion) => batch.delete(deletion)?,
-            };
-            match outcome {
-                Outcome::Inserted => summary.inserted += 1,
-                Outcome::Updated => summary.updated += 1,
-                Outcome::Refreshed => summary.refreshed += 1,
-                Outcome::Unchanged => summary.unchanged += 1,
-                Outcome::Deleted => summary.deleted += 1,
-                Outcome::HistoryOnly => summary.history_only += 1,
+        let ordered = in_key_order(changes);
+        let summary = thread::scope(|scope| -> rusqlite::Result<ApplySummary> {
+            // Large batches have their payloads compressed by a second thread, ahead of the
+            // writer and in the same order, so that the writer only runs SQL.
+            let (packed, ahead) = mpsc::sync_channel::<Vec<Option<Value>>>(PACKED_AHEAD);
+            let packing = ordered.len() >= 2 * PACKED_RUN;
+            if packing {
+                let ordered = &ordered;
+                scope.spawn(move || {
+                    for run in ordered.chunks(PACKED_RUN) {
+                        let payloads = run
+                            .iter()
+                            .map(|change| match change {
+                                Change::Upsert(post) => Some(super::packed::pack(&post.raw)),
+                                Change::Delete(_) => None,
+                            })
+                            .collect();
+                        if packed.send(payloads).is_err() {
+                            break;
+                        }
+                    }
+                });
             }
-        }
+            let mut payloads = Vec::new().into_iter();
+            let mut summary = ApplySummary::default();
+            for (index, change) in ordered.iter().enumerate() {
+                if packing && index % PACKED_RUN == 0 {
+                    payloads = ahead.recv().unwrap_or_default().into_iter();
+                }
+                batch.raw = payloads.next().flatten();
+                let outcome = match change {
+                    Change::Upsert(post) => batch.upsert(post)?,
+                    Change::Delete(deletion) => batch.delete(deletion)?,
+                };
+                match outcome {
+                    Outcome::Inserted => summary.inserted += 1,
+                    Outcome::Updated => summary.updated += 1,
+                    Outcome::Refreshed => summary.refreshed += 1,
+                    Outcome::Unchanged => summary.unchanged += 1,
+                    Outcome::Deleted => summary.deleted += 1,
+                    Outcome::HistoryOnly => summary.history_only += 1,
+                }
+            }
+            Ok(summary)
+        })?;
+        batch.raw = None;
         batch.write_index()?;
+        let stored = batch.stored.take().unwrap_or_default();
+        let saved = write_analyses(&tx, analyses, &stored)?;
         tx.commit()?;
-        Ok(summary)
+        Ok((summary, saved))
     }
 
     /// Saves analyses in one transaction; see [`crate::Store::save_analyses`].
-    pub(crate) fn save_analyses(&mut self, analyses: &[PostAnalysis]) -> rusqlite::Result<u64> {
+    pub(crate) fn save_analyses(&mut self, analyses: &[PreparedAnalysis]) -> rusqlite::Result<u64> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut saved = 0;
-        {
-            let mut find = tx.prepare_cached(
-                "SELECT key, version_at FROM posts WHERE network = ?1 AND id = ?2",
-            )?;
-            let mut save = tx.prepare_cached(
-                "INSERT INTO analyses (key, version_at, engine, sentiment, sentiment_label,
-                     priority, intents, themes, language, professional, personal_data, analysis)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT (key) DO UPDATE SET version_at = excluded.version_at,
-                     engine = excluded.engine, sentiment = excluded.sentiment,
-                     sentiment_label = excluded.sentiment_label, priority = excluded.priority,
-                     intents = excluded.intents, themes = excluded.themes,
-                     language = excluded.language, professional = excluded.professional,
-                     personal_data = excluded.personal_data, analysis = excluded.analysis
-                 WHERE excluded.version_at > analyses.version_at
-                    OR excluded.engine <> analyses.engine
-                    OR excluded.analysis <> analyses.analysis",
-            )?;
-            let mut found = Vec::with_capacity(analyses.len());
-            for item in analyses {
-                let version_at = item.version_at.as_microsecond();
-                let stored: Option<(i64, i64)> = find
-                    .query_row(params![item.network.as_str(), item.id], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
-                    .optional()?;
-                if let Some((key, stored_version)) = stored
-                    && version_at >= stored_version
-                {
-                    found.push((key, version_at, item));
-                }
-            }
-            found.sort_by_key(|(key, _, _)| *key);
-            for (key, version_at, item) in found {
-                let analysis = &item.analysis;
-                let intents = spaced(
-                    analysis
-                        .intents
-                        .iter()
-                        .filter(|intent| intent.detected)
-                        .map(|intent| intent.kind.as_str()),
-                );
-                let themes = spaced(analysis.themes.iter().map(|theme| theme.id.as_str()));
-                let json = serde_json::to_string(analysis)
-                    .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                let json = super::packed::pack(&json);
-                saved += save.execute(params![
-                    key,
-                    version_at,
-                    analysis.engine,
-                    f64::from(analysis.sentiment.score),
-                    analysis.sentiment.label.as_str(),
-                    analysis.priority.score,
-                    intents,
-                    themes,
-                    analysis.language.code,
-                    analysis
-                        .professional
-                        .as_ref()
-                        .map(|role| role.role.as_str()),
-                    i64::try_from(analysis.personal_data.len()).unwrap_or(i64::MAX),
-                    json,
-                ])? as u64;
-            }
-        }
+        let saved = write_analyses(&tx, analyses, &HashMap::new())?;
         tx.commit()?;
         Ok(saved)
     }
@@ -227,6 +216,9 @@ impl FtsChange<'_> {
     }
 }
 
+/// The key and stored version of each post a batch wrote, by network and id.
+type Written<'p> = HashMap<(Network, &'p str), (i64, i64)>;
+
 /// One `apply` call in progress.
 struct Batch<'a, 'p> {
     tx: &'a Transaction<'a>,
@@ -236,6 +228,11 @@ struct Batch<'a, 'p> {
     tombstones: bool,
     /// Index changes, written in key order by [`Batch::write_index`].
     fts: Vec<FtsChange<'p>>,
+    /// The key and stored version of every post written, when analyses follow in the same
+    /// transaction.
+    stored: Option<Written<'p>>,
+    /// The payload of the post being written, compressed ahead by another thread.
+    raw: Option<Value>,
 }
 
 impl<'p> Batch<'_, 'p> {
@@ -264,6 +261,20 @@ impl<'p> Batch<'_, 'p> {
         Ok(())
     }
 
+    /// The stored payload of the post being written: compressed ahead, or now.
+    fn packed_raw(&mut self, post: &Post) -> Value {
+        self.raw
+            .take()
+            .unwrap_or_else(|| super::packed::pack(&post.raw))
+    }
+
+    /// Notes the key and stored version of a post written, for analyses in the same batch.
+    fn remember(&mut self, post: &'p Post, key: i64, stored_version: i64) {
+        if let Some(stored) = &mut self.stored {
+            stored.insert((post.network, post.id.as_str()), (key, stored_version));
+        }
+    }
+
     fn current(&self, network: Network, id: &str) -> rusqlite::Result<Option<Current>> {
         self.tx
             .prepare_cached(
@@ -290,6 +301,7 @@ impl<'p> Batch<'_, 'p> {
         let Some(current) = self.current(post.network, &post.id)? else {
             return self.insert(post, author_key, meta, version_at);
         };
+        self.remember(post, current.key, current.version_at.max(version_at));
         let same_words = current.text == post.text && current.title == post.title;
         let older = version_at < current.version_at;
         let known = (older || (version_at == current.version_at && !same_words))
@@ -448,8 +460,9 @@ impl<'p> Batch<'_, 'p> {
         }
         self.tx
             .prepare_cached("INSERT INTO post_raw (key, raw) VALUES (?1, ?2)")?
-            .execute(params![key, super::packed::pack(&post.raw)])?;
+            .execute(params![key, self.packed_raw(post)])?;
         self.fts.push(FtsChange::Add(key, post));
+        self.remember(post, key, version_at);
         Ok(Outcome::Inserted)
     }
 
@@ -476,7 +489,7 @@ impl<'p> Batch<'_, 'p> {
     /// Writes the post over the current row. `new_version` is `None` for a refresh (same
     /// words), else whether the replaced version was added to history (counted in `versions`).
     fn update(
-        &self,
+        &mut self,
         key: i64,
         post: &Post,
         author_key: i64,
@@ -528,7 +541,7 @@ impl<'p> Batch<'_, 'p> {
             ])?;
         self.tx
             .prepare_cached("UPDATE post_raw SET raw = ?2 WHERE key = ?1")?
-            .execute(params![key, super::packed::pack(&post.raw)])?;
+            .execute(params![key, self.packed_raw(post)])?;
         Ok(())
     }
 
@@ -657,6 +670,70 @@ impl<'p> Batch<'_, 'p> {
 /// way before or after its post (tombstone or mark). Pages of posts arrive newest first: writing
 /// rows in ascending key order appends to the right edge of each B-tree, leaving full pages
 /// instead of half-empty ones after splits.
+/// Writes the analyses of stored posts, passing over those of unknown posts and of versions
+/// older than the stored one. `stored` gives the key and stored version of posts the same
+/// transaction has just written, so that they need no look-up; other posts are looked up.
+fn write_analyses(
+    tx: &Transaction<'_>,
+    analyses: &[PreparedAnalysis],
+    stored: &Written<'_>,
+) -> rusqlite::Result<u64> {
+    if analyses.is_empty() {
+        return Ok(0);
+    }
+    let mut find =
+        tx.prepare_cached("SELECT key, version_at FROM posts WHERE network = ?1 AND id = ?2")?;
+    let mut save = tx.prepare_cached(
+        "INSERT INTO analyses (key, version_at, engine, sentiment, sentiment_label,
+             priority, intents, themes, language, professional, personal_data, analysis)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+         ON CONFLICT (key) DO UPDATE SET version_at = excluded.version_at,
+             engine = excluded.engine, sentiment = excluded.sentiment,
+             sentiment_label = excluded.sentiment_label, priority = excluded.priority,
+             intents = excluded.intents, themes = excluded.themes,
+             language = excluded.language, professional = excluded.professional,
+             personal_data = excluded.personal_data, analysis = excluded.analysis
+         WHERE excluded.version_at > analyses.version_at
+            OR excluded.engine <> analyses.engine
+            OR excluded.analysis <> analyses.analysis",
+    )?;
+    let mut found = Vec::with_capacity(analyses.len());
+    for item in analyses {
+        let known = match stored.get(&(item.network, item.id.as_str())) {
+            Some(&known) => Some(known),
+            None => find
+                .query_row(params![item.network.as_str(), item.id], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?,
+        };
+        if let Some((key, stored_version)) = known
+            && item.version_at >= stored_version
+        {
+            found.push((key, item));
+        }
+    }
+    found.sort_by_key(|(key, _)| *key);
+    let mut saved = 0;
+    for (key, item) in found {
+        saved += save.execute(params![
+            key,
+            item.version_at,
+            item.engine,
+            item.sentiment,
+            item.sentiment_label,
+            item.priority,
+            item.intents,
+            item.themes,
+            item.language,
+            item.professional,
+            item.personal_data,
+            item.payload,
+        ])? as u64;
+    }
+    Ok(saved)
+}
+
 fn in_key_order(changes: &[Change]) -> Vec<&Change> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
     ordered.sort_by_key(|change| match change {
@@ -664,16 +741,6 @@ fn in_key_order(changes: &[Change]) -> Vec<&Change> {
         Change::Delete(_) => i64::MAX,
     });
     ordered
-}
-
-/// Names as ` a b c ` (a space around each), so `LIKE '% b %'` finds one exactly.
-fn spaced<'n>(names: impl Iterator<Item = &'n str>) -> String {
-    let mut out = String::from(" ");
-    for name in names {
-        out.push_str(name);
-        out.push(' ');
-    }
-    out
 }
 
 fn is_key_conflict(error: &rusqlite::Error) -> bool {
