@@ -15,7 +15,7 @@
 //!   handle and author display name of the current version, and is kept in sync by the writer
 //!   in the same transaction: no triggers.
 //! - All times are stored as integer microseconds since the Unix epoch, UTC.
-//! - The writer never checkpoints the write-ahead log itself: a [`Checkpointer`] thread with its
+//! - The writer never checkpoints the write-ahead log itself: a `Checkpointer` thread with its
 //!   own connection copies committed pages into the database file twice a second, so an import
 //!   writes on one core while the checkpoint runs on the other.
 
