@@ -400,40 +400,68 @@ pub fn pxtextmining_phase1(path: &Path) -> Result<Vec<Labelled>, Error> {
     Ok(out)
 }
 
+/// The rows of a JSON Lines file, and the lines that could not be used.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JsonLines {
+    /// The labelled rows, in file order.
+    pub rows: Vec<Labelled>,
+    /// One message per line passed over (`line 3: not JSON: ...`), in file order.
+    pub skipped: Vec<String>,
+}
+
 /// A JSON Lines file of `{"text": ..., "label": "..." | ["...", ...]}` (a number in `label` is
-/// kept as a value, for sentiment intensity).
-pub fn jsonl(path: &Path) -> Result<Vec<Labelled>, Error> {
+/// kept as a value, for sentiment intensity). A line that is not such an object is passed over
+/// and named in [`JsonLines::skipped`]; the other lines are kept. A file with no usable line is
+/// an error.
+pub fn jsonl(path: &Path) -> Result<JsonLines, Error> {
     let text = read(path)?;
-    let mut out = Vec::new();
+    let mut out = JsonLines::default();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| err(path, format!("line {}: not JSON: {e}", n + 1)))?;
-        let t = v
-            .get("text")
-            .and_then(|t| t.as_str())
-            .ok_or_else(|| err(path, format!("line {}: no string `text`", n + 1)))?;
-        let (labels, value) = match v.get("label") {
-            Some(serde_json::Value::String(s)) => (vec![s.clone()], None),
-            Some(serde_json::Value::Array(a)) => (
-                a.iter()
-                    .filter_map(|x| x.as_str().map(str::to_owned))
-                    .collect(),
-                None,
-            ),
-            Some(serde_json::Value::Number(x)) => (Vec::new(), x.as_f64().map(|f| f as f32)),
-            Some(serde_json::Value::Bool(b)) => (vec![b.to_string()], None),
-            _ => return Err(err(path, format!("line {}: no `label`", n + 1))),
-        };
-        out.push(Labelled {
-            text: t.to_owned(),
-            labels,
-            value,
-        });
+        match jsonl_row(line) {
+            Ok(row) => out.rows.push(row),
+            Err(reason) => out.skipped.push(format!("line {}: {reason}", n + 1)),
+        }
+    }
+    if out.rows.is_empty() {
+        let first = out
+            .skipped
+            .first()
+            .map_or("the file is empty", String::as_str);
+        return Err(err(
+            path,
+            format!("no usable `{{\"text\": ..., \"label\": ...}}` line ({first})"),
+        ));
     }
     Ok(out)
+}
+
+/// One line of a JSON Lines file, or why it cannot be used.
+fn jsonl_row(line: &str) -> Result<Labelled, String> {
+    let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
+    let t = v
+        .get("text")
+        .and_then(|t| t.as_str())
+        .ok_or("no string `text`")?;
+    let (labels, value) = match v.get("label") {
+        Some(serde_json::Value::String(s)) => (vec![s.clone()], None),
+        Some(serde_json::Value::Array(a)) => (
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect(),
+            None,
+        ),
+        Some(serde_json::Value::Number(x)) => (Vec::new(), x.as_f64().map(|f| f as f32)),
+        Some(serde_json::Value::Bool(b)) => (vec![b.to_string()], None),
+        _ => return Err("no `label`".to_owned()),
+    };
+    Ok(Labelled {
+        text: t.to_owned(),
+        labels,
+        value,
+    })
 }
 
 #[cfg(test)]
@@ -507,7 +535,35 @@ mod tests {
             "{\"text\":\"a\",\"label\":\"positive\"}\n{\"text\":\"b\",\"label\":[\"Parking\"]}\n",
         )
         .unwrap();
-        let rows = jsonl(&p).unwrap();
-        assert_eq!(rows[1].labels, vec!["Parking".to_owned()]);
+        let read = jsonl(&p).unwrap();
+        assert_eq!(read.rows[1].labels, vec!["Parking".to_owned()]);
+        assert!(read.skipped.is_empty());
+    }
+
+    #[test]
+    fn jsonl_broken_lines_are_named_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(
+            &p,
+            "{\"text\":\"a\",\"label\":\"complaint\"}\n{\"text\": broken\n{\"label\":\"x\"}\n\n{\"text\":\"b\",\"label\":\"complaint\"}\n",
+        )
+        .unwrap();
+        let read = jsonl(&p).unwrap();
+        assert_eq!(read.rows.len(), 2);
+        assert_eq!(read.rows[1].text, "b");
+        assert_eq!(read.skipped.len(), 2);
+        assert!(
+            read.skipped[0].starts_with("line 2: not JSON"),
+            "{:?}",
+            read.skipped
+        );
+        assert_eq!(read.skipped[1], "line 3: no string `text`");
+        std::fs::write(&p, "not json\n").unwrap();
+        let error = jsonl(&p).unwrap_err().to_string();
+        assert!(
+            error.contains("no usable") && error.contains("line 1"),
+            "{error}"
+        );
     }
 }

@@ -52,6 +52,24 @@ fn file_name(path: &Path) -> String {
         .to_owned()
 }
 
+/// The rows of a JSON Lines file; the lines passed over are named in the report.
+fn jsonl_rows(path: &Path, text: &mut String) -> Result<Vec<Labelled>, Error> {
+    let read = datasets::jsonl(path)?;
+    if !read.skipped.is_empty() {
+        let _ = writeln!(
+            text,
+            "{} line(s) of {} passed over, the other {} evaluated:",
+            read.skipped.len(),
+            file_name(path),
+            read.rows.len()
+        );
+        for reason in &read.skipped {
+            let _ = writeln!(text, "  {reason}");
+        }
+    }
+    Ok(read.rows)
+}
+
 fn dataset_err(path: &Path, message: &str) -> Error {
     Error::Dataset {
         path: path.display().to_string(),
@@ -211,7 +229,7 @@ fn eval_sentiment(analyser: &Analyser, path: &Path, opts: Options) -> Result<Rep
     let rows = if name.ends_with("_text.txt") {
         datasets::tweeteval(path)?
     } else if is_jsonl(path) {
-        datasets::jsonl(path)?
+        jsonl_rows(path, &mut text)?
     } else {
         refuse_training_file(path)?;
         datasets::vader(path)?
@@ -282,7 +300,7 @@ fn eval_binary(
     let (rows, classes, positive): (Vec<Labelled>, [&str; 2], &str) = match task {
         Task::Complaint => {
             let rows = if is_jsonl(path) {
-                datasets::jsonl(path)?
+                jsonl_rows(path, &mut text)?
             } else {
                 datasets::complaints(path)?
             };
@@ -290,7 +308,7 @@ fn eval_binary(
         }
         _ => {
             let rows = if is_jsonl(path) {
-                datasets::jsonl(path)?
+                jsonl_rows(path, &mut text)?
             } else {
                 datasets::constraint(path)?
             };
@@ -349,7 +367,7 @@ fn eval_binary(
 fn eval_themes(analyser: &Analyser, path: &Path, opts: Options) -> Result<Report, Error> {
     let mut text = String::new();
     let rows = if is_jsonl(path) {
-        datasets::jsonl(path)?
+        jsonl_rows(path, &mut text)?
     } else {
         datasets::pxtextmining_v6(path)?.1
     };

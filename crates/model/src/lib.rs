@@ -274,6 +274,14 @@ impl Change {
             Change::Delete(deletion) => deletion.network,
         }
     }
+
+    /// The post of an upsert; `None` for a deletion.
+    pub fn post(&self) -> Option<&Post> {
+        match self {
+            Change::Upsert(post) => Some(post),
+            Change::Delete(_) => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -56,16 +56,6 @@ impl PreparedAnalysis {
             payload: crate::sqlite::packed::pack(&json),
         })
     }
-
-    /// The network of the post analysed.
-    pub fn network(&self) -> Network {
-        self.network
-    }
-
-    /// The network's id of the post analysed.
-    pub fn id(&self) -> &str {
-        &self.id
-    }
 }
 
 /// Names as ` a b c ` (a space around each), so `LIKE '% b %'` finds one exactly.

@@ -487,10 +487,7 @@ fn analysis_worker(analyser: &Analyser, work: &Receiver<AnalysisJob>) {
         let posts = job.changes.get(job.range.clone()).unwrap_or_default();
         let prepared = posts
             .iter()
-            .filter_map(|change| match change {
-                Change::Upsert(post) => Some(post.as_ref()),
-                Change::Delete(_) => None,
-            })
+            .filter_map(Change::post)
             .filter_map(
                 |post| match PreparedAnalysis::new(&analyse_post(analyser, post)) {
                     Ok(prepared) => Some(prepared),
@@ -506,11 +503,32 @@ fn analysis_worker(analyser: &Analyser, work: &Receiver<AnalysisJob>) {
     }
 }
 
-/// Analyses posts split over every core, keeping their order.
+/// Analyses posts split over every core, keeping their order (for `switchboard analyse` and
+/// live ingestion; imports have their own workers, see [`analysis_worker`]).
 pub fn analyse_posts(analyser: &Analyser, posts: &[&Post]) -> Vec<PostAnalysis> {
-    on_every_core(posts, |post| analyse_post(analyser, post))
+    let analyse_part = |part: &[&Post]| -> Vec<PostAnalysis> {
+        part.iter()
+            .map(|post| analyse_post(analyser, post))
+            .collect()
+    };
+    let threads = thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || posts.len() < 256 {
+        return analyse_part(posts);
+    }
+    let chunk = posts.len().div_ceil(threads);
+    thread::scope(|scope| {
+        let workers: Vec<_> = posts
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || analyse_part(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
 }
 
+/// The analysis of one post, named for the store.
 fn analyse_post(analyser: &Analyser, post: &Post) -> PostAnalysis {
     PostAnalysis {
         network: post.network,
@@ -518,29 +536,6 @@ fn analyse_post(analyser: &Analyser, post: &Post) -> PostAnalysis {
         version_at: post.version_time(),
         analysis: analyser.analyse(post),
     }
-}
-
-/// `work` applied to every post, split over every core, in the order of the posts: during an
-/// import the writer thread waits on SQLite much of the time, so the analysis takes what it
-/// leaves.
-fn on_every_core<T: Send>(posts: &[&Post], work: impl Fn(&Post) -> T + Sync) -> Vec<T> {
-    let work = &work;
-    let run = move |part: &[&Post]| -> Vec<T> { part.iter().map(|post| work(post)).collect() };
-    let threads = thread::available_parallelism().map_or(1, usize::from);
-    if threads < 2 || posts.len() < 256 {
-        return run(posts);
-    }
-    let chunk = posts.len().div_ceil(threads);
-    thread::scope(|scope| {
-        let workers: Vec<_> = posts
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || run(part)))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
-    })
 }
 
 fn modified_time(path: &Path) -> Option<jiff::Timestamp> {

@@ -552,13 +552,7 @@ impl Pipeline {
             }
             return self.save_cursors(cursors);
         };
-        let posts: Vec<&model::Post> = changes
-            .iter()
-            .filter_map(|change| match change {
-                Change::Upsert(post) => Some(post.as_ref()),
-                Change::Delete(_) => None,
-            })
-            .collect();
+        let posts: Vec<&model::Post> = changes.iter().filter_map(Change::post).collect();
         let analyses = crate::import::analyse_posts(analyser, &posts);
         let prepared = analyses
             .iter()
