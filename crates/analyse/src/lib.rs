@@ -863,6 +863,7 @@ impl Analyser {
             themes,
             professional,
             journalist,
+            author: model::analysis::AuthorFinding::default(),
             personal_data,
             priority: Priority {
                 score: 0,

@@ -24,6 +24,11 @@ pub struct Analysis {
     pub professional: Option<Role>,
     /// Whether the author presents as a journalist, and the role found.
     pub journalist: Option<Role>,
+    /// Who is speaking: our organisation, a peer, a news outlet, staff, a clinician or the
+    /// public, from the directory or inferred from the payload and the bio. Analyses stored
+    /// before this was read say [`AuthorKind::Public`] with an empty reason.
+    #[serde(default)]
+    pub author: AuthorFinding,
     /// Personal data exposed in the text, in text order.
     pub personal_data: Vec<PersonalData>,
     /// How urgently a human should look at the post.
@@ -182,6 +187,139 @@ pub struct Role {
     /// The role in plain words (`nurse`, `GP`, `consultant`, `journalist`).
     pub role: String,
     /// The text that showed it, and where (`bio: "RGN"`).
+    pub reason: String,
+}
+
+/// Who is speaking, as the analysis reads intents in its light: an organisation's update is an
+/// announcement, not a complaint; a staff story is not a complaint.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    /// Our organisation or one of its services.
+    OwnOrganisation,
+    /// One of our leaders.
+    Leader,
+    /// Our staff or social squad, or someone who says they work for the NHS.
+    Staff,
+    /// Another NHS organisation.
+    PeerOrganisation,
+    /// A news outlet.
+    NewsOutlet,
+    /// A journalist writing in their own name.
+    Journalist,
+    /// A healthcare professional who is not on our staff list.
+    Clinician,
+    /// An organisation that is neither NHS nor news (a charity, a council, a business).
+    OtherOrganisation,
+    /// A member of the public: anyone else.
+    #[default]
+    Public,
+}
+
+impl AuthorKind {
+    /// Every kind, in display order. The one list the matrix, menus and help texts derive from.
+    pub const ALL: [AuthorKind; 9] = [
+        AuthorKind::OwnOrganisation,
+        AuthorKind::Leader,
+        AuthorKind::Staff,
+        AuthorKind::PeerOrganisation,
+        AuthorKind::NewsOutlet,
+        AuthorKind::Journalist,
+        AuthorKind::Clinician,
+        AuthorKind::OtherOrganisation,
+        AuthorKind::Public,
+    ];
+
+    /// The stable name in the database, the matrix and the API.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthorKind::OwnOrganisation => "own_organisation",
+            AuthorKind::Leader => "leader",
+            AuthorKind::Staff => "staff",
+            AuthorKind::PeerOrganisation => "peer_organisation",
+            AuthorKind::NewsOutlet => "news_outlet",
+            AuthorKind::Journalist => "journalist",
+            AuthorKind::Clinician => "clinician",
+            AuthorKind::OtherOrganisation => "other_organisation",
+            AuthorKind::Public => "public",
+        }
+    }
+
+    /// The name people read on cards.
+    pub const fn label(self) -> &'static str {
+        match self {
+            AuthorKind::OwnOrganisation => "Our organisation",
+            AuthorKind::Leader => "Our leader",
+            AuthorKind::Staff => "Staff",
+            AuthorKind::PeerOrganisation => "NHS organisation",
+            AuthorKind::NewsOutlet => "News outlet",
+            AuthorKind::Journalist => "Journalist",
+            AuthorKind::Clinician => "Clinician",
+            AuthorKind::OtherOrganisation => "Organisation",
+            AuthorKind::Public => "Public",
+        }
+    }
+
+    /// Whether the author speaks for an organisation (ours, a peer, news or another body).
+    pub const fn is_organisation(self) -> bool {
+        matches!(
+            self,
+            AuthorKind::OwnOrganisation
+                | AuthorKind::PeerOrganisation
+                | AuthorKind::NewsOutlet
+                | AuthorKind::OtherOrganisation
+        )
+    }
+}
+
+impl std::fmt::Display for AuthorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An author kind that Switchboard does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown author kind `{0}`: use own_organisation, leader, staff, peer_organisation, news_outlet, journalist, clinician, other_organisation or public"
+)]
+pub struct UnknownAuthorKind(pub String);
+
+impl std::str::FromStr for AuthorKind {
+    type Err = UnknownAuthorKind;
+
+    fn from_str(value: &str) -> Result<AuthorKind, UnknownAuthorKind> {
+        AuthorKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str().eq_ignore_ascii_case(value.trim()))
+            .ok_or_else(|| UnknownAuthorKind(value.to_owned()))
+    }
+}
+
+/// Where an author's kind was learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKindSource {
+    /// The directory of organisations, people and accounts lists the account.
+    Directory,
+    /// Inferred from the payload and the bio.
+    #[default]
+    Inferred,
+}
+
+/// The kind of a post's author, where it was learnt and why.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AuthorFinding {
+    /// The kind.
+    pub kind: AuthorKind,
+    /// Directory or inferred.
+    pub source: AuthorKindSource,
+    /// The directory entry's id when the directory listed the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<i64>,
+    /// Why, in words (`directory: Northgate Valley NHS FT`, `bio: "staff nurse at"`).
     pub reason: String,
 }
 

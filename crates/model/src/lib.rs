@@ -8,6 +8,7 @@
 //! network spells it (64-bit X ids are never routed through a float).
 
 pub mod analysis;
+pub mod directory;
 pub mod query;
 pub mod role;
 

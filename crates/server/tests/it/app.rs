@@ -62,6 +62,7 @@ pub fn analysis(label: SentimentLabel, intent: IntentKind, priority: u8) -> Anal
         }],
         professional: None,
         journalist: None,
+        author: model::analysis::AuthorFinding::default(),
         personal_data: Vec::new(),
         priority: Priority {
             score: priority,
