@@ -8,6 +8,7 @@
 )]
 
 mod demo;
+mod directory;
 mod import;
 mod serve_alerts;
 
