@@ -119,6 +119,25 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Checkpoints the last entry of the chain outside the database (after a write that
+    /// appended entries without an [`Appender`]).
+    pub(super) fn record_audit_head(&self) -> Result<(), StoreError> {
+        let last = self.read(|conn| {
+            conn.query_row(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"),
+                [],
+                audit_row,
+            )
+            .optional()
+        })?;
+        if let Some(last) = last {
+            self.seal.record_head(&last);
+        }
+        Ok(())
+    }
+}
+
 /// Appends audit entries inside an [`SqliteStore::audited`] transaction and remembers the head.
 pub(super) struct Appender<'a> {
     key: &'a AuditKey,
@@ -965,7 +984,7 @@ mod tests {
     }
 
     /// The schema before the audit log was keyed.
-    const MIGRATIONS_BEFORE_KEYS: [&str; 8] = [
+    const MIGRATIONS_BEFORE_KEYS: [&str; 9] = [
         include_str!("../../migrations/sqlite/0001_posts.sql"),
         include_str!("../../migrations/sqlite/0002_cursors.sql"),
         include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -974,5 +993,6 @@ mod tests {
         include_str!("../../migrations/sqlite/0006_engage.sql"),
         include_str!("../../migrations/sqlite/0007_alerts.sql"),
         include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
+        include_str!("../../migrations/sqlite/0009_directory.sql"),
     ];
 }

@@ -21,6 +21,7 @@
 
 mod accounts;
 mod alerts;
+mod directory;
 mod engage;
 mod fts;
 pub(crate) mod packed;
@@ -48,7 +49,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -57,11 +58,12 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("../../migrations/sqlite/0006_engage.sql"),
     include_str!("../../migrations/sqlite/0007_alerts.sql"),
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
-    include_str!("../../migrations/sqlite/0009_audit_keyed.sql"),
+    include_str!("../../migrations/sqlite/0009_directory.sql"),
+    include_str!("../../migrations/sqlite/0010_audit_keyed.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
@@ -337,6 +339,10 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<AnalysisBacklog, StoreError> {
         self.read(|conn| read::posts_to_analyse(conn, engine, after, limit))
+    }
+
+    fn directory(&self) -> Result<model::directory::Directory, StoreError> {
+        self.read_directory()
     }
 }
 
