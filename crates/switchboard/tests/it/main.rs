@@ -7,6 +7,7 @@
     clippy::expect_used
 )]
 
+mod data_protection;
 mod demo;
 mod directory;
 mod import;
