@@ -5,6 +5,7 @@ mod analysis_cli;
 mod bench;
 mod common;
 mod demo;
+mod directory_cmd;
 mod engage_cmd;
 mod generate_cmd;
 mod import;
@@ -56,6 +57,8 @@ enum Command {
     Audit(engage_cmd::AuditArgs),
     /// Publish scheduled posts on time (and, at start-up, those that fell due while stopped).
     Publish(engage_cmd::PublishArgs),
+    /// The directory of organisations, people and accounts: list, import, export, add by ODS code.
+    Directory(directory_cmd::DirectoryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -82,5 +85,6 @@ fn main() -> anyhow::Result<()> {
         Command::Matrix(args) => engage_cmd::matrix(&args),
         Command::Audit(args) => engage_cmd::audit(&args),
         Command::Publish(args) => engage_cmd::publish(&args),
+        Command::Directory(args) => directory_cmd::run(&args),
     }
 }
