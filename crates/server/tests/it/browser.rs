@@ -600,13 +600,7 @@ async fn a_day_at_the_desk_in_chromium() {
         .await;
 
     // Readable on a phone: nothing wider than the screen.
-    browser
-        .call(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({"width": 360, "height": 740})),
-        )
-        .await;
+    browser.resize(360, 740).await;
     for path in ["/stream", "/attention", "/dashboard", "/settings/monitors"] {
         browser.go(&app.url(path)).await;
         let overflow = browser

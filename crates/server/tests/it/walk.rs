@@ -7,7 +7,10 @@
 //!
 //! See: issue 12, item 1 (a click took 58.5 s after three or four page changes).
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::{Duration, Instant},
+};
 
 use jiff::{SignedDuration, Timestamp};
 use model::{
@@ -62,11 +65,17 @@ async fn poll(browser: &Browser, script: &str) -> Option<Value> {
     browser.try_script(script).await
 }
 
-/// Waits until the current tab shows `path` fully loaded in a new document (the old one was
-/// marked with `window.__walk`); returns how long since `started`, or panics past [`STALL`].
-async fn wait_for_page(browser: &Browser, path: &str, started: Instant, what: &str) -> Duration {
+/// Waits until the current tab shows `path` fully loaded in another document than the one
+/// marked last (a page restored by the back/forward cache carries an older mark); returns how
+/// long since `started`, or panics past [`STALL`].
+async fn wait_for_page(
+    browser: &Browser,
+    (path, mark): (&str, u64),
+    started: Instant,
+    what: &str,
+) -> Duration {
     let check = format!(
-        "return window.__walk === undefined && location.pathname + location.search === '{path}' \
+        "return window.__walk !== {mark} && location.pathname + location.search === '{path}' \
          && document.readyState === 'complete';"
     );
     loop {
@@ -82,11 +91,17 @@ async fn wait_for_page(browser: &Browser, path: &str, started: Instant, what: &s
     }
 }
 
-/// Marks the current document, so that [`wait_for_page`] knows when the next one is there.
-async fn mark(browser: &Browser) {
+/// The number of the last mark (of every test's browser).
+static MARKS: AtomicU64 = AtomicU64::new(0);
+
+/// Marks the current document with a new number and returns it, so that [`wait_for_page`]
+/// knows when another document is there.
+async fn mark(browser: &Browser) -> u64 {
+    let mark = MARKS.fetch_add(1, Ordering::SeqCst) + 1;
+    let script = format!("window.__walk = {mark}; return true;");
     loop {
-        if poll(browser, "window.__walk = true; return true;").await == Some(Value::Bool(true)) {
-            return;
+        if poll(browser, &script).await == Some(Value::Bool(true)) {
+            return mark;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -94,24 +109,25 @@ async fn mark(browser: &Browser) {
 
 /// Clicks the navigation's link to `href` and waits for its page.
 async fn click_nav(browser: &Browser, href: &str, what: &str) -> Duration {
-    mark(browser).await;
+    let mark = mark(browser).await;
     let started = Instant::now();
     browser
         .click(&format!("nav[aria-label=Main] a[href='{href}']"))
         .await;
-    wait_for_page(browser, href, started, what).await
+    wait_for_page(browser, (href, mark), started, what).await
 }
 
 /// Logs in as `name` and returns the navigation's links.
 async fn log_in(browser: &Browser, app: &TestApp, name: &str) -> Vec<String> {
     browser.go(&app.url("/login?next=/stream")).await;
-    wait_for_page(browser, "/login?next=/stream", Instant::now(), "login page").await;
+    let login = ("/login?next=/stream", 0);
+    wait_for_page(browser, login, Instant::now(), "login page").await;
     browser.type_into("#name", name).await;
     browser.type_into("#password", PASSWORD).await;
-    mark(browser).await;
+    let mark = mark(browser).await;
     let started = Instant::now();
     browser.click("form.form button[type=submit]").await;
-    wait_for_page(browser, "/stream", started, "log in").await;
+    wait_for_page(browser, ("/stream", mark), started, "log in").await;
     let links = browser
         .script(
             "return Array.from(document.querySelectorAll('nav[aria-label=Main] a'))\
@@ -151,9 +167,15 @@ async fn every_navigation_item_thirty_times_without_a_stall() {
     let links = log_in(&browser, &app, "admin").await;
     assert!(links.len() >= 12, "the navigation: {links:?}");
     let mut times = Vec::with_capacity(ROUNDS * (links.len() + 3));
+    // SWITCHBOARD_SCREENSHOTS=dir: the first round saves each page as a PNG, to look at.
+    let shots = std::env::var_os("SWITCHBOARD_SCREENSHOTS").map(std::path::PathBuf::from);
     for round in 1..=ROUNDS {
         for href in &links {
             times.push(click_nav(&browser, href, &format!("round {round}")).await);
+            if let Some(dir) = shots.as_ref().filter(|_| round == 1) {
+                let name = href.trim_start_matches('/').replace('/', "-");
+                browser.screenshot(&dir.join(format!("{name}.png"))).await;
+            }
         }
         // Back twice and forward once, as people do.
         for (step, back) in [(1, true), (2, true), (1, false)] {
@@ -162,14 +184,14 @@ async fn every_navigation_item_thirty_times_without_a_stall() {
             } else {
                 &links[links.len() - 2]
             };
-            mark(&browser).await;
+            let mark = mark(&browser).await;
             let started = Instant::now();
             let command = if back { "/back" } else { "/forward" };
             browser
                 .call(reqwest::Method::POST, command, Some(serde_json::json!({})))
                 .await;
             let what = format!("round {round}, {command}");
-            times.push(wait_for_page(&browser, target, started, &what).await);
+            times.push(wait_for_page(&browser, (target, mark), started, &what).await);
         }
     }
     eprintln!("navigation walk at 1366x900: {}", summary(&mut times));
@@ -203,7 +225,7 @@ async fn six_open_tabs_do_not_starve_a_seventh() {
         browser.switch_to(&tab).await;
         let started = Instant::now();
         browser.go(&app.url(path)).await;
-        wait_for_page(&browser, path, started, "opening a tab").await;
+        wait_for_page(&browser, (path, 0), started, "opening a tab").await;
     }
     // Let their live connections open.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -211,7 +233,8 @@ async fn six_open_tabs_do_not_starve_a_seventh() {
     browser.switch_to(&seventh).await;
     let started = Instant::now();
     browser.go(&app.url("/stream")).await;
-    let mut times = vec![wait_for_page(&browser, "/stream", started, "the seventh tab").await];
+    let seventh_page = ("/stream", 0);
+    let mut times = vec![wait_for_page(&browser, seventh_page, started, "the seventh tab").await];
     for href in &links {
         times.push(click_nav(&browser, href, "the seventh tab").await);
     }
