@@ -5,6 +5,7 @@ mod analysis_cli;
 mod bench;
 mod common;
 mod demo;
+mod directory_cmd;
 mod engage_cmd;
 mod generate_cmd;
 mod import;
@@ -61,6 +62,8 @@ enum Command {
     Erase(protection_cmd::EraseArgs),
     /// Publish scheduled posts on time (and, at start-up, those that fell due while stopped).
     Publish(engage_cmd::PublishArgs),
+    /// The directory of organisations, people and accounts: list, import, export, add by ODS code.
+    Directory(directory_cmd::DirectoryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -89,5 +92,6 @@ fn main() -> anyhow::Result<()> {
         Command::Publish(args) => engage_cmd::publish(&args),
         Command::Retention(args) => protection_cmd::retention(&args),
         Command::Erase(args) => protection_cmd::erase(&args),
+        Command::Directory(args) => directory_cmd::run(&args),
     }
 }

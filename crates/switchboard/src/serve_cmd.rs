@@ -251,21 +251,31 @@ pub fn serve_with_replay(
     })
 }
 
-fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
-    let now = Timestamp::now();
-    let mut changes = Vec::new();
-    let mut incidents = Vec::new();
-    for (i, (format, name)) in [
+/// The generator settings of the replay's day starting at `start`, with the file each is
+/// written to.
+pub fn replay_configs(replay: &Replay, start: Timestamp) -> Vec<(generate::Config, PathBuf)> {
+    [
         (OutputFormat::X, "replay-x.jsonl"),
         (OutputFormat::Mastodon, "replay-mastodon.jsonl"),
         (OutputFormat::Bluesky, "replay-bluesky.jsonl"),
     ]
     .into_iter()
     .enumerate()
-    {
-        let path = replay.folder.join(name);
+    .map(|(i, (format, name))| {
         let seed = replay.seed.wrapping_add(1_000 + i as u64);
-        let config = generate_cmd::config(replay.posts_per_day, format, seed, now, 1);
+        (
+            generate_cmd::config(replay.posts_per_day, format, seed, start, 1),
+            replay.folder.join(name),
+        )
+    })
+    .collect()
+}
+
+fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
+    let now = Timestamp::now();
+    let mut changes = Vec::new();
+    let mut incidents = Vec::new();
+    for (config, path) in replay_configs(replay, now) {
         incidents.extend_from_slice(generate::Generator::new(config.clone()).incidents());
         generate_cmd::write_file(config, &path)?;
         changes.extend(read_changes(&path)?);

@@ -9,6 +9,7 @@
 
 mod data_protection;
 mod demo;
+mod directory;
 mod import;
 mod serve_alerts;
 
