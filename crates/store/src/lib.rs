@@ -21,6 +21,7 @@ pub mod alerts;
 pub mod directory;
 pub mod engage;
 mod prepared;
+pub mod protection;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -36,6 +37,9 @@ pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
 pub use directory::{DirectoryConflict, DirectoryStore, ImportSummary, ImportedEntry, RowConflict};
 pub use engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
+pub use protection::{
+    AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
+};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

@@ -66,11 +66,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let store = Arc::new(store);
+    let retention = live
+        .as_ref()
+        .map(|(config, _, _)| config.retention.clone())
+        .filter(|policy| !policy.is_empty());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        if let Some(policy) = retention {
+            tokio::spawn(enforce_retention_daily(store.clone(), policy));
+        }
         let hub = AlertHub::default();
         let running = match live {
             Some((config, path, analyser)) => Some(listen_cmd::start(
@@ -102,6 +109,34 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// How often the server applies the retention periods (the first run is at start-up).
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Applies the retention periods at start-up and then once a day, off the async threads; a
+/// failed run is logged and tried again the next day.
+async fn enforce_retention_daily(store: Arc<SqliteStore>, policy: store::RetentionPolicy) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let store = store.clone();
+        let policy = policy.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            crate::protection_cmd::run_retention(&store, &policy)
+        })
+        .await;
+        match ran {
+            Ok(Ok(summary)) => tracing::info!(
+                posts = summary.posts,
+                payloads = summary.payloads,
+                kept_for_open_cases = summary.kept_for_open_cases,
+                "Retention applied."
+            ),
+            Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "Retention failed."),
+            Err(error) => tracing::error!(%error, "Retention stopped."),
+        }
+    }
 }
 
 fn config(secure_cookies: bool) -> server::Config {

@@ -19,7 +19,7 @@ use crate::{
     engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review},
 };
 
-fn bad(detail: impl Into<String>) -> rusqlite::Error {
+pub(super) fn bad(detail: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, detail.into().into())
 }
 

@@ -25,6 +25,7 @@ mod directory;
 mod engage;
 mod fts;
 pub(crate) mod packed;
+mod protection;
 mod read;
 pub mod seal;
 mod write;
