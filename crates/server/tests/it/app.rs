@@ -108,15 +108,20 @@ pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
     store.tag_posts(&tags).unwrap();
 }
 
-/// Saves an open watch-phrase alert (driven by post x/1001) and returns its store id.
+/// Saves an open watch-phrase warning (driven by post x/1001) and returns its store id.
 pub fn add_alert(store: &SqliteStore, phrase: &str) -> i64 {
+    add_alert_with(store, phrase, Severity::Warning)
+}
+
+/// Saves an open watch-phrase alert of `severity` (driven by post x/1001); its store id.
+pub fn add_alert_with(store: &SqliteStore, phrase: &str, severity: Severity) -> i64 {
     let now = Timestamp::now();
     let alert = Alert {
         id: 1,
         scope: "all posts".into(),
         kind: AlertKind::WatchPhrase,
         detail: phrase.into(),
-        severity: Severity::Warning,
+        severity,
         title: format!("Watch-list phrase \"{phrase}\""),
         state: AlertState::Open,
         first_seen: now,
