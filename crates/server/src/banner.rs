@@ -95,10 +95,7 @@ pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> AlertLine
     let counts: Vec<SeverityCount> = [Severity::Critical, Severity::Warning, Severity::Info]
         .into_iter()
         .filter_map(|severity| {
-            let n = open
-                .iter()
-                .filter(|s| s.alert.severity == severity)
-                .count();
+            let n = open.iter().filter(|s| s.alert.severity == severity).count();
             (n > 0).then(|| SeverityCount {
                 severity: severity.as_str(),
                 label: count_label(severity, n),

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use reqwest::StatusCode;
 use store::{AlertStore, EngageStore, SavedHealth};
 
-use crate::app::{TestApp, add_alert, add_alert_with, wait_for_event};
+use crate::app::{TestApp, add_alert_with, wait_for_event};
 
 #[tokio::test]
 async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_statement() {
@@ -21,7 +21,7 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
 
     // An open page's live connection: the alert line arrives when the pipeline publishes.
     let mut body = officer.open_live().await;
-    wait_for_event(&mut body, "event: alerts", Duration::from_secs(5)).await;
+    wait_for_event(&mut body, "event: posts", Duration::from_secs(5)).await;
     let id = add_alert_with(&app.store, "data breach", Severity::Critical);
     let stored = app.store.alert(id).unwrap().unwrap();
     app.hub.publish(AlertUpdate {
@@ -203,7 +203,9 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
 /// The alert line of a page (from its opening tag to the end of the banner's container).
 fn alert_area(page: &str) -> &str {
     let start = page.find("id=\"alert-banner\"").expect("the alert area");
-    let end = page[start..].find("<main").map_or(page.len(), |e| start + e);
+    let end = page[start..]
+        .find("<main")
+        .map_or(page.len(), |e| start + e);
     &page[start..end]
 }
 
@@ -234,7 +236,9 @@ async fn alerts_take_one_compact_line_and_only_a_new_critical_alert_a_full_banne
     // One line: counts by severity, most severe first, and a link to every alert.
     let critical_at = area.find("1 critical").expect("the critical count");
     let warnings_at = area.find("2 warnings").expect("the warning count");
-    let info_at = area.find("1 for information").expect("the information count");
+    let info_at = area
+        .find("1 for information")
+        .expect("the information count");
     assert!(critical_at < warnings_at && warnings_at < info_at, "{area}");
     assert!(area.contains("href=\"/alerts\""));
     // The full banner for the new critical alert only, with its crisis view and dismissal.
@@ -255,7 +259,10 @@ async fn alerts_take_one_compact_line_and_only_a_new_critical_alert_a_full_banne
     let mut later = app.login("officer").await;
     let page = later.get("/stream").await.text().await.unwrap();
     let area = alert_area(&page);
-    assert!(!area.contains("role=\"alert\"") && area.contains("1 critical"), "{area}");
+    assert!(
+        !area.contains("role=\"alert\"") && area.contains("1 critical"),
+        "{area}"
+    );
     let mut approver = app.login("approver").await;
     let page = approver.get("/stream").await.text().await.unwrap();
     assert_eq!(alert_area(&page).matches("role=\"alert\"").count(), 1);
