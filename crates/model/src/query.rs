@@ -135,10 +135,10 @@ pub enum QueryError {
         /// The limit.
         max: usize,
     },
-    /// More words and phrases than [`MAX_TERMS`].
+    /// More words than [`MAX_TERMS`].
     #[error(
-        "the query has {found} words and phrases; at most {max} are allowed: search for fewer \
-         words, or save several searches"
+        "the query has {found} words (each word of a phrase counts); at most {max} are allowed: \
+         search for fewer words, or save several searches"
     )]
     TooManyTerms {
         /// How many the query has.
@@ -176,7 +176,8 @@ pub const MAX_LENGTH: usize = 2_000;
 /// How deeply parentheses and `NOT`s may nest.
 pub const MAX_DEPTH: usize = 16;
 
-/// The most words and phrases one query may hold (prefix words included).
+/// The most words one query may hold, counting every word of a phrase and every prefix word:
+/// the full-text index reads the positions of each.
 pub const MAX_TERMS: usize = 64;
 
 /// The most prefix words (`nurs*`) one query may hold: each one makes the full-text index read
@@ -224,11 +225,12 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     Ok(node.query)
 }
 
-/// How many words and phrases a query holds, and how many of them are prefixes.
+/// How many words a query holds (every word of a phrase counted), and how many of them are
+/// prefixes.
 fn count_terms(query: &Query) -> (usize, usize) {
     match query {
         Query::Term { prefix, .. } => (1, usize::from(*prefix)),
-        Query::Phrase(_) => (1, 0),
+        Query::Phrase(words) => (words.len(), 0),
         Query::And(parts) | Query::Or(parts) => parts
             .iter()
             .map(count_terms)
@@ -1254,6 +1256,14 @@ mod tests {
             }
         );
         assert!(parse(&words[..MAX_TERMS].join(" OR ")).is_ok());
+        let long_phrase = format!("the NOT \"{}\"", ["the"; MAX_TERMS].join(" "));
+        assert_eq!(
+            parse(&long_phrase).unwrap_err(),
+            QueryError::TooManyTerms {
+                found: MAX_TERMS + 1,
+                max: MAX_TERMS
+            }
+        );
 
         let long = "nurse ".repeat(MAX_LENGTH);
         assert_eq!(

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod cancel;
 pub mod engage;
 mod prepared;
 pub mod sqlite;
@@ -32,6 +33,7 @@ pub use accounts::{
     StreamEntry, StreamFilter, StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
+pub use cancel::{Cancel, CancelOnDrop};
 pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
 pub use sqlite::SqliteStore;
@@ -357,6 +359,9 @@ pub enum StoreError {
         /// What is wrong with the query.
         message: String,
     },
+    /// A read stopped through its [`Cancel`]: its deadline passed or whoever asked went away.
+    #[error("the query was stopped before it finished: it took too long, or it was abandoned")]
+    Cancelled,
     /// Any other database failure.
     #[error("{path}: database error: {message}")]
     Database {
