@@ -114,37 +114,40 @@ impl ImportSummary {
         self.deleted += applied.deleted;
     }
 
-    fn print(&self) {
+    fn print(&self) -> std::io::Result<()> {
         let rate = if self.seconds > 0.0 {
             self.read as f64 / self.seconds
         } else {
             0.0
         };
-        println!(
+        outln!(
             "Read {} records from {} file(s) in {:.1} s ({rate:.0} records/s).",
-            self.read, self.files, self.seconds
-        );
-        println!("  imported   {:>10}", self.imported);
-        println!("  updated    {:>10}", self.updated);
-        println!("  refreshed  {:>10}", self.refreshed);
-        println!("  duplicates {:>10}", self.duplicates);
-        println!("  deleted    {:>10}", self.deleted);
-        println!("  analysed   {:>10}", self.analysed);
+            self.read,
+            self.files,
+            self.seconds
+        )?;
+        outln!("  imported   {:>10}", self.imported)?;
+        outln!("  updated    {:>10}", self.updated)?;
+        outln!("  refreshed  {:>10}", self.refreshed)?;
+        outln!("  duplicates {:>10}", self.duplicates)?;
+        outln!("  deleted    {:>10}", self.deleted)?;
+        outln!("  analysed   {:>10}", self.analysed)?;
         let skipped: u64 = self.skipped.values().sum();
-        println!("  skipped    {skipped:>10}");
+        outln!("  skipped    {skipped:>10}")?;
         for (kind, count) in &self.skipped {
-            println!("    {count:>8}  {kind}");
+            outln!("    {count:>8}  {kind}")?;
         }
-        println!("  rejected   {:>10}", self.rejected);
+        outln!("  rejected   {:>10}", self.rejected)?;
         if let (true, Some(path)) = (self.rejected > 0, &self.rejects_file) {
-            println!("Rejected records are listed in {}.", path.display());
+            outln!("Rejected records are listed in {}.", path.display())?;
         }
         if self.files_failed > 0 {
-            println!(
+            outln!(
                 "{} file(s) could not be read: see the messages above.",
                 self.files_failed
-            );
+            )?;
         }
+        Ok(())
     }
 }
 
@@ -244,9 +247,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     summary.seconds = started.elapsed().as_secs_f64();
     crate::serve_cmd::tag_monitors(&args.db.path)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        summary.print();
+        summary.print()?;
     }
     if summary.files_failed > 0 && summary.files == 0 {
         anyhow::bail!("no file could be imported");

@@ -299,3 +299,56 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
     );
     assert_eq!(snapshot(killed.path()), expected);
 }
+
+#[test]
+fn printing_commands_end_quietly_when_the_reader_goes() {
+    // Issue 14, finding 12: `switchboard search … | head` panicked with "failed printing to
+    // stdout" and a backtrace.
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("x.jsonl");
+    let output = run(switchboard(dir.path()).args([
+        "generate",
+        "--posts",
+        "3000",
+        "--format",
+        "x",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    import_json(dir.path(), &[data.to_str().unwrap(), "--no-analyse"]);
+    let commands: [&[&str]; 3] = [
+        &["search", "*", "--limit", "3000"],
+        &["search", "*", "--limit", "3000", "--json"],
+        &["generate", "--posts", "20000", "--format", "mastodon"],
+    ];
+    for args in commands {
+        let mut child = switchboard(dir.path())
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        drop(reader);
+        let output = child.wait_with_output().unwrap();
+        let errors = stderr(&output);
+        assert!(
+            !errors.contains("panicked") && !errors.contains("Broken pipe"),
+            "{args:?}: {errors}"
+        );
+        assert!(
+            output.status.success(),
+            "{args:?}: {:?} {errors}",
+            output.status
+        );
+    }
+}
