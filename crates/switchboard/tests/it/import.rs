@@ -352,3 +352,67 @@ fn printing_commands_end_quietly_when_the_reader_goes() {
         );
     }
 }
+
+#[test]
+fn rejects_are_written_once_per_run() {
+    // Issue 14, finding 8: the rejects file was appended on every run, so importing the same
+    // file again listed the same reject again.
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_path = dir.path().join("switchboard.rejects.jsonl");
+    let first = dir.path().join("first.csv");
+    let second = dir.path().join("second.csv");
+    fs::write(
+        &first,
+        "id,date,comment\n1,2024-05-01,Kind nurses\n2,yesterday,Long wait\n",
+    )
+    .unwrap();
+    fs::write(
+        &second,
+        "id,date,comment\n1,2024-05-01,Lovely ward\n2,someday,Cold food\n",
+    )
+    .unwrap();
+    let lines = || -> Vec<Value> {
+        fs::read_to_string(&rejects_path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let files = |rejects: &[Value]| -> Vec<String> {
+        let mut files: Vec<String> = rejects
+            .iter()
+            .map(|reject| {
+                let file = reject["file"].as_str().unwrap();
+                std::path::Path::new(file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    for _ in 0..3 {
+        let summary = import_json(dir.path(), &[first.to_str().unwrap()]);
+        assert_eq!(count(&summary, "rejected"), 1, "{summary}");
+        assert_eq!(files(&lines()), ["first.csv"]);
+    }
+    import_json(dir.path(), &[second.to_str().unwrap()]);
+    assert_eq!(files(&lines()), ["first.csv", "second.csv"]);
+    import_json(
+        dir.path(),
+        &[first.to_str().unwrap(), second.to_str().unwrap()],
+    );
+    assert_eq!(files(&lines()), ["first.csv", "second.csv"]);
+    // The first file mended: its reject goes, the second file's stays.
+    fs::write(
+        &first,
+        "id,date,comment\n1,2024-05-01,Kind nurses\n2,2024-05-02,Long wait\n",
+    )
+    .unwrap();
+    let summary = import_json(dir.path(), &[first.to_str().unwrap()]);
+    assert_eq!(count(&summary, "rejected"), 0, "{summary}");
+    assert_eq!(files(&lines()), ["second.csv"]);
+    assert_eq!(lines()[0]["line"], 3);
+}
