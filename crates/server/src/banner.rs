@@ -20,27 +20,18 @@ use std::{
 use alert::{AlertState, Severity};
 use askama::Template;
 use axum::{
-    Form,
-    extract::{Path, State},
-    http::{HeaderMap, header},
-    response::{
-        IntoResponse, Redirect, Response,
-        sse::{Event, KeepAlive, Sse},
-    },
+    extract::State,
+    response::sse::{Event, KeepAlive, Sse},
 };
 use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
 use notify::AlertHub;
-use serde::Deserialize;
 use store::{AlertFilter, StoredAlert, WebStore};
 use tokio::sync::{broadcast, watch};
 
 use crate::{
-    ApiError, AppState, auth::CurrentUser, blocking, pages::PageError, roles::Action, views::london,
+    ApiError, AppState, PageError, auth::CurrentUser, blocking, roles::Action, views::london,
 };
-
-/// The banner script, compiled in.
-const SCRIPT: &str = include_str!("../static/alerts.js");
 
 /// Open alerts older than this (by their last trigger) leave the banner, even if no resolution
 /// was saved (a pipeline stopped before its cool-down ended).
@@ -174,6 +165,11 @@ impl Board {
         self.changed.send_modify(|version| *version += 1);
     }
 
+    /// Wakes the listeners (a person's dismissals changed what their banner shows).
+    pub fn touch(&self) {
+        self.changed.send_modify(|version| *version += 1);
+    }
+
     /// Starts keeping the board (once; later calls do nothing): re-reads the store at every
     /// update on `hub` and every `every`.
     pub fn start(&self, store: Arc<dyn WebStore>, hub: AlertHub, every: Duration) {
@@ -280,62 +276,6 @@ pub async fn events(
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
-/// The dismiss form.
-#[derive(Debug, Deserialize)]
-pub struct DismissForm {
-    /// The session's token.
-    #[serde(default)]
-    pub csrf: String,
-}
-
-/// The page a form came from (its path), when the `Referer` names this site; else `/alerts`.
-pub fn back_to(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let path = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|referer| referer.split_once("://"))
-        .and_then(|(_, rest)| rest.strip_prefix(host))
-        .filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'));
-    path.map_or_else(|| "/alerts".to_owned(), str::to_owned)
-}
-
-/// `POST /alerts/{id}/dismiss`: hides the alert from this person's banner until it escalates.
-pub async fn dismiss(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(form): Form<DismissForm>,
-) -> Result<Response, PageError> {
-    user.check_csrf(&form.csrf)?;
-    user.require(Action::DismissAlert)?;
-    let user_id = user.user.id;
-    blocking(&state, move |store| {
-        let stored = store.alert(id)?.ok_or(ApiError::NotFound)?;
-        store.dismiss_alert(user_id, id, stored.alert.severity, Timestamp::now())?;
-        Ok(())
-    })
-    .await?;
-    state.banner.changed.send_modify(|version| *version += 1);
-    Ok(Redirect::to(&back_to(&headers)).into_response())
-}
-
-/// `GET /static/alerts.js`.
-pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        SCRIPT,
-    )
-        .into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use alert::{Alert, AlertKind};
@@ -384,18 +324,5 @@ mod tests {
         receiver.borrow_and_update();
         board.replace(vec![stored(1, Severity::Warning)]);
         assert!(!receiver.has_changed().unwrap());
-    }
-
-    #[test]
-    fn back_goes_only_to_this_site() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        headers.insert(
-            header::REFERER,
-            "http://127.0.0.1:8080/stream?network=x".parse().unwrap(),
-        );
-        assert_eq!(back_to(&headers), "/stream?network=x");
-        headers.insert(header::REFERER, "http://evil.example/".parse().unwrap());
-        assert_eq!(back_to(&headers), "/alerts");
     }
 }

@@ -16,8 +16,10 @@ use std::{
 
 use askama::Template;
 use axum::{
+    Router,
     extract::{Query, State},
     response::sse::{Event, KeepAlive, Sse},
+    routing::get,
 };
 use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
@@ -26,12 +28,22 @@ use store::{StoredPost, StreamEntry, StreamFilter, StreamOrder, WebStore};
 use tokio::sync::broadcast;
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, PageError,
     auth::CurrentUser,
-    pages::PageError,
     roles::Action,
     views::{HIGH_PRIORITY, PostView, StreamParams, monitor_names},
 };
+
+/// The routes of the live event streams.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/stream/events", get(events))
+        .route("/attention/events", get(attention_events))
+        .route("/alerts/events", get(crate::banner::events))
+}
+
+/// The API routes of this module (none: the event streams are for pages).
+pub const API: [crate::openapi::ApiRoute; 0] = [];
 
 /// How far back the poller looks (by creation time).
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(10);

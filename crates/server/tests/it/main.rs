@@ -15,3 +15,4 @@ mod browser;
 mod desk;
 mod engage;
 mod http;
+mod protection;
