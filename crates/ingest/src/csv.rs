@@ -220,8 +220,13 @@ fn resolve(header: &csv::StringRecord, mapping: &Mapping) -> Result<Columns, Str
 }
 
 /// Parses a CSV export. Fails at once, with a message saying what to do, when the header does
-/// not fit the mapping; every later problem is a [`Rejected`] row.
-pub fn parse(mut input: Input, mapping: &Mapping) -> Result<Records, String> {
+/// not fit the mapping; every later problem is a [`Rejected`] row, a row larger than
+/// `max_post_bytes` among them (see [`crate::check_size`]).
+pub fn parse(
+    mut input: Input,
+    mapping: &Mapping,
+    max_post_bytes: usize,
+) -> Result<Records, String> {
     let delimiter = sniff_delimiter(&mut input);
     let mut rows = Rows {
         input,
@@ -317,6 +322,10 @@ pub fn parse(mut input: Input, mapping: &Mapping) -> Result<Records, String> {
         let mut post = Post::new(Network::Feedback, id, author, text, created_at);
         post.feedback = Some(Feedback { rating, service });
         post.raw = serde_json::Value::Object(raw).to_string();
+        crate::check_size(&post, max_post_bytes).map_err(|mut rejected| {
+            rejected.location.line = line;
+            rejected
+        })?;
         Ok(Record::Change(Change::Upsert(Box::new(post))))
     });
     Ok(Box::new(rows))
@@ -648,7 +657,7 @@ mod tests {
 
     fn run(text: &str, mapping: &Mapping) -> Result<Vec<Parsed>, String> {
         let input: Input = Box::new(Cursor::new(text.to_owned()));
-        parse(input, mapping).map(Iterator::collect)
+        parse(input, mapping, crate::DEFAULT_MAX_POST_BYTES).map(Iterator::collect)
     }
 
     fn posts(items: &[Parsed]) -> Vec<&Post> {

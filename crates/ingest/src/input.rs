@@ -28,12 +28,25 @@ pub type Input = Box<dyn BufRead + Send>;
 pub type Records = Box<dyn Iterator<Item = Parsed> + Send>;
 
 /// Settings of one import.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The format, or `None` to recognise it from the content.
     pub format: Option<Format>,
     /// How CSV columns map to post fields.
     pub csv: csv_import::Mapping,
+    /// The largest post imported: its text and title together, in bytes (see
+    /// [`crate::check_size`]); a larger post is rejected.
+    pub max_post_bytes: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            format: None,
+            csv: csv_import::Mapping::default(),
+            max_post_bytes: crate::DEFAULT_MAX_POST_BYTES,
+        }
+    }
 }
 
 /// Why an input could not be read at all. Each message names the file and what to do.
@@ -170,15 +183,21 @@ pub fn parse(
     input: Input,
     options: &ImportOptions,
 ) -> Result<Records, InputError> {
+    let max = options.max_post_bytes;
     Ok(match format {
-        Format::X => json_records(input, x::parse_document),
-        Format::Mastodon => json_records(input, mastodon::parse_document),
-        Format::MastodonStream => mastodon::parse_sse(input),
-        Format::Bluesky | Format::Jetstream => json_records(input, bluesky::parse_document),
-        Format::Facebook => json_records(input, facebook::parse_document),
-        Format::Rss => rss::parse(input),
+        Format::X => json_records(input, x::parse_document, max),
+        Format::Mastodon => json_records(input, mastodon::parse_document, max),
+        Format::MastodonStream => mastodon::parse_sse(input, max),
+        Format::Bluesky | Format::Jetstream => json_records(input, bluesky::parse_document, max),
+        Format::Facebook => json_records(input, facebook::parse_document, max),
+        Format::Rss => Box::new(rss::parse(input).map(move |item| {
+            let mut one = [item];
+            crate::limit_size(&mut one, max);
+            let [item] = one;
+            item
+        })),
         Format::Csv => {
-            csv_import::parse(input, &options.csv).map_err(|message| InputError::Csv {
+            csv_import::parse(input, &options.csv, max).map_err(|message| InputError::Csv {
                 path: path.to_owned(),
                 message,
             })?
@@ -193,11 +212,17 @@ pub type DocumentParser = fn(&str, &mut Vec<Parsed>);
 /// runs `parse_document` on each, stamping line numbers on what it returns.
 ///
 /// Lines are read as bytes: a line that is not UTF-8, not JSON or longer than
-/// [`MAX_LINE_BYTES`] is rejected with its number, and reading goes on with the next line.
-pub fn json_records(input: Input, parse_document: DocumentParser) -> Records {
+/// [`MAX_LINE_BYTES`] is rejected with its number, and reading goes on with the next line. A
+/// post larger than `max_post_bytes` is rejected (see [`crate::check_size`]).
+pub fn json_records(
+    input: Input,
+    parse_document: DocumentParser,
+    max_post_bytes: usize,
+) -> Records {
     Box::new(JsonRecords {
         input,
         parse_document,
+        max_post_bytes,
         mode: Mode::Unknown,
         line_number: 0,
         line: Vec::new(),
@@ -218,6 +243,7 @@ enum Mode {
 struct JsonRecords {
     input: Input,
     parse_document: DocumentParser,
+    max_post_bytes: usize,
     mode: Mode,
     line_number: u64,
     line: Vec<u8>,
@@ -331,6 +357,7 @@ impl JsonRecords {
                     excerpt: Some(crate::shorten(text, 2000)),
                 })),
             }
+            crate::limit_size(&mut self.pending[start..], self.max_post_bytes);
             stamp(&mut self.pending[start..], line);
             if self.pending.len() > start {
                 self.pending.reverse();
@@ -360,6 +387,7 @@ impl JsonRecords {
                 excerpt: None,
             })),
         }
+        crate::limit_size(&mut found, self.max_post_bytes);
         found.reverse();
         self.pending = found;
     }
@@ -439,7 +467,7 @@ mod tests {
     #[test]
     fn json_lines_are_split_and_bad_lines_reported_with_their_number() {
         let input: Input = Box::new(Cursor::new("{\"a\":1}\n\n{\"b\":22}\n{\"c\":\n"));
-        let items: Vec<_> = json_records(input, counting).collect();
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
         assert_eq!(items.len(), 3);
         assert!(items[0].is_ok() && items[1].is_ok());
         let rejected = items[2].as_ref().unwrap_err();
@@ -483,7 +511,7 @@ mod tests {
             }
         }
         let input: Input = Box::new(Cursor::new(text));
-        let items: Vec<_> = json_records(input, counting).collect();
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
         assert_eq!(items.len(), 2_000);
         assert_eq!(rejected_lines(&items), [1_001]);
         let rejected = items[1_000].as_ref().unwrap_err();
@@ -519,9 +547,38 @@ mod tests {
     }
 
     #[test]
+    fn posts_over_the_maximum_size_are_rejected() {
+        // Issue 14, finding 9: one 50 MB post made /stream 52 MB for everyone.
+        let huge = "A&E ".repeat(13 * 1024 * 1024);
+        let csv = format!(
+            "id,date,comment\n1,2024-05-01,Kind nurses\n2,2024-05-02,{huge}\n3,2024-05-03,Long wait\n"
+        );
+        let path = Path::new("feedback.csv");
+        let read = |options: &ImportOptions| -> Vec<Parsed> {
+            let (format, input) =
+                open_reader(path, Box::new(Cursor::new(csv.clone().into_bytes())), None).unwrap();
+            parse(path, format, input, options).unwrap().collect()
+        };
+        let items = read(&ImportOptions::default());
+        assert_eq!(items.len(), 3);
+        assert_eq!(rejected_lines(&items), [3]);
+        let reason = &items[1].as_ref().unwrap_err().reason;
+        assert!(
+            reason.contains("131072") || reason.contains("128 KiB"),
+            "{reason}"
+        );
+        // The limit is a setting: a smaller one rejects smaller posts.
+        let strict = ImportOptions {
+            max_post_bytes: 10,
+            ..ImportOptions::default()
+        };
+        assert_eq!(rejected_lines(&read(&strict)), [2, 3]);
+    }
+
+    #[test]
     fn a_pretty_printed_document_is_read_whole() {
         let input: Input = Box::new(Cursor::new("{\n  \"a\": 1\n}\n"));
-        let items: Vec<_> = json_records(input, counting).collect();
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
         assert_eq!(items.len(), 1);
     }
 }

@@ -43,10 +43,12 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
 /// Comment lines (heartbeats such as `:)`) are ignored; `update` and `status.update` events give
 /// posts, `delete` a deletion, `notification` and `conversation` the status they carry, and
 /// other events (`filters_changed`, `announcement`) are skipped. Rejections carry the line where
-/// their event starts.
-pub fn parse_sse(input: Input) -> Records {
+/// their event starts; a post larger than `max_post_bytes` is rejected (see
+/// [`crate::check_size`]).
+pub fn parse_sse(input: Input, max_post_bytes: usize) -> Records {
     Box::new(SseRecords {
         input,
+        max_post_bytes,
         line_number: 0,
         buffer: Vec::new(),
         pending: VecDeque::new(),
@@ -56,6 +58,7 @@ pub fn parse_sse(input: Input) -> Records {
 
 struct SseRecords {
     input: Input,
+    max_post_bytes: usize,
     line_number: u64,
     buffer: Vec<u8>,
     pending: VecDeque<Parsed>,
@@ -180,6 +183,7 @@ impl SseRecords {
         let data = event.data.unwrap_or_default();
         let mut found = Vec::new();
         stream_event(&name, &data, &mut found);
+        crate::limit_size(&mut found, self.max_post_bytes);
         for mut item in found {
             if let Err(rejected) = &mut item {
                 rejected.location.line.get_or_insert(start);
@@ -932,7 +936,11 @@ mod tests {
     }
 
     fn sse(text: &str) -> Vec<Parsed> {
-        parse_sse(Box::new(Cursor::new(text.to_owned()))).collect()
+        parse_sse(
+            Box::new(Cursor::new(text.to_owned())),
+            crate::DEFAULT_MAX_POST_BYTES,
+        )
+        .collect()
     }
 
     /// Reads `bytes` as an import does: format recognised from the content, then parsed.

@@ -53,6 +53,10 @@ pub struct ImportArgs {
     /// Changes written per transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// The largest post imported: its text and title together, in bytes. A larger post is
+    /// rejected (and listed in the rejects file), so one huge post cannot swell every page.
+    #[arg(long, default_value_t = ingest::DEFAULT_MAX_POST_BYTES, value_name = "BYTES")]
+    pub max_post_bytes: usize,
     /// Store the posts without analysing them (`switchboard analyse` can do it later).
     #[arg(long)]
     pub no_analyse: bool,
@@ -233,6 +237,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let options = ImportOptions {
         format: args.format.0,
         csv: args.csv_map.clone().unwrap_or_default(),
+        max_post_bytes: args.max_post_bytes,
     };
     let analyser = if args.no_analyse {
         None
