@@ -1,9 +1,9 @@
 //! Bluesky: Jetstream event lines and app view (XRPC) responses, turned into posts and deletions.
 //!
 //! [`parse_document`] reads one JSON document. A Jetstream line gives a post for each created or
-//! updated `app.bsky.feed.post` record, a deletion for a deleted one, a skip for every other
-//! collection and for identity and account events, and always the event's `time_us` as a resume
-//! cursor. App view responses (searchPosts, getAuthorFeed, getTimeline, getFeed, getListFeed,
+//! updated `app.bsky.feed.post` record, a deletion for a deleted one, the account's handle for an
+//! identity event (its posts name only the DID), a skip for every other collection and for
+//! account events, and always the event's `time_us` as a resume cursor. App view responses (searchPosts, getAuthorFeed, getTimeline, getFeed, getListFeed,
 //! getActorLikes, getPostThread, getPosts, getQuotes, listNotifications, and the raw records of
 //! com.atproto.repo.getRecord and listRecords) give their posts, the posts they reply to or quote,
 //! and a repost post for every `reasonRepost`; each post at most once per document. Rich text
@@ -12,7 +12,9 @@
 use std::collections::HashSet;
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
-use model::{Author, Change, Counts, Deletion, Network, Post, Relation, RelationKind};
+use model::{
+    Author, Change, Counts, Deletion, HandleChange, Network, Post, Relation, RelationKind,
+};
 use serde_json::Value;
 
 use crate::{Parsed, Record, Rejected};
@@ -227,8 +229,32 @@ impl Document<'_> {
         let event_time = time_us.and_then(time_from_micros);
         match string(event, "kind") {
             Some("commit") => self.commit(event, event_time),
+            Some("identity") => self.identity(event, event_time),
             Some(kind) => self.skip(format!("bluesky {kind} event")),
             None => self.reject("/kind", "a Jetstream event without a `kind`"),
+        }
+    }
+
+    /// An identity event: the account's handle now, so its posts show it instead of the DID.
+    /// An event without a handle (the handle no longer verifies) is passed over.
+    fn identity(&mut self, event: &Value, event_time: Option<Timestamp>) {
+        let identity = event.get("identity");
+        let did = identity
+            .and_then(|i| string(i, "did"))
+            .or_else(|| string(event, "did"));
+        let handle = identity.and_then(|i| string(i, "handle"));
+        match (did, handle) {
+            (Some(did), Some(handle)) if !handle.is_empty() && handle != "handle.invalid" => {
+                self.out
+                    .push(Ok(Record::Change(Change::Handle(HandleChange {
+                        network: Network::Bluesky,
+                        author_id: did.to_owned(),
+                        handle: handle.to_owned(),
+                        at: event_time,
+                    }))));
+            }
+            (Some(_), _) => self.skip("bluesky identity event"),
+            (None, _) => self.reject("/identity/did", "a Jetstream identity event without `did`"),
         }
     }
 
@@ -716,7 +742,7 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
-                Ok(Record::Skipped { .. }) => 2,
+                Ok(Record::Skipped { .. } | Record::Change(Change::Handle(_))) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
             };
@@ -778,6 +804,33 @@ mod tests {
                 "no expectation for {name}"
             );
         }
+    }
+
+    #[test]
+    fn an_identity_event_gives_the_handle_of_its_did() {
+        let mut out = Vec::new();
+        parse_document(
+            r#"{"did":"did:plc:abc","time_us":1779719010267528,"kind":"identity","identity":{"did":"did:plc:abc","handle":"nurse.bsky.social","seq":1,"time":"2026-05-25T14:23:29.950Z"}}"#,
+            &mut out,
+        );
+        let handle = out.iter().find_map(|item| match item {
+            Ok(Record::Change(Change::Handle(h))) => Some(h),
+            _ => None,
+        });
+        let handle = handle.expect("a handle change");
+        assert_eq!(
+            (handle.author_id.as_str(), handle.handle.as_str()),
+            ("did:plc:abc", "nurse.bsky.social")
+        );
+        let mut out = Vec::new();
+        parse_document(
+            r#"{"did":"did:plc:abc","time_us":1,"kind":"identity","identity":{"did":"did:plc:abc","seq":2}}"#,
+            &mut out,
+        );
+        assert!(
+            out.iter()
+                .any(|item| matches!(item, Ok(Record::Skipped { .. })))
+        );
     }
 
     #[test]

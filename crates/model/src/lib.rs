@@ -257,7 +257,22 @@ pub struct Deletion {
     pub deleted_at: Option<Timestamp>,
 }
 
-/// What a source hands to the store: a post to insert or update, or a deletion.
+/// An account's handle, learnt from a payload that carries no post (a Bluesky Jetstream
+/// identity event), so that the account's posts show the handle rather than its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandleChange {
+    /// The network.
+    pub network: Network,
+    /// The network's id of the account (a Bluesky DID).
+    pub author_id: String,
+    /// The handle now.
+    pub handle: String,
+    /// When the network said so, when known.
+    pub at: Option<Timestamp>,
+}
+
+/// What a source hands to the store: a post to insert or update, a deletion, or an account's
+/// handle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
@@ -265,6 +280,8 @@ pub enum Change {
     Upsert(Box<Post>),
     /// Mark the post deleted.
     Delete(Deletion),
+    /// Remember an account's handle (its posts show it from then on).
+    Handle(HandleChange),
 }
 
 impl Change {
@@ -273,6 +290,7 @@ impl Change {
         match self {
             Change::Upsert(post) => post.network,
             Change::Delete(deletion) => deletion.network,
+            Change::Handle(handle) => handle.network,
         }
     }
 
@@ -280,7 +298,7 @@ impl Change {
     pub fn post(&self) -> Option<&Post> {
         match self {
             Change::Upsert(post) => Some(post),
-            Change::Delete(_) => None,
+            Change::Delete(_) | Change::Handle(_) => None,
         }
     }
 }

@@ -405,7 +405,7 @@ impl PostView {
                 post.network.as_str(),
                 path_segment(&post.id)
             ),
-            url: post.url.clone(),
+            url: post.url.clone().or_else(|| original_url(post)),
             author: post.author.handle.clone(),
             author_name: post.author.display_name.clone(),
             professional: analysis.and_then(|a| a.professional.as_ref().map(|r| r.role.clone())),
@@ -488,6 +488,19 @@ impl PostView {
     }
 }
 
+/// The address of a post on its network when the payload gave none: a Bluesky post's page
+/// from its `at://` URI (`https://bsky.app/profile/{did}/post/{rkey}`).
+pub fn original_url(post: &model::Post) -> Option<String> {
+    if post.network != Network::Bluesky {
+        return None;
+    }
+    let rest = post.id.strip_prefix("at://")?;
+    let (did, tail) = rest.split_once('/')?;
+    let rkey = tail.strip_prefix("app.bsky.feed.post/")?;
+    (!did.is_empty() && !rkey.is_empty() && !rkey.contains('/'))
+        .then(|| format!("https://bsky.app/profile/{did}/post/{rkey}"))
+}
+
 /// Percent-encodes a path segment: everything but unreserved characters, `/` included (Bluesky
 /// post ids are `at://` URIs).
 pub fn path_segment(value: &str) -> String {
@@ -565,6 +578,24 @@ mod tests {
             reason: String::new(),
         }];
         assert_eq!(mask(text, &spans), "Call me on [phone removed] please");
+    }
+
+    #[test]
+    fn bluesky_posts_link_to_their_page_on_bluesky() {
+        let author = model::Author::default();
+        let post = model::Post::new(
+            Network::Bluesky,
+            "at://did:plc:x/app.bsky.feed.post/3n2",
+            author.clone(),
+            "hi",
+            Timestamp::now(),
+        );
+        assert_eq!(
+            original_url(&post).as_deref(),
+            Some("https://bsky.app/profile/did:plc:x/post/3n2")
+        );
+        let other = model::Post::new(Network::X, "1", author, "hi", Timestamp::now());
+        assert_eq!(original_url(&other), None);
     }
 
     #[test]

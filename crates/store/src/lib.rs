@@ -126,6 +126,8 @@ pub struct ApplySummary {
     pub deleted: u64,
     /// Older versions that arrived after a newer one: kept in history only.
     pub history_only: u64,
+    /// Accounts' handles learnt (from payloads without posts).
+    pub handles: u64,
 }
 
 impl ApplySummary {
@@ -137,6 +139,7 @@ impl ApplySummary {
             + self.unchanged
             + self.deleted
             + self.history_only
+            + self.handles
     }
 }
 
@@ -157,6 +160,7 @@ impl AddAssign for ApplySummary {
         self.unchanged += other.unchanged;
         self.deleted += other.deleted;
         self.history_only += other.history_only;
+        self.handles += other.handles;
     }
 }
 

@@ -5,7 +5,7 @@ mod tests {
     use std::sync::Arc;
 
     use jiff::Timestamp;
-    use model::{Author, Change, Deletion, Network, Post, query::parse};
+    use model::{Author, Change, Deletion, HandleChange, Network, Post, query::parse};
     use store::{PreparedAnalysis, SearchQuery, SqliteStore, Store, StoreError};
 
     fn at(s: &str) -> Timestamp {
@@ -482,6 +482,74 @@ mod tests {
         assert_eq!(first.post.author.display_name.as_deref(), Some("New Name"));
         assert_eq!(first.post.author.followers, Some(10));
         assert_eq!(store.stats().unwrap().authors, 1);
+    }
+
+    /// A Bluesky post from Jetstream names its author by DID only.
+    fn did_post(did: &str, id: &str, created: &str) -> Post {
+        let author = Author {
+            id: did.to_owned(),
+            handle: did.to_owned(),
+            ..Author::default()
+        };
+        let mut post = Post::new(Network::Bluesky, id, author, "hello", at(created));
+        post.raw = "{}".into();
+        post
+    }
+
+    fn handle_of(did: &str, handle: &str) -> Change {
+        Change::Handle(HandleChange {
+            network: Network::Bluesky,
+            author_id: did.to_owned(),
+            handle: handle.to_owned(),
+            at: Some(at("2024-03-01T09:00:00Z")),
+        })
+    }
+
+    // See: issue 12, item 6 (`@did:plc:…` shown instead of Bluesky handles).
+    #[test]
+    fn bluesky_posts_show_the_handle_an_identity_event_gave_their_did() {
+        let (_dir, store) = open();
+        let handle = |id: &str| {
+            store
+                .post(Network::Bluesky, id)
+                .unwrap()
+                .unwrap()
+                .post
+                .author
+                .handle
+        };
+        // The handle first, then the posts: they show it, a later post does not undo it.
+        let summary = store
+            .apply(&[handle_of("did:plc:a", "ann.bsky.social")])
+            .unwrap();
+        assert_eq!(summary.handles, 1);
+        store
+            .apply(&[up(&did_post("did:plc:a", "a1", "2024-03-01T10:00:00Z"))])
+            .unwrap();
+        store
+            .apply(&[up(&did_post("did:plc:a", "a2", "2024-03-02T10:00:00Z"))])
+            .unwrap();
+        assert_eq!(handle("a1"), "ann.bsky.social");
+        assert_eq!(handle("a2"), "ann.bsky.social");
+        // The posts first, then the handle: every post of the account shows it.
+        store
+            .apply(&[up(&did_post("did:plc:b", "b1", "2024-03-01T10:00:00Z"))])
+            .unwrap();
+        assert_eq!(handle("b1"), "did:plc:b");
+        store
+            .apply(&[handle_of("did:plc:b", "bob.example.org")])
+            .unwrap();
+        assert_eq!(handle("b1"), "bob.example.org");
+        // A new handle replaces the old; the same again changes nothing.
+        store
+            .apply(&[handle_of("did:plc:b", "robert.example.org")])
+            .unwrap();
+        assert_eq!(handle("b1"), "robert.example.org");
+        let again = store
+            .apply(&[handle_of("did:plc:b", "robert.example.org")])
+            .unwrap();
+        assert_eq!((again.handles, again.unchanged), (0, 1));
+        assert_eq!(store.stats().unwrap().authors, 2);
     }
 
     #[test]

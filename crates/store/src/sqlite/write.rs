@@ -14,7 +14,7 @@
 
 use std::{collections::HashMap, sync::mpsc, thread};
 
-use model::{Author, Change, Deletion, Network, Post, RelationKind};
+use model::{Author, Change, Deletion, HandleChange, Network, Post, RelationKind};
 use rusqlite::{
     Connection, OptionalExtension, Transaction, TransactionBehavior, params, types::Value,
 };
@@ -72,6 +72,7 @@ enum Outcome {
     Unchanged,
     Deleted,
     HistoryOnly,
+    Handle,
 }
 
 impl Writer {
@@ -148,7 +149,7 @@ impl Writer {
                             .iter()
                             .map(|change| match change {
                                 Change::Upsert(post) => Some(super::packed::pack(&post.raw)),
-                                Change::Delete(_) => None,
+                                Change::Delete(_) | Change::Handle(_) => None,
                             })
                             .collect();
                         if packed.send(payloads).is_err() {
@@ -167,6 +168,7 @@ impl Writer {
                 let outcome = match change {
                     Change::Upsert(post) => batch.upsert(post)?,
                     Change::Delete(deletion) => batch.delete(deletion)?,
+                    Change::Handle(handle) => batch.handle(handle)?,
                 };
                 match outcome {
                     Outcome::Inserted => summary.inserted += 1,
@@ -175,6 +177,7 @@ impl Writer {
                     Outcome::Unchanged => summary.unchanged += 1,
                     Outcome::Deleted => summary.deleted += 1,
                     Outcome::HistoryOnly => summary.history_only += 1,
+                    Outcome::Handle => summary.handles += 1,
                 }
             }
             Ok(summary)
@@ -590,8 +593,39 @@ impl<'p> Batch<'_, 'p> {
         }
     }
 
+    /// Remembers an account's handle: the author's row gets it (created when the account has
+    /// no post yet), whatever the age of the profile kept, as the network has just said so.
+    fn handle(&mut self, handle: &HandleChange) -> rusqlite::Result<Outcome> {
+        let identity = format!("id:{}", handle.author_id);
+        let at = handle.at.map_or(self.now, |t| t.as_microsecond());
+        let changed = self
+            .tx
+            .prepare_cached(
+                "INSERT INTO authors (network, identity, author_id, handle, verified, profile_at,
+                     profile_hash)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5, 0)
+                 ON CONFLICT (network, identity) DO UPDATE SET handle = excluded.handle
+                 WHERE handle <> excluded.handle",
+            )?
+            .execute(params![
+                handle.network.as_str(),
+                identity,
+                handle.author_id,
+                handle.handle,
+                at
+            ])?;
+        // The cached profile no longer says what the row holds.
+        self.authors.remove(&(handle.network, identity));
+        Ok(if changed > 0 {
+            Outcome::Handle
+        } else {
+            Outcome::Unchanged
+        })
+    }
+
     /// The key of the post's author, inserting the author or refreshing a profile older than
-    /// `profile_at` when it changed.
+    /// `profile_at` when it changed. A post that names its author only by id (a Bluesky
+    /// Jetstream post: the handle is the DID) keeps the handle learnt before.
     fn author(
         &mut self,
         network: Network,
@@ -656,7 +690,8 @@ impl<'p> Batch<'_, 'p> {
             Some(stored) if stored.hash != hash && profile_at >= stored.profile_at => {
                 self.tx
                     .prepare_cached(
-                        "UPDATE authors SET author_id = ?3, handle = ?4, display_name = ?5,
+                        "UPDATE authors SET author_id = ?3,
+                             handle = CASE WHEN ?4 = ?3 THEN handle ELSE ?4 END, display_name = ?5,
                              bio = ?6, followers = ?7, verified = ?8, url = ?9, profile_at = ?10,
                              profile_hash = ?11
                          WHERE network = ?1 AND identity = ?2",
@@ -748,6 +783,7 @@ fn in_key_order(changes: &[Change]) -> Vec<&Change> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
     ordered.sort_by_key(|change| match change {
         Change::Upsert(post) => post.created_at.as_microsecond(),
+        Change::Handle(_) => i64::MAX - 1,
         Change::Delete(_) => i64::MAX,
     });
     ordered
