@@ -44,7 +44,7 @@ pub enum CheckKind {
     Length,
     /// Personal data in the reply.
     PersonalData,
-    /// Apology to a compliment or thanks to a complaint.
+    /// Apology to a compliment or thanks to a complaint: an approver decides.
     ToneMismatch,
     /// Stock phrases, no name, no human sign-off.
     RoboticTone,
@@ -330,7 +330,7 @@ impl Checker {
             if let Some(m) = self.apology.find(text) {
                 return Some(Finding {
                     check: CheckKind::ToneMismatch,
-                    severity: Severity::Warn,
+                    severity: Severity::NeedsApproval,
                     message: format!(
                         "the post is a compliment but the reply says \"{}\", which reads as an \
                          apology or a complaint",
@@ -345,7 +345,7 @@ impl Checker {
         {
             return Some(Finding {
                 check: CheckKind::ToneMismatch,
-                severity: Severity::Warn,
+                severity: Severity::NeedsApproval,
                 message: format!(
                     "the post is a complaint but the reply says \"{}\" without acknowledging the \
                      problem",
@@ -541,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn apology_to_compliment_and_thanks_to_complaint_are_warned() {
+    fn apology_to_compliment_and_thanks_to_complaint_need_approval() {
         let c = Checker::new().unwrap();
         let compliment = analysis(
             "Huge thanks to the nurses on ward 7 who looked after my mum, you were all wonderful",
@@ -567,7 +567,7 @@ mod tests {
             &ctx(Network::X, Some(&complaint), &[]),
         );
         assert!(v.has(CheckKind::ToneMismatch), "{v:?}");
-        assert_eq!(v.worst(), Some(Severity::Warn));
+        assert_eq!(v.worst(), Some(Severity::NeedsApproval));
         let v = c.check(GOOD, &ctx(Network::X, Some(&complaint), &[]));
         assert!(!v.has(CheckKind::ToneMismatch));
     }

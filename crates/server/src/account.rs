@@ -20,7 +20,7 @@ use crate::{
     auth::CurrentUser,
     blocking,
     openapi::ApiRoute,
-    page::{Layout, PageContext, render},
+    page::{FieldError, Layout, PageContext, render},
     roles::Action,
 };
 
@@ -242,6 +242,7 @@ struct AccountTemplate {
     layout: Layout,
     changed: bool,
     min_password: usize,
+    error: Option<FieldError>,
 }
 
 /// The query of the account page.
@@ -262,6 +263,7 @@ pub async fn account(
         layout: Layout::new("Your account", &page, "account"),
         changed: params.changed.is_some(),
         min_password: MIN_PASSWORD,
+        error: None,
     };
     Ok(render(&template))
 }
@@ -286,18 +288,33 @@ pub struct ChangePasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
-    user: CurrentUser,
+    page: PageContext,
     Form(form): Form<ChangePasswordForm>,
 ) -> Result<Response, PageError> {
+    let user = &page.user;
     user.check_csrf(&form.csrf)?;
     user.require(Action::ChangeOwnPassword)?;
+    let refused = |error: FieldError| {
+        let template = AccountTemplate {
+            layout: Layout::new("Your account", &page, "account"),
+            changed: false,
+            min_password: MIN_PASSWORD,
+            error: Some(error),
+        };
+        Ok((StatusCode::BAD_REQUEST, render(&template)).into_response())
+    };
     if form.password != form.confirm {
-        return Err(ApiError::BadRequest(
-            "the new password and its confirmation differ: type the same password twice".into(),
-        )
-        .into());
+        return refused(FieldError::at(
+            "a-confirm",
+            "New password again: the two new passwords differ; type the same password twice",
+        ));
     }
-    check_new_password(&form.password)?;
+    if let Err(error) = check_new_password(&form.password) {
+        return refused(FieldError::at(
+            "a-password",
+            format!("New password: {error}"),
+        ));
+    }
     let name = user.user.name.clone();
     let id = user.user.id;
     let ip = address.ip().to_string();
@@ -305,20 +322,24 @@ pub async fn change_password(
         current, password, ..
     } = form;
     let changed = blocking(&state, move |store| {
-        let checked =
-            auth::check_login(store, &name, &current, &ip).map_err(|error| match error {
-                ApiError::InvalidCredentials => {
-                    ApiError::BadRequest("the current password is wrong".into())
-                }
-                other => other,
-            })?;
+        let checked = match auth::check_login(store, &name, &current, &ip) {
+            Ok(checked) => checked,
+            Err(ApiError::InvalidCredentials) => return Ok(None),
+            Err(other) => return Err(other),
+        };
         if checked.id != id {
             return Err(ApiError::Forbidden);
         }
         let hash = auth::hash_password(&password)?;
-        Ok(store.set_password(id, &hash)?)
+        Ok(Some(store.set_password(id, &hash)?))
     })
     .await?;
+    let Some(changed) = changed else {
+        return refused(FieldError::at(
+            "a-current",
+            "Current password: it is wrong; type the password you log in with now",
+        ));
+    };
     if !changed {
         return Err(ApiError::NotFound.into());
     }

@@ -221,8 +221,12 @@ pub async fn case_page(
 ) -> Result<Response, PageError> {
     let user = &page.user;
     user.require(Action::Read)?;
-    let details = load_case(&state, param.id).await?;
+    let mut details = load_case(&state, param.id).await?;
     let post = case_post(&state, &details.case.case).await;
+    if let Some(p) = &post {
+        details.case = details.case.with_post(&p.stored);
+    }
+    let title = details.case.title.clone();
     let users = if Action::AssignCases.allowed(user.user.role) {
         blocking(&state, |store| {
             Ok(store
@@ -247,7 +251,7 @@ pub async fn case_page(
     });
     let can_work = Action::WorkCases.allowed(user.user.role);
     let page = CasePage {
-        layout: Layout::new(format!("Case {}", details.case.case.id), &page, "inbox"),
+        layout: Layout::new(format!("Case: {title}"), &page, "inbox"),
         can_reply: can_work && !open_draft && !matches!(details.case.case.state, CaseState::Closed),
         can_work,
         can_assign: Action::AssignCases.allowed(user.user.role),

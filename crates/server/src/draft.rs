@@ -82,11 +82,26 @@ impl DraftRow {
         };
         DraftRow {
             href,
-            status_label: draft.status.as_str().replace('_', " "),
+            status_label: status_label(&draft),
             updated_label: uk_time(draft.updated_at),
             scheduled_label: draft.scheduled_at.map(uk_time).unwrap_or_default(),
             draft,
         }
+    }
+}
+
+/// A draft's status in words, never claiming an approval nobody gave.
+pub fn status_label(draft: &Draft) -> String {
+    match (draft.status, draft.approved_by.as_deref()) {
+        (DraftStatus::Editing, _) => "Being written".to_owned(),
+        (DraftStatus::AwaitingApproval, _) => "Waiting for approval".to_owned(),
+        (DraftStatus::Approved, Some(by)) => format!("Approved by {by}, ready to send"),
+        (DraftStatus::Approved, None) => "Ready to send (no approval needed)".to_owned(),
+        (DraftStatus::Rejected, _) => "Sent back with changes asked".to_owned(),
+        (DraftStatus::Scheduled, Some(by)) => format!("Scheduled (approved by {by})"),
+        (DraftStatus::Scheduled, None) => "Scheduled".to_owned(),
+        (DraftStatus::Sent, Some(by)) => format!("Sent (approved by {by})"),
+        (DraftStatus::Sent, None) => "Sent".to_owned(),
     }
 }
 
@@ -112,7 +127,8 @@ pub struct CheckReport {
     pub rows: Vec<CheckRow>,
     /// Whether the text cannot be sent.
     pub blocked: bool,
-    /// What the submit button does: `Send now` or `Submit for approval`.
+    /// What the submit button does: `Send now`, `Submit for approval`, or (disabled) what to
+    /// change first (`Remove the NHS number to send`).
     pub action: String,
     /// Why (the rule or check that needs approval).
     pub action_reason: String,
@@ -142,12 +158,42 @@ const CHECKS: [(CheckKind, &str, &str); 5] = [
     ),
 ];
 
+/// What to change for a blocked text to go out, from the first finding that blocks it.
+fn unblock(verdict: &Verdict) -> Option<String> {
+    let finding = verdict
+        .findings
+        .iter()
+        .find(|f| f.severity == Severity::Block)?;
+    Some(
+        match finding.check {
+            CheckKind::Length => "Shorten the reply to send",
+            CheckKind::PersonalData => {
+                let kinds = [
+                    ("(nhs_number)", "Remove the NHS number to send"),
+                    ("(phone)", "Remove the phone number to send"),
+                    ("(email)", "Remove the email address to send"),
+                    ("(postcode)", "Remove the postcode to send"),
+                    ("(date_of_birth)", "Remove the date of birth to send"),
+                ];
+                kinds
+                    .iter()
+                    .find(|(kind, _)| finding.message.contains(kind))
+                    .map_or("Remove the personal data to send", |(_, words)| words)
+            }
+            CheckKind::Clinical => "Remove the clinical statement to send",
+            CheckKind::ToneMismatch | CheckKind::RoboticTone => "Change the text to send",
+        }
+        .to_owned(),
+    )
+}
+
 fn report(
     verdict: &Verdict,
     length: (usize, Option<usize>),
     network: Network,
     tier: Option<engage::Role>,
     leader: Option<&str>,
+    clinical_allowed: Option<String>,
 ) -> CheckReport {
     let rows = CHECKS
         .iter()
@@ -173,17 +219,19 @@ fn report(
                 })
                 .collect();
             if found.is_empty() {
-                let message = if *kind == CheckKind::Length {
-                    match length.1 {
+                let message = match kind {
+                    CheckKind::Length => match length.1 {
                         Some(limit) => format!(
                             "{} of {limit} characters as {} counts them.",
                             length.0,
                             network.label()
                         ),
                         None => format!("{} characters.", length.0),
-                    }
-                } else {
-                    (*passed).to_owned()
+                    },
+                    CheckKind::Clinical => clinical_allowed
+                        .clone()
+                        .unwrap_or_else(|| (*passed).to_owned()),
+                    _ => (*passed).to_owned(),
                 };
                 vec![CheckRow {
                     name,
@@ -197,16 +245,21 @@ fn report(
             }
         })
         .collect();
-    let (action, action_reason) = match (leader, tier) {
-        (Some(leader), _) => (
+    let (action, action_reason) = match (unblock(verdict), leader, tier) {
+        (Some(change), _, _) => (
+            change,
+            "A check blocks this text: change it as the check says, and the button sends it."
+                .to_owned(),
+        ),
+        (None, Some(leader), _) => (
             "Submit for approval".to_owned(),
             format!("This post goes out as {leader}: {leader} approves it."),
         ),
-        (None, Some(t)) => (
+        (None, None, Some(t)) => (
             "Submit for approval".to_owned(),
             format!("It needs approval by a {} or above.", t.label()),
         ),
-        (None, None) => (
+        (None, None, None) => (
             "Send now".to_owned(),
             "No approval is needed: it goes out as soon as you send it.".to_owned(),
         ),
@@ -286,6 +339,38 @@ impl DraftContextData {
 
     pub(crate) fn report(&self, checker: &engage::Checker, text: &str, who: &Actor) -> CheckReport {
         let verdict = self.verdict(checker, text, who);
+        // A writer who may make clinical statements hears that the text makes one, and why it
+        // may go out, rather than that it makes none.
+        let clinical_allowed = self
+            .matrix
+            .may_make_clinical_statements(who.role)
+            .then(|| {
+                let recipient = self.recipient();
+                checker.check(
+                    text,
+                    &DraftContext {
+                        network: self.draft.network,
+                        replying_to: self.analysis.as_ref(),
+                        recipient: recipient.as_deref(),
+                        clinical_allowed: false,
+                        phone_lines: &self.matrix.phone_lines,
+                    },
+                )
+            })
+            .and_then(|strict| {
+                strict
+                    .findings
+                    .into_iter()
+                    .find(|f| f.check == CheckKind::Clinical)
+            })
+            .map(|f| {
+                format!(
+                    "The reply makes a clinical statement ({}); your role may make it without \
+                     approval ({}).",
+                    f.message.split(':').next().unwrap_or(&f.message).trim(),
+                    who.role.label()
+                )
+            });
         let rule = self.case.as_ref().and_then(|c| self.matrix.rule(&c.rule));
         let tier = approval::required_tier(&self.matrix, rule, who.role, &verdict);
         let leader = self
@@ -299,6 +384,7 @@ impl DraftContextData {
             self.draft.network,
             tier,
             leader,
+            clinical_allowed,
         )
     }
 }

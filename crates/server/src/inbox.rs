@@ -105,6 +105,9 @@ pub struct CaseRow {
     pub breached: bool,
     /// Who wrote the post the case is about (`@handle`), when the post is stored.
     pub author: Option<String>,
+    /// The case's name for people: its author and the first words of its post
+    /// (`@pat_k: Waited 9 hours in A&E…`), or its network and post id when the post is gone.
+    pub title: String,
     /// The start of that post, personal data masked, when the post is stored.
     pub excerpt: Option<String>,
     /// Seconds left to the time limit (negative once passed), while a response is awaited.
@@ -112,7 +115,7 @@ pub struct CaseRow {
 }
 
 pub(crate) fn state_label(state: CaseState) -> String {
-    state.as_str().replace('_', " ")
+    crate::views::case_state_label(state).to_owned()
 }
 
 fn limit_label(case: &Case, now: Timestamp) -> String {
@@ -144,6 +147,7 @@ impl CaseRow {
             seconds_left: case.time_left(now).map(|d| d.as_secs()),
             author: None,
             excerpt: None,
+            title: format!("{} post {}", case.network.label(), case.post_id),
             case,
         }
     }
@@ -156,9 +160,17 @@ impl CaseRow {
         };
         self.author = Some(format!("@{}", stored.post.author.handle));
         self.excerpt = Some(excerpt(&text, EXCERPT_CHARS));
+        self.title = format!(
+            "@{}: {}",
+            stored.post.author.handle,
+            excerpt(&text, TITLE_CHARS)
+        );
         self
     }
 }
+
+/// How much of a post a case's title quotes.
+const TITLE_CHARS: usize = 48;
 
 /// How much of a post the inbox shows.
 const EXCERPT_CHARS: usize = 140;

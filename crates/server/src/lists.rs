@@ -263,7 +263,10 @@ fn filter_summary(params: &StreamParams, monitors: &[store::Monitor], kind: List
         );
     }
     if let Some(theme) = given(&params.theme) {
-        parts.push(format!("theme {}", theme.replace('_', " ")));
+        parts.push(format!(
+            "theme {}",
+            crate::views::theme_label(theme).to_lowercase()
+        ));
     }
     if let Some(lang) = given(&params.lang) {
         parts.push(format!("language {lang}"));

@@ -131,6 +131,35 @@ impl Layout {
     }
 }
 
+/// What is wrong with a form, and the field to fix (its element id), for the error summary at
+/// the top of the form's page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The id of the field to fix, when one is to blame.
+    pub field: Option<&'static str>,
+    /// What is wrong and what to do, in a sentence.
+    pub message: String,
+}
+
+impl FieldError {
+    /// `message` about the field with id `field`.
+    pub fn at(field: &'static str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for FieldError {
+    fn from(error: ApiError) -> Self {
+        FieldError {
+            field: None,
+            message: error.to_string(),
+        }
+    }
+}
+
 /// Renders a template into a response (a plain 500 when rendering fails).
 pub(crate) fn render<T: Template>(template: &T) -> Response {
     match template.render() {

@@ -271,8 +271,10 @@ pub struct PostView {
     pub themes: Vec<String>,
     /// Priority 0-100.
     pub priority: Option<u8>,
-    /// Why that priority.
+    /// Why that priority (with the figures, for the post page and the API).
     pub reasons: Vec<String>,
+    /// Why the post matters, in words (`complaint words: "disgraceful"`), for cards.
+    pub why: Vec<String>,
     /// Names of the monitors the post matched.
     pub monitors: Vec<String>,
     /// Who handled it and when, for people.
@@ -341,6 +343,53 @@ pub const fn sentiment_label(label: SentimentLabel) -> &'static str {
         SentimentLabel::Negative => "Negative",
         SentimentLabel::Neutral => "Neutral",
         SentimentLabel::Positive => "Positive",
+    }
+}
+
+/// Why a post matters, in words and without the model's figures: the words behind each detected
+/// intent (`complaint words: "disgraceful", "nobody called back"`), then the other reasons of its
+/// priority (`1,541 followers`, `healthcare professional: consultant`).
+pub fn reasons_in_words(intents: &[model::analysis::Intent], priority: &[String]) -> Vec<String> {
+    let mut why = Vec::new();
+    for intent in intents.iter().filter(|i| i.detected) {
+        let name = intent_label(intent.kind).to_lowercase();
+        let words = intent
+            .reason
+            .split(';')
+            .map(str::trim)
+            .find_map(|part| part.strip_prefix("words "));
+        match words {
+            Some(words) => why.push(format!("{name} words: {words}")),
+            None if intent.reason.contains(" model p=") || intent.reason.is_empty() => {
+                why.push(name);
+            }
+            None => why.push(format!("{name}: {}", intent.reason)),
+        }
+    }
+    for reason in priority {
+        // "+5 reach: 1541 followers" and the like; the intents and sentiment are said above.
+        let text = reason
+            .trim_start_matches(|c: char| c == '+' || c == '-' || c.is_ascii_digit())
+            .trim();
+        if let Some(followers) = text.strip_prefix("reach: ") {
+            why.push(followers.to_owned());
+        } else if text.starts_with("healthcare professional")
+            || text.starts_with("verified")
+            || text.starts_with("journalist")
+        {
+            why.push(text.to_owned());
+        }
+    }
+    why
+}
+
+/// A theme's name for people from its id (`timeliness_of_care` → `Timeliness of care`).
+pub fn theme_label(id: &str) -> String {
+    let words = id.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
     }
 }
 
@@ -446,6 +495,9 @@ impl PostView {
             reasons: analysis
                 .map(|a| a.priority.reasons.clone())
                 .unwrap_or_default(),
+            why: analysis
+                .map(|a| reasons_in_words(&a.intents, &a.priority.reasons))
+                .unwrap_or_default(),
             monitors: entry
                 .map(|e| {
                     e.monitors
@@ -476,6 +528,15 @@ impl PostView {
         self.case
             .as_ref()
             .is_some_and(|c| c.assignee.as_deref() == Some(name))
+    }
+
+    /// The priority in a word for cards (`Urgent`, `Soon`), none for the rest.
+    pub fn priority_word(&self) -> Option<&'static str> {
+        match self.priority {
+            Some(p) if p >= HIGH_PRIORITY => Some("Urgent"),
+            Some(p) if p >= 40 => Some("Soon"),
+            _ => None,
+        }
     }
 
     /// The CSS class of the priority badge.
@@ -578,6 +639,39 @@ mod tests {
             reason: String::new(),
         }];
         assert_eq!(mask(text, &spans), "Call me on [phone removed] please");
+    }
+
+    #[test]
+    fn reasons_are_said_in_words_without_figures() {
+        let intents = [
+            model::analysis::Intent {
+                kind: IntentKind::Complaint,
+                probability: 0.96,
+                detected: true,
+                reason: "complaint model p=0.96; words \"missed\", \"drove\"".into(),
+            },
+            model::analysis::Intent {
+                kind: IntentKind::Question,
+                probability: 1.0,
+                detected: true,
+                reason: "question mark".into(),
+            },
+        ];
+        let reasons = [
+            "+24 complaint (p=0.96)".to_owned(),
+            "+5 reach: 1541 followers".to_owned(),
+            "+5 healthcare professional: consultant".to_owned(),
+        ];
+        assert_eq!(
+            reasons_in_words(&intents, &reasons),
+            [
+                "complaint words: \"missed\", \"drove\"",
+                "question: question mark",
+                "1541 followers",
+                "healthcare professional: consultant"
+            ]
+        );
+        assert_eq!(theme_label("timeliness_of_care"), "Timeliness of care");
     }
 
     #[test]

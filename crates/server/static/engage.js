@@ -29,7 +29,10 @@
       }
       list.appendChild(item);
     });
-    if (button) { button.textContent = report.action; }
+    if (button) {
+      button.textContent = report.action;
+      button.disabled = report.blocked;
+    }
     if (reason) { reason.textContent = report.action_reason; }
     list.setAttribute("data-checked", text.value);
   }

@@ -1,7 +1,10 @@
 // The navigation folds into a menu on narrow screens: the button shows and hides the list.
-// Without this script the list is always shown (it wraps).
+// Without this script the list is always shown (it wraps). A form's error summary takes the
+// focus, so that keyboard and screen reader users meet it first.
 (function () {
   "use strict";
+  var summary = document.querySelector(".error-summary[tabindex]");
+  if (summary) { summary.focus(); }
   var button = document.querySelector(".nav__toggle");
   var list = document.getElementById("main-nav");
   if (!button || !list) { return; }

@@ -27,7 +27,7 @@ use crate::{
     openapi::{ApiRoute, Param},
     page::{Layout, PageContext, render},
     roles::Action,
-    views::london,
+    views::{intent_label, london, theme_label},
 };
 
 /// The routes of the dashboard.
@@ -251,9 +251,6 @@ pub async fn dashboard(
             .collect(),
     })
     .collect();
-    let pairs = |items: &[store::accounts::NamedCount]| -> Vec<(String, u64)> {
-        items.iter().map(|i| (i.name.clone(), i.posts)).collect()
-    };
     let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
     let template = DashboardTemplate {
         layout: Layout::new("Dashboard", &page, "dashboard"),
@@ -296,13 +293,27 @@ pub async fn dashboard(
             "intents",
             "Intents",
             "Posts per detected intent.",
-            &pairs(&data.intents),
+            &data
+                .intents
+                .iter()
+                .map(|i| {
+                    let label = model::analysis::IntentKind::ALL
+                        .into_iter()
+                        .find(|k| k.as_str() == i.name)
+                        .map_or_else(|| i.name.clone(), |k| intent_label(k).to_owned());
+                    (label, i.posts)
+                })
+                .collect::<Vec<_>>(),
         ),
         themes: charts::bars(
             "themes",
             "Themes",
             "Posts per patient-experience theme.",
-            &pairs(&data.themes),
+            &data
+                .themes
+                .iter()
+                .map(|t| (theme_label(&t.name), t.posts))
+                .collect::<Vec<_>>(),
         ),
         hours: charts::stacked_bars(
             "hours",

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::{
     Form, Json, Router,
     extract::{Path, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -18,7 +19,7 @@ use crate::{
     auth::CurrentUser,
     blocking,
     openapi::ApiRoute,
-    page::{Layout, PageContext, render},
+    page::{FieldError, Layout, PageContext, render},
     roles::Action,
 };
 
@@ -56,6 +57,30 @@ struct MonitorsTemplate {
     layout: Layout,
     monitors: Vec<MonitorRow>,
     can_manage: bool,
+    error: Option<FieldError>,
+    form: MonitorFields,
+}
+
+/// What the monitor form shows in its fields.
+#[derive(Debug, Clone, Default)]
+struct MonitorFields {
+    name: String,
+    query: String,
+    networks: String,
+    languages: String,
+    authors: String,
+}
+
+impl From<&MonitorForm> for MonitorFields {
+    fn from(form: &MonitorForm) -> Self {
+        MonitorFields {
+            name: form.name.clone(),
+            query: form.query.clone(),
+            networks: form.networks.clone(),
+            languages: form.languages.clone(),
+            authors: form.authors.clone(),
+        }
+    }
 }
 
 fn any(list: Vec<String>) -> String {
@@ -71,11 +96,29 @@ pub async fn monitors(
     State(state): State<AppState>,
     page: PageContext,
 ) -> Result<Response, PageError> {
+    monitors_page(
+        &state,
+        &page,
+        None,
+        MonitorFields::default(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The monitors page, with the add form's error and values when a submission was refused.
+async fn monitors_page(
+    state: &AppState,
+    page: &PageContext,
+    error: Option<FieldError>,
+    form: MonitorFields,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let user = &page.user;
     user.require(Action::Read)?;
-    let list = blocking(&state, |store| Ok(store.monitors()?)).await?;
+    let list = blocking(state, |store| Ok(store.monitors()?)).await?;
     let template = MonitorsTemplate {
-        layout: Layout::new("Monitors", &page, "monitors"),
+        layout: Layout::new("Monitors", page, "monitors"),
         monitors: list
             .into_iter()
             .map(|m| MonitorRow {
@@ -88,8 +131,10 @@ pub async fn monitors(
             })
             .collect(),
         can_manage: Action::ManageMonitors.allowed(user.user.role),
+        error,
+        form,
     };
-    Ok(render(&template))
+    Ok((status, render(&template)).into_response())
 }
 
 /// The monitor form.
@@ -121,14 +166,20 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Checks a monitor form and turns it into a monitor.
-pub fn monitor_from(form: &MonitorForm) -> Result<Monitor, ApiError> {
+/// Checks a monitor form and turns it into a monitor; what is wrong names its field.
+pub fn monitor_from(form: &MonitorForm) -> Result<Monitor, FieldError> {
     let networks = list(&form.networks)
         .iter()
         .map(|n| {
-            n.to_ascii_lowercase()
-                .parse::<Network>()
-                .map_err(|_| ApiError::BadRequest(format!("unknown network `{n}`")))
+            n.to_ascii_lowercase().parse::<Network>().map_err(|_| {
+                FieldError::at(
+                    "m-networks",
+                    format!(
+                        "Networks: `{n}` is not a network; use x, mastodon, bluesky, facebook, \
+                         news or feedback"
+                    ),
+                )
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let monitor = Monitor {
@@ -140,27 +191,40 @@ pub fn monitor_from(form: &MonitorForm) -> Result<Monitor, ApiError> {
         authors: list(&form.authors),
     };
     if monitor.name.is_empty() {
-        return Err(ApiError::BadRequest("give the monitor a name".into()));
+        return Err(FieldError::at("m-name", "Name: give the monitor a name"));
     }
     monitor
         .compile()
-        .map_err(|e| ApiError::BadRequest(format!("the query `{}`: {e}", monitor.query)))?;
+        .map_err(|e| FieldError::at("m-query", format!("Query: {e}")))?;
     Ok(monitor)
 }
 
 /// `POST /settings/monitors`.
 pub async fn save_monitor(
     State(state): State<AppState>,
-    user: CurrentUser,
+    page: PageContext,
     Form(form): Form<MonitorForm>,
 ) -> Result<Response, PageError> {
+    let user = &page.user;
     user.check_csrf(&form.csrf)?;
     user.require(Action::ManageMonitors)?;
-    let monitor = monitor_from(&form)?;
+    let monitor = match monitor_from(&form) {
+        Ok(monitor) => monitor,
+        Err(error) => {
+            let fields = (&form).into();
+            return monitors_page(&state, &page, Some(error), fields, StatusCode::BAD_REQUEST)
+                .await;
+        }
+    };
     let name = monitor.name.clone();
     let saved = blocking(&state, move |store| Ok(store.save_monitor(&monitor)?)).await?;
     if saved.is_none() {
-        return Err(ApiError::Conflict(format!("a monitor called `{name}` exists already")).into());
+        let error = FieldError::at(
+            "m-name",
+            format!("Name: a monitor called `{name}` exists already; choose another name"),
+        );
+        let fields = (&form).into();
+        return monitors_page(&state, &page, Some(error), fields, StatusCode::CONFLICT).await;
     }
     Ok(Redirect::to("/settings/monitors").into_response())
 }
@@ -169,6 +233,7 @@ pub async fn save_monitor(
 #[template(path = "monitor_edit.html")]
 struct MonitorEditTemplate {
     layout: Layout,
+    error: Option<FieldError>,
     id: i64,
     name: String,
     query: String,
@@ -196,6 +261,7 @@ pub async fn edit_monitor(
             &page,
             "monitors",
         ),
+        error: None,
         id: monitor.id,
         name: monitor.name,
         query: monitor.query,
@@ -215,13 +281,30 @@ pub async fn edit_monitor(
 /// filters keep working) and retags every post with it.
 pub async fn update_monitor(
     State(state): State<AppState>,
-    user: CurrentUser,
+    page: PageContext,
     Path(id): Path<i64>,
     Form(form): Form<MonitorForm>,
 ) -> Result<Response, PageError> {
+    let user = &page.user;
     user.check_csrf(&form.csrf)?;
     user.require(Action::ManageMonitors)?;
-    let mut monitor = monitor_from(&form)?;
+    let refused = |error: FieldError, status: StatusCode| {
+        let template = MonitorEditTemplate {
+            layout: Layout::new("Change the monitor", &page, "monitors"),
+            error: Some(error),
+            id,
+            name: form.name.clone(),
+            query: form.query.clone(),
+            networks: form.networks.clone(),
+            languages: form.languages.clone(),
+            authors: form.authors.clone(),
+        };
+        Ok((status, render(&template)).into_response())
+    };
+    let mut monitor = match monitor_from(&form) {
+        Ok(monitor) => monitor,
+        Err(error) => return refused(error, StatusCode::BAD_REQUEST),
+    };
     monitor.id = id;
     let name = monitor.name.clone();
     let saved = blocking(&state, move |store| {
@@ -232,7 +315,13 @@ pub async fn update_monitor(
     })
     .await?;
     if saved.is_none() {
-        return Err(ApiError::Conflict(format!("a monitor called `{name}` exists already")).into());
+        return refused(
+            FieldError::at(
+                "m-name",
+                format!("Name: a monitor called `{name}` exists already; choose another name"),
+            ),
+            StatusCode::CONFLICT,
+        );
     }
     Ok(Redirect::to("/settings/monitors").into_response())
 }

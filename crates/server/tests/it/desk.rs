@@ -100,6 +100,14 @@ async fn a_monitor_is_changed_in_place_and_posts_are_tagged_again() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The form comes back with an error summary linking to the field, and what was typed.
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("class=\"error-summary\"")
+            && page.contains("href=\"#m-query\"")
+            && page.contains("value=\"(hours\""),
+        "{page}"
+    );
     let response = officer
         .post_form(
             &save,

@@ -13,6 +13,7 @@ mod alerts;
 mod app;
 mod browser;
 mod desk;
+mod drafts;
 mod engage;
 mod http;
 mod layout;
