@@ -911,6 +911,7 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Change(Change::Handle(_))) => 2,
                 Ok(Record::Skipped { .. }) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
