@@ -15,5 +15,6 @@ mod browser;
 mod desk;
 mod engage;
 mod http;
+mod layout;
 mod protection;
 mod walk;
