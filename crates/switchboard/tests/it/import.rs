@@ -80,7 +80,12 @@ fn every_recorded_post_in_the_samples_folder_is_stored() {
     // Issue 14, finding 13: on recorded payloads, 515 of 518 posts were stored. The figures
     // are the distinct posts of each network in the samples folder, counted by
     // scripts/count_sample_posts.py, which walks the payloads' documented shapes on its own.
-    let expected = [("x", 686), ("mastodon", 63), ("bluesky", 226), ("facebook", 60)];
+    let expected = [
+        ("x", 686),
+        ("mastodon", 63),
+        ("bluesky", 226),
+        ("facebook", 60),
+    ];
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for folder in ["x-twitter", "mastodon", "bluesky", "facebook"] {
