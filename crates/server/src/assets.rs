@@ -35,9 +35,9 @@ const ASSETS: [Asset; 5] = [
         body: include_str!("../static/live.js"),
     },
     Asset {
-        path: "/static/alerts.js",
+        path: "/static/live-worker.js",
         media_type: "text/javascript; charset=utf-8",
-        body: include_str!("../static/alerts.js"),
+        body: include_str!("../static/live-worker.js"),
     },
     Asset {
         path: "/static/engage.js",

@@ -1,15 +1,14 @@
 //! The alert banner on every page: the open alerts a person has not dismissed, rendered into the
-//! layout (so it works without JavaScript on the next page load) and pushed to open pages by
-//! Server-Sent Events (`GET /alerts/events`, see `static/alerts.js`).
+//! layout (so it works without JavaScript on the next page load) and pushed to open pages over
+//! the live connection ([`crate::live`]).
 //!
 //! One [`Board`] per server keeps the open alerts in memory. It re-reads them from the store
 //! when the pipeline in this process publishes an update on the [`notify::AlertHub`] (within
 //! milliseconds), and every few seconds anyway, so alerts raised by a `switchboard listen` in
-//! another process show too. Every change wakes the open pages' event streams, each of which
-//! renders the banner for its own person (their dismissals applied).
+//! another process show too. Every change wakes the live connections, each of which renders the
+//! banner for its own person (their dismissals applied).
 
 use std::{
-    convert::Infallible,
     sync::{
         Arc, RwLock,
         atomic::{AtomicBool, Ordering},
@@ -19,19 +18,12 @@ use std::{
 
 use alert::{AlertState, Severity};
 use askama::Template;
-use axum::{
-    extract::State,
-    response::sse::{Event, KeepAlive, Sse},
-};
-use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
 use notify::AlertHub;
 use store::{AlertFilter, StoredAlert, WebStore};
 use tokio::sync::{broadcast, watch};
 
-use crate::{
-    ApiError, AppState, PageError, auth::CurrentUser, blocking, roles::Action, views::london,
-};
+use crate::{ApiError, AppState, blocking, views::london};
 
 /// Open alerts older than this (by their last trigger) leave the banner, even if no resolution
 /// was saved (a pipeline stopped before its cool-down ended).
@@ -228,7 +220,7 @@ struct BannerFragment {
 }
 
 /// The banner's items for `user` as HTML, with their signature.
-async fn banner_html(
+pub(crate) async fn banner_html(
     state: &AppState,
     user_id: i64,
     csrf: String,
@@ -247,33 +239,6 @@ async fn banner_html(
     .render()
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((html, signature))
-}
-
-/// `GET /alerts/events`: the banner's items as an `alerts` event (its id: the banner's
-/// [`signature`]) at once and at every change.
-pub async fn events(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
-    user.require(Action::Read)?;
-    let receiver = state.banner.subscribe();
-    let start = (receiver, state, user, true);
-    let events = stream::unfold(start, |(mut receiver, state, user, first)| async move {
-        if !first && receiver.changed().await.is_err() {
-            return None;
-        }
-        receiver.borrow_and_update();
-        let (html, signature) = match banner_html(&state, user.user.id, user.csrf.clone()).await {
-            Ok(drawn) => drawn,
-            Err(error) => {
-                tracing::warn!(%error, "Banner not drawn.");
-                return None;
-            }
-        };
-        let event = Event::default().event("alerts").id(signature).data(html);
-        Some((Ok(event), (receiver, state, user, false)))
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 #[cfg(test)]

@@ -78,9 +78,10 @@ struct StreamTemplate {
     can_save: bool,
     heading: String,
     posts: Vec<PostView>,
-    live: bool,
-    events: &'static str,
-    query: String,
+    /// The live list (`list=...&filters`) when new posts arrive on this page.
+    live_list: Option<String>,
+    /// The number of the newest post seen when the page was read.
+    seq: u64,
     handle_form: bool,
     csrf: String,
     back: String,
@@ -115,6 +116,9 @@ pub(crate) async fn list_page(
     };
     let filter = params.filter(order)?;
     let page = params.page();
+    // Read before the posts: a post numbered later may be on the page too (the list skips
+    // items it has), but none is missed.
+    let seq = state.live.latest();
     let (monitors, saved) = blocking(&state, move |store| {
         let saved = if kind == ListKind::Search {
             store.saved_searches()?
@@ -151,13 +155,15 @@ pub(crate) async fn list_page(
     let query = params.with_page(1);
     let can_save = Action::SaveSearch.allowed(user.user.role);
     let live = matches!(kind, ListKind::Stream | ListKind::Attention) && page == 1;
-    let events = if kind == ListKind::Attention {
-        "/attention/events"
-    } else {
-        "/stream/events"
-    };
-    let mut layout = Layout::new(title, &page_context, nav);
-    layout.live = live;
+    let live_list = live.then(|| {
+        let list = if kind == ListKind::Attention {
+            "attention"
+        } else {
+            "stream"
+        };
+        format!("list={list}&{query}")
+    });
+    let layout = Layout::new(title, &page_context, nav);
     let heading = match kind {
         ListKind::Search if params.text().is_none() => "Write some words to search".to_owned(),
         ListKind::Search => "Results, newest first".to_owned(),
@@ -196,15 +202,14 @@ pub(crate) async fn list_page(
         can_save,
         heading,
         posts: loaded.posts,
-        live,
-        events,
+        live_list,
+        seq,
         handle_form: kind == ListKind::Attention && Action::MarkHandled.allowed(user.user.role),
         csrf: user.csrf.clone(),
         back: format!("{action}?{}", params.with_page(page)),
         prev: (page > 1).then(|| params.with_page(page - 1)),
         next: loaded.more.then(|| params.with_page(page + 1)),
         page,
-        query,
         params,
     };
     Ok(render(&template))

@@ -95,7 +95,6 @@ pub struct Layout {
     pub(crate) user: Option<UserView>,
     pub(crate) csrf: String,
     pub(crate) nav: &'static str,
-    pub(crate) live: bool,
     /// The open alerts the person has not dismissed.
     pub(crate) banner: Vec<BannerAlert>,
 }
@@ -116,7 +115,6 @@ impl Layout {
             }),
             csrf: user.csrf.clone(),
             nav,
-            live: false,
             banner: page.banner.clone(),
         }
     }
@@ -128,7 +126,6 @@ impl Layout {
             user: None,
             csrf: String::new(),
             nav: "",
-            live: false,
             banner: Vec::new(),
         }
     }

@@ -16,3 +16,4 @@ mod desk;
 mod engage;
 mod http;
 mod protection;
+mod walk;
