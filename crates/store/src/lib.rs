@@ -22,6 +22,7 @@ pub mod directory;
 pub mod engage;
 mod prepared;
 pub mod protection;
+pub mod signin;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -40,6 +41,7 @@ pub use prepared::PreparedAnalysis;
 pub use protection::{
     AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
 };
+pub use signin::{SecondFactor, SigninStore};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

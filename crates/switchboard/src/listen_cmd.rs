@@ -88,6 +88,8 @@ pub struct ListenConfig {
     /// How long posts and raw payloads are kept (enforced daily by `serve`, and by
     /// `switchboard retention run`).
     pub retention: store::RetentionPolicy,
+    /// Single sign-on through the organisation's OpenID Connect provider (served by `serve`).
+    pub oidc: Option<signin::oidc::OidcConfig>,
 }
 
 /// A monitor in the settings file.

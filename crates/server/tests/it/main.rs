@@ -16,4 +16,5 @@ mod desk;
 mod engage;
 mod http;
 mod protection;
+mod signin;
 mod walk;

@@ -28,6 +28,7 @@ pub(crate) mod packed;
 mod protection;
 mod read;
 pub mod seal;
+mod signin;
 mod write;
 
 use std::{
@@ -50,7 +51,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -61,10 +62,11 @@ const MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
     include_str!("../../migrations/sqlite/0009_directory.sql"),
     include_str!("../../migrations/sqlite/0010_audit_keyed.sql"),
+    include_str!("../../migrations/sqlite/0011_signin.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
