@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod cancel;
 pub mod directory;
 pub mod engage;
 mod prepared;
@@ -35,6 +36,7 @@ pub use accounts::{
     StreamEntry, StreamFilter, StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
+pub use cancel::{Cancel, CancelOnDrop};
 pub use directory::{DirectoryConflict, DirectoryStore, ImportSummary, ImportedEntry, RowConflict};
 pub use engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
@@ -369,6 +371,9 @@ pub enum StoreError {
         /// What is wrong with the query.
         message: String,
     },
+    /// A read stopped through its [`Cancel`]: its deadline passed or whoever asked went away.
+    #[error("the query was stopped before it finished: it took too long, or it was abandoned")]
+    Cancelled,
     /// The audit key is unusable (a malformed key, an unreadable or uncreatable key file).
     #[error("{path}: {reason}")]
     AuditKey {

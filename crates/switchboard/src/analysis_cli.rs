@@ -95,15 +95,15 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     for (name, b) in MODEL_FILES.iter().zip(&bytes) {
         let path = args.out.join(name);
         std::fs::write(&path, b).with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {} ({} bytes)", path.display(), b.len());
+        outln!("wrote {} ({} bytes)", path.display(), b.len())?;
     }
     for line in report {
-        println!("{line}");
+        outln!("{line}")?;
     }
-    println!(
+    outln!(
         "done in {:.1}s; rebuild to embed the new models",
         started.elapsed().as_secs_f32()
-    );
+    )?;
     Ok(())
 }
 
@@ -125,8 +125,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         all_rows: args.all_rows,
     };
     let report = analyse::eval::evaluate(&analyser, task, &args.data, opts)?;
-    print!("{}", report.text);
-    println!("{} {:.4}", report.metric, report.value);
+    out!("{}", report.text)?;
+    outln!("{} {:.4}", report.metric, report.value)?;
     Ok(())
 }
 

@@ -168,7 +168,7 @@ async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
         .await
         .with_context(|| format!("cannot serve on {addr}; is another server using this port?"))?;
     let bound = listener.local_addr()?;
-    println!("Switchboard is serving http://{bound}");
+    outln!("Switchboard is serving http://{bound}")?;
     Ok(listener)
 }
 
