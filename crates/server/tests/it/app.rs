@@ -8,8 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 use model::{
     Author, Change, Network, Post,
     analysis::{
-        Analysis, Intent, IntentKind, Language, LanguageSource, PersonalData, PersonalDataKind,
-        Priority, Sentiment, SentimentLabel, Theme,
+        Analysis, AuthorKind, Intent, IntentKind, Language, LanguageSource, PersonalData,
+        PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
     },
 };
 use reqwest::{StatusCode, header};
@@ -108,15 +108,71 @@ pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
     store.tag_posts(&tags).unwrap();
 }
 
-/// Saves an open watch-phrase alert (driven by post x/1001) and returns its store id.
+/// Forty posts over the last two days on three networks, each linking to its original, a
+/// quarter of them urgent complaints, from the public, staff and a peer organisation; an open
+/// alert: the usual weight of the pages.
+pub fn add_busy_traffic(app: &TestApp) {
+    let now = Timestamp::now();
+    let posts: Vec<_> = (0..40_i64)
+        .map(|i| {
+            let at = now
+                .checked_sub(SignedDuration::from_mins(5 + i * 70))
+                .unwrap();
+            let network = [Network::X, Network::Mastodon, Network::Bluesky][(i % 3) as usize];
+            let (label, intent, priority) = if i % 4 == 0 {
+                (SentimentLabel::Negative, IntentKind::Complaint, 85)
+            } else {
+                (SentimentLabel::Positive, IntentKind::Compliment, 10)
+            };
+            let mut post = post(
+                network,
+                &format!("walk{i}"),
+                &format!("walker_{i}"),
+                &format!(
+                    "Post number {i} about the outpatients clinic and its waiting times: the \
+                     letters came late, the phone line rang out twice, and the car park was full \
+                     again this morning, so we nearly missed the appointment altogether"
+                ),
+                at,
+            );
+            post.url = Some(format!("https://example.social/{network}/walk{i}"));
+            let mut analysis = analysis(label, intent, priority);
+            analysis.author.kind = match i % 5 {
+                0 => AuthorKind::Staff,
+                1 => AuthorKind::PeerOrganisation,
+                _ => AuthorKind::Public,
+            };
+            (post, analysis)
+        })
+        .collect();
+    add_posts(&app.store, &posts);
+    add_alert(&app.store, "power cut");
+}
+
+/// Tells the server's alert board that alert `id` changed (as a pipeline in the process would),
+/// so that pages show it at once.
+pub fn publish_alert(app: &TestApp, id: i64) {
+    let stored = app.store.alert(id).unwrap().unwrap();
+    app.hub.publish(alert::AlertUpdate {
+        kind: UpdateKind::Opened,
+        alert: stored.alert,
+    });
+}
+
+/// Saves an open watch-phrase warning (driven by post x/1001) and returns its store id.
 pub fn add_alert(store: &SqliteStore, phrase: &str) -> i64 {
+    add_alert_with(store, phrase, Severity::Warning)
+}
+
+/// Saves an open watch-phrase alert of `severity` (driven by post x/1001); its store id.
+pub fn add_alert_with(store: &SqliteStore, phrase: &str, severity: Severity) -> i64 {
     let now = Timestamp::now();
     let alert = Alert {
         id: 1,
         scope: "all posts".into(),
         kind: AlertKind::WatchPhrase,
         detail: phrase.into(),
-        severity: Severity::Warning,
+        severity,
         title: format!("Watch-list phrase \"{phrase}\""),
         state: AlertState::Open,
         first_seen: now,
