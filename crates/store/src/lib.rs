@@ -23,6 +23,7 @@ pub mod directory;
 pub mod engage;
 mod prepared;
 pub mod protection;
+pub mod signin;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -42,6 +43,7 @@ pub use prepared::PreparedAnalysis;
 pub use protection::{
     AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
 };
+pub use signin::{SecondFactor, SigninStore};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.

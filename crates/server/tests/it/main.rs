@@ -17,4 +17,5 @@ mod engage;
 mod http;
 mod layout;
 mod protection;
+mod signin;
 mod walk;
