@@ -1,9 +1,9 @@
 //! Bluesky: Jetstream event lines and app view (XRPC) responses, turned into posts and deletions.
 //!
 //! [`parse_document`] reads one JSON document. A Jetstream line gives a post for each created or
-//! updated `app.bsky.feed.post` record, a deletion for a deleted one, the account's handle for an
-//! identity event (its posts name only the DID), a skip for every other collection and for
-//! account events, and always the event's `time_us` as a resume cursor. App view responses (searchPosts, getAuthorFeed, getTimeline, getFeed, getListFeed,
+//! updated `app.bsky.feed.post` record, a deletion for a deleted one, a skip for every other
+//! collection and for identity and account events, and always the event's `time_us` as a resume
+//! cursor. App view responses (searchPosts, getAuthorFeed, getTimeline, getFeed, getListFeed,
 //! getActorLikes, getPostThread, getPosts, getQuotes, listNotifications, and the raw records of
 //! com.atproto.repo.getRecord and listRecords) give their posts, the posts they reply to or quote,
 //! and a repost post for every `reasonRepost`; each post at most once per document. Rich text
@@ -12,9 +12,7 @@
 use std::collections::HashSet;
 
 use jiff::{Timestamp, civil::DateTime, tz::TimeZone};
-use model::{
-    Author, Change, Counts, Deletion, HandleChange, Network, Post, Relation, RelationKind,
-};
+use model::{Author, Change, Counts, Deletion, Network, Post, Relation, RelationKind};
 use serde_json::Value;
 
 use crate::{Parsed, Record, Rejected};
@@ -235,26 +233,32 @@ impl Document<'_> {
         }
     }
 
-    /// An identity event: the account's handle now, so its posts show it instead of the DID.
-    /// An event without a handle (the handle no longer verifies) is passed over.
+    /// An identity event: the account's handle, when it has one (`handle.invalid` and a
+    /// missing handle say it has none), replaces the bare DID shown for its posts; otherwise
+    /// the event is skipped.
     fn identity(&mut self, event: &Value, event_time: Option<Timestamp>) {
         let identity = event.get("identity");
         let did = identity
-            .and_then(|i| string(i, "did"))
+            .and_then(|identity| string(identity, "did"))
             .or_else(|| string(event, "did"));
-        let handle = identity.and_then(|i| string(i, "handle"));
-        match (did, handle) {
-            (Some(did), Some(handle)) if !handle.is_empty() && handle != "handle.invalid" => {
+        let handle = identity
+            .and_then(|identity| string(identity, "handle"))
+            .filter(|handle| !handle.is_empty() && *handle != "handle.invalid");
+        let at = identity
+            .and_then(|identity| string(identity, "time"))
+            .and_then(|time| time.parse::<Timestamp>().ok())
+            .or(event_time);
+        match (did, handle, at) {
+            (Some(did), Some(handle), Some(at)) => {
                 self.out
-                    .push(Ok(Record::Change(Change::Handle(HandleChange {
+                    .push(Ok(Record::Change(Change::Handle(model::HandleChange {
                         network: Network::Bluesky,
                         author_id: did.to_owned(),
                         handle: handle.to_owned(),
-                        at: event_time,
+                        at,
                     }))));
             }
-            (Some(_), _) => self.skip("bluesky identity event"),
-            (None, _) => self.reject("/identity/did", "a Jetstream identity event without `did`"),
+            _ => self.skip("bluesky identity event"),
         }
     }
 
@@ -742,7 +746,8 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
-                Ok(Record::Skipped { .. } | Record::Change(Change::Handle(_))) => 2,
+                Ok(Record::Change(Change::Handle(_))) => 2,
+                Ok(Record::Skipped { .. }) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
             };
@@ -807,30 +812,76 @@ mod tests {
     }
 
     #[test]
-    fn an_identity_event_gives_the_handle_of_its_did() {
-        let mut out = Vec::new();
-        parse_document(
-            r#"{"did":"did:plc:abc","time_us":1779719010267528,"kind":"identity","identity":{"did":"did:plc:abc","handle":"nurse.bsky.social","seq":1,"time":"2026-05-25T14:23:29.950Z"}}"#,
-            &mut out,
+    fn jetstream_identity_and_account_events_are_skipped_and_counted_not_rejected() {
+        // Issue 14, finding 13: Jetstream `account` and `identity` events were reported as
+        // rejects; an identity event's handle should replace the bare DID on screen. The
+        // recorded events, and the same identity event with the handle it carries when the
+        // account has one (as Jetstream sends it).
+        let recorded = std::fs::read_to_string(
+            Path::new(SAMPLES).join("jetstream__v1-golden-10-events.jsonl"),
+        )
+        .unwrap();
+        let identity = recorded
+            .lines()
+            .find(|line| line.contains("\"kind\":\"identity\""))
+            .unwrap();
+        let account = recorded
+            .lines()
+            .find(|line| line.contains("\"kind\":\"account\""))
+            .unwrap();
+        let with_handle = identity.replacen(
+            "\"seq\"",
+            "\"handle\":\"ward7.northgate.nhs.uk\",\"seq\"",
+            1,
         );
-        let handle = out.iter().find_map(|item| match item {
-            Ok(Record::Change(Change::Handle(h))) => Some(h),
-            _ => None,
-        });
-        let handle = handle.expect("a handle change");
+        let deactivated = account.replace(
+            "\"active\":true",
+            "\"active\":false,\"status\":\"deactivated\"",
+        );
+        let text = [
+            identity,
+            account,
+            with_handle.as_str(),
+            deactivated.as_str(),
+        ]
+        .join("\n");
+        let path = Path::new("events.jsonl");
+        let (format, reader) = input::open_reader(
+            path,
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+            None,
+        )
+        .unwrap();
+        let items: Vec<Parsed> = input::parse(path, format, reader, &ImportOptions::default())
+            .unwrap()
+            .collect();
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+        let skipped: Vec<&str> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Skipped { kind }) => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(
-            (handle.author_id.as_str(), handle.handle.as_str()),
-            ("did:plc:abc", "nurse.bsky.social")
+            skipped,
+            [
+                "bluesky identity event",
+                "bluesky account event",
+                "bluesky account event"
+            ]
         );
-        let mut out = Vec::new();
-        parse_document(
-            r#"{"did":"did:plc:abc","time_us":1,"kind":"identity","identity":{"did":"did:plc:abc","seq":2}}"#,
-            &mut out,
-        );
-        assert!(
-            out.iter()
-                .any(|item| matches!(item, Ok(Record::Skipped { .. })))
-        );
+        let handles: Vec<&model::HandleChange> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Change(Change::Handle(handle))) => Some(handle),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].handle, "ward7.northgate.nhs.uk");
+        assert_eq!(handles[0].author_id, "did:plc:g4ut2w5755qxi3fe7mfs72p4");
+        assert_eq!(handles[0].network, Network::Bluesky);
     }
 
     #[test]

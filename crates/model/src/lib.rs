@@ -257,22 +257,23 @@ pub struct Deletion {
     pub deleted_at: Option<Timestamp>,
 }
 
-/// An account's handle, learnt from a payload that carries no post (a Bluesky Jetstream
-/// identity event), so that the account's posts show the handle rather than its id.
+/// An account's handle, as the network announced it (a Bluesky identity event): it replaces
+/// the bare account id shown for posts that came without a handle (Jetstream posts carry only
+/// the DID).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandleChange {
     /// The network.
     pub network: Network,
-    /// The network's id of the account (a Bluesky DID).
+    /// The network's stable id of the account (the DID).
     pub author_id: String,
-    /// The handle now.
+    /// The handle people type (`name.bsky.social`).
     pub handle: String,
-    /// When the network said so, when known.
-    pub at: Option<Timestamp>,
+    /// When the network announced it.
+    pub at: Timestamp,
 }
 
 /// What a source hands to the store: a post to insert or update, a deletion, or an account's
-/// handle.
+/// new handle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
@@ -280,7 +281,7 @@ pub enum Change {
     Upsert(Box<Post>),
     /// Mark the post deleted.
     Delete(Deletion),
-    /// Remember an account's handle (its posts show it from then on).
+    /// Show this handle for the account's posts.
     Handle(HandleChange),
 }
 

@@ -23,6 +23,7 @@ pub mod directory;
 pub mod engage;
 mod prepared;
 pub mod protection;
+pub mod signin;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -42,6 +43,7 @@ pub use prepared::PreparedAnalysis;
 pub use protection::{
     AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
 };
+pub use signin::{SecondFactor, SigninStore};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.
@@ -111,7 +113,7 @@ pub trait Store: Send + Sync {
 }
 
 /// What [`Store::apply`] did with a batch: one count per change (a tombstone for a post not yet
-/// seen counts as `deleted`).
+/// seen counts as `deleted`; an account's new handle as `handles`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApplySummary {
     /// Posts seen for the first time.
@@ -126,7 +128,7 @@ pub struct ApplySummary {
     pub deleted: u64,
     /// Older versions that arrived after a newer one: kept in history only.
     pub history_only: u64,
-    /// Accounts' handles learnt (from payloads without posts).
+    /// Account handles learnt from the network (Bluesky identity events).
     pub handles: u64,
 }
 

@@ -5,7 +5,7 @@ mod tests {
     use std::sync::Arc;
 
     use jiff::Timestamp;
-    use model::{Author, Change, Deletion, HandleChange, Network, Post, query::parse};
+    use model::{Author, Change, Deletion, Network, Post, query::parse};
     use store::{PreparedAnalysis, SearchQuery, SqliteStore, Store, StoreError};
 
     fn at(s: &str) -> Timestamp {
@@ -200,6 +200,96 @@ mod tests {
             assert!(batches >= 2, "the import wrote only {batches} batches");
             assert!(writes >= 10, "only {writes} web writes in 8 s");
         });
+    }
+
+    #[test]
+    fn jetstream_identity_handle_replaces_the_bare_did() {
+        // Issue 14, finding 13: an identity event carries the handle that should replace a
+        // bare DID on screen (Jetstream posts carry only the DID).
+        let (_dir, store) = open();
+        let did = "did:plc:g4ut2w5755qxi3fe7mfs72p4";
+        let jetstream_post = |rkey: &str, created: &str| {
+            let author = Author {
+                id: did.to_owned(),
+                handle: did.to_owned(),
+                ..Author::default()
+            };
+            let mut post = Post::new(
+                Network::Bluesky,
+                format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                author,
+                "Ward 7 were brilliant",
+                at(created),
+            );
+            post.raw = "{}".into();
+            Change::Upsert(Box::new(post))
+        };
+        let handle = |name: &str, when: &str| {
+            Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: did.to_owned(),
+                handle: name.to_owned(),
+                at: at(when),
+            })
+        };
+        let shown = |rkey: &str| -> String {
+            store
+                .post(
+                    Network::Bluesky,
+                    &format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                )
+                .unwrap()
+                .unwrap()
+                .post
+                .author
+                .handle
+        };
+        store
+            .apply(&[jetstream_post("a", "2026-05-25T10:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), did);
+        let summary = store
+            .apply(&[handle("ward7.northgate.nhs.uk", "2026-05-25T11:00:00Z")])
+            .unwrap();
+        assert_eq!(summary.handles, 1);
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        // A later post that comes with the DID only keeps the handle.
+        store
+            .apply(&[jetstream_post("b", "2026-05-25T12:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        assert_eq!(shown("b"), "ward7.northgate.nhs.uk");
+        // A handle announced before any post of the account is shown once its posts arrive.
+        let other = "did:plc:hqvhxrowqbemo5e4wjnj6zao";
+        store
+            .apply(&[Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: other.to_owned(),
+                handle: "matron.bsky.social".to_owned(),
+                at: at("2026-05-25T09:00:00Z"),
+            })])
+            .unwrap();
+        let mut early = Post::new(
+            Network::Bluesky,
+            format!("at://{other}/app.bsky.feed.post/c"),
+            Author {
+                id: other.to_owned(),
+                handle: other.to_owned(),
+                ..Author::default()
+            },
+            "Thank you",
+            at("2026-05-25T13:00:00Z"),
+        );
+        early.raw = "{}".into();
+        store.apply(&[Change::Upsert(Box::new(early))]).unwrap();
+        let stored = store
+            .post(
+                Network::Bluesky,
+                &format!("at://{other}/app.bsky.feed.post/c"),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.post.author.handle, "matron.bsky.social");
     }
 
     #[test]
@@ -482,74 +572,6 @@ mod tests {
         assert_eq!(first.post.author.display_name.as_deref(), Some("New Name"));
         assert_eq!(first.post.author.followers, Some(10));
         assert_eq!(store.stats().unwrap().authors, 1);
-    }
-
-    /// A Bluesky post from Jetstream names its author by DID only.
-    fn did_post(did: &str, id: &str, created: &str) -> Post {
-        let author = Author {
-            id: did.to_owned(),
-            handle: did.to_owned(),
-            ..Author::default()
-        };
-        let mut post = Post::new(Network::Bluesky, id, author, "hello", at(created));
-        post.raw = "{}".into();
-        post
-    }
-
-    fn handle_of(did: &str, handle: &str) -> Change {
-        Change::Handle(HandleChange {
-            network: Network::Bluesky,
-            author_id: did.to_owned(),
-            handle: handle.to_owned(),
-            at: Some(at("2024-03-01T09:00:00Z")),
-        })
-    }
-
-    // See: issue 12, item 6 (`@did:plc:…` shown instead of Bluesky handles).
-    #[test]
-    fn bluesky_posts_show_the_handle_an_identity_event_gave_their_did() {
-        let (_dir, store) = open();
-        let handle = |id: &str| {
-            store
-                .post(Network::Bluesky, id)
-                .unwrap()
-                .unwrap()
-                .post
-                .author
-                .handle
-        };
-        // The handle first, then the posts: they show it, a later post does not undo it.
-        let summary = store
-            .apply(&[handle_of("did:plc:a", "ann.bsky.social")])
-            .unwrap();
-        assert_eq!(summary.handles, 1);
-        store
-            .apply(&[up(&did_post("did:plc:a", "a1", "2024-03-01T10:00:00Z"))])
-            .unwrap();
-        store
-            .apply(&[up(&did_post("did:plc:a", "a2", "2024-03-02T10:00:00Z"))])
-            .unwrap();
-        assert_eq!(handle("a1"), "ann.bsky.social");
-        assert_eq!(handle("a2"), "ann.bsky.social");
-        // The posts first, then the handle: every post of the account shows it.
-        store
-            .apply(&[up(&did_post("did:plc:b", "b1", "2024-03-01T10:00:00Z"))])
-            .unwrap();
-        assert_eq!(handle("b1"), "did:plc:b");
-        store
-            .apply(&[handle_of("did:plc:b", "bob.example.org")])
-            .unwrap();
-        assert_eq!(handle("b1"), "bob.example.org");
-        // A new handle replaces the old; the same again changes nothing.
-        store
-            .apply(&[handle_of("did:plc:b", "robert.example.org")])
-            .unwrap();
-        assert_eq!(handle("b1"), "robert.example.org");
-        let again = store
-            .apply(&[handle_of("did:plc:b", "robert.example.org")])
-            .unwrap();
-        assert_eq!((again.handles, again.unchanged), (0, 1));
-        assert_eq!(store.stats().unwrap().authors, 2);
     }
 
     #[test]

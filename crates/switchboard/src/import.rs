@@ -100,6 +100,8 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Posts marked deleted.
     pub deleted: u64,
+    /// Account handles learnt (Bluesky identity events), shown instead of bare account ids.
+    pub handles: u64,
     /// Analyses saved (new posts, edits, and posts analysed by an older engine).
     pub analysed: u64,
     /// Items understood and not imported, by kind.
@@ -119,6 +121,7 @@ impl ImportSummary {
         self.refreshed += applied.refreshed;
         self.duplicates += applied.unchanged + applied.history_only;
         self.deleted += applied.deleted;
+        self.handles += applied.handles;
     }
 
     fn print(&self) -> std::io::Result<()> {
@@ -138,6 +141,9 @@ impl ImportSummary {
         outln!("  refreshed  {:>10}", self.refreshed)?;
         outln!("  duplicates {:>10}", self.duplicates)?;
         outln!("  deleted    {:>10}", self.deleted)?;
+        if self.handles > 0 {
+            outln!("  handles    {:>10}", self.handles)?;
+        }
         outln!("  analysed   {:>10}", self.analysed)?;
         let skipped: u64 = self.skipped.values().sum();
         outln!("  skipped    {skipped:>10}")?;

@@ -88,6 +88,8 @@ pub struct ListenConfig {
     /// How long posts and raw payloads are kept (enforced daily by `serve`, and by
     /// `switchboard retention run`).
     pub retention: store::RetentionPolicy,
+    /// Single sign-on through the organisation's OpenID Connect provider (served by `serve`).
+    pub oidc: Option<signin::oidc::OidcConfig>,
     /// The largest post taken from a connector: its text and title together, in bytes (its
     /// payload may be eight times that). Larger posts are counted as rejected and left out.
     pub max_post_bytes: usize,
@@ -106,6 +108,7 @@ impl Default for ListenConfig {
             alerts: AlertConfig::default(),
             notify: NotifyConfig::default(),
             retention: store::RetentionPolicy::default(),
+            oidc: None,
             max_post_bytes: ingest::DEFAULT_MAX_POST_BYTES,
         }
     }

@@ -62,7 +62,7 @@ fn key(change: &Change) -> Key {
         Change::Delete(deletion) => (deletion.network, deletion.id.clone(), true),
         Change::Handle(handle) => (
             handle.network,
-            format!("handle:{}", handle.author_id),
+            format!("handle of {}", handle.author_id),
             false,
         ),
     }

@@ -219,6 +219,14 @@ impl TestApp {
 
     /// Starts the app after `configure` has adjusted its state (publishers, schedules).
     pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> TestApp {
+        TestApp::start_bound(|state, _| configure(state)).await
+    }
+
+    /// [`TestApp::start_with`], telling `configure` the address the app will serve on (for
+    /// settings that name it, such as single sign-on's redirect address).
+    pub async fn start_bound(configure: impl FnOnce(&mut AppState, SocketAddr)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("test.db")).unwrap());
         let hash = auth::hash_password(PASSWORD).unwrap();
@@ -280,9 +288,7 @@ impl TestApp {
         let hub = notify::AlertHub::default();
         let mut state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config)
             .with_alert_hub(hub.clone());
-        configure(&mut state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        configure(&mut state, addr);
         tokio::spawn(server::serve(listener, state));
         TestApp {
             addr,

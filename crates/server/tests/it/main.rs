@@ -18,4 +18,5 @@ mod engage;
 mod http;
 mod layout;
 mod protection;
+mod signin;
 mod walk;

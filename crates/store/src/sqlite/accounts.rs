@@ -50,7 +50,7 @@ fn network(index: usize, value: &str) -> rusqlite::Result<Network> {
 }
 
 /// Reads `id, name, role, password_hash, created_at` from `row`, starting at `at`.
-fn user(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+pub(super) fn user(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     let role: String = row.get(at + 2)?;
     Ok(User {
         id: row.get(at)?,

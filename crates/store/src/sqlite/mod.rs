@@ -38,6 +38,7 @@ pub(crate) mod packed;
 mod protection;
 mod read;
 pub mod seal;
+mod signin;
 mod write;
 
 use std::{
@@ -61,7 +62,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -72,10 +73,11 @@ const MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
     include_str!("../../migrations/sqlite/0009_directory.sql"),
     include_str!("../../migrations/sqlite/0010_audit_keyed.sql"),
+    include_str!("../../migrations/sqlite/0011_signin.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 /// Reader connections open at most: more reads at once wait for one of them.
 pub const MAX_READERS: usize = 8;

@@ -567,6 +567,31 @@ impl<'p> Batch<'_, 'p> {
         Ok(())
     }
 
+    /// Shows an account's announced handle for its posts: the author row gets it (made when
+    /// the account has no post yet, so its first posts find it).
+    fn handle(&mut self, change: &HandleChange) -> rusqlite::Result<Outcome> {
+        let url = match change.network {
+            Network::Bluesky => Some(format!("https://bsky.app/profile/{}", change.handle)),
+            _ => None,
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO authors (network, identity, author_id, handle, verified, url,
+                     profile_at, profile_hash)
+                 VALUES (?1, 'id:' || ?2, ?2, ?3, 0, ?4, ?5, 0)
+                 ON CONFLICT (network, identity) DO UPDATE SET handle = excluded.handle,
+                     url = coalesce(excluded.url, url)",
+            )?
+            .execute(params![
+                change.network.as_str(),
+                change.author_id,
+                change.handle,
+                url,
+                change.at.as_microsecond()
+            ])?;
+        Ok(Outcome::Handle)
+    }
+
     fn delete(&mut self, deletion: &Deletion) -> rusqlite::Result<Outcome> {
         let deleted_at = deletion.deleted_at.map_or(self.now, |t| t.as_microsecond());
         match self.current(deletion.network, &deletion.id)? {
@@ -593,39 +618,8 @@ impl<'p> Batch<'_, 'p> {
         }
     }
 
-    /// Remembers an account's handle: the author's row gets it (created when the account has
-    /// no post yet), whatever the age of the profile kept, as the network has just said so.
-    fn handle(&mut self, handle: &HandleChange) -> rusqlite::Result<Outcome> {
-        let identity = format!("id:{}", handle.author_id);
-        let at = handle.at.map_or(self.now, |t| t.as_microsecond());
-        let changed = self
-            .tx
-            .prepare_cached(
-                "INSERT INTO authors (network, identity, author_id, handle, verified, profile_at,
-                     profile_hash)
-                 VALUES (?1, ?2, ?3, ?4, 0, ?5, 0)
-                 ON CONFLICT (network, identity) DO UPDATE SET handle = excluded.handle
-                 WHERE handle <> excluded.handle",
-            )?
-            .execute(params![
-                handle.network.as_str(),
-                identity,
-                handle.author_id,
-                handle.handle,
-                at
-            ])?;
-        // The cached profile no longer says what the row holds.
-        self.authors.remove(&(handle.network, identity));
-        Ok(if changed > 0 {
-            Outcome::Handle
-        } else {
-            Outcome::Unchanged
-        })
-    }
-
     /// The key of the post's author, inserting the author or refreshing a profile older than
-    /// `profile_at` when it changed. A post that names its author only by id (a Bluesky
-    /// Jetstream post: the handle is the DID) keeps the handle learnt before.
+    /// `profile_at` when it changed.
     fn author(
         &mut self,
         network: Network,
@@ -691,9 +685,10 @@ impl<'p> Batch<'_, 'p> {
                 self.tx
                     .prepare_cached(
                         "UPDATE authors SET author_id = ?3,
-                             handle = CASE WHEN ?4 = ?3 THEN handle ELSE ?4 END, display_name = ?5,
-                             bio = ?6, followers = ?7, verified = ?8, url = ?9, profile_at = ?10,
-                             profile_hash = ?11
+                             handle = CASE WHEN ?4 = ?3 THEN handle ELSE ?4 END,
+                             display_name = ?5, bio = ?6, followers = ?7, verified = ?8,
+                             url = CASE WHEN ?4 = ?3 THEN coalesce(?9, url) ELSE ?9 END,
+                             profile_at = ?10, profile_hash = ?11
                          WHERE network = ?1 AND identity = ?2",
                     )?
                     .execute(values)?;
@@ -783,8 +778,8 @@ fn in_key_order(changes: &[Change]) -> Vec<&Change> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
     ordered.sort_by_key(|change| match change {
         Change::Upsert(post) => post.created_at.as_microsecond(),
-        Change::Handle(_) => i64::MAX - 1,
-        Change::Delete(_) => i64::MAX,
+        // Deletions and handles after the posts of the batch, which they may be about.
+        Change::Delete(_) | Change::Handle(_) => i64::MAX,
     });
     ordered
 }

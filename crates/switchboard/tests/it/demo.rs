@@ -7,7 +7,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::StreamExt;
 use store::{AlertFilter, AlertStore, SqliteStore, StoredAlert};
 
 use crate::switchboard;
@@ -142,23 +141,31 @@ fn the_demo_replay_raises_alerts_shown_in_the_crisis_view_and_banner_without_set
         assert_eq!(crisis.status(), 200);
         let page = crisis.text().await.unwrap();
         assert!(page.contains(&stored.alert.detail), "{page}");
-        let events = http
-            .get(format!("{base}/alerts/events"))
-            .header(reqwest::header::COOKIE, &session)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(events.status(), 200);
-        let mut body = events.bytes_stream();
-        let mut seen = String::new();
+        // Every page carries the alert line (the open page's live connection updates it).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while !seen.contains(&format!("/alerts/{}", stored.id)) {
-            let chunk = tokio::time::timeout_at(deadline, body.next())
+        loop {
+            let page = http
+                .get(format!("{base}/stream"))
+                .header(reqwest::header::COOKIE, &session)
+                .send()
                 .await
-                .expect("the banner shows the alert")
-                .expect("the event stream stays open")
+                .unwrap()
+                .text()
+                .await
                 .unwrap();
-            seen.push_str(&String::from_utf8_lossy(&chunk));
+            let line = page.contains("class=\"alert-line\"");
+            let shown = match stored.alert.severity {
+                alert::Severity::Critical => page.contains(&format!("/alerts/{}", stored.id)),
+                _ => line,
+            };
+            if shown {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the alert line shows the alert: {page}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
     });
 }

@@ -363,7 +363,7 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
     browser.login(&base, "olive", "/stream").await;
     browser
         .wait_for(
-            "return typeof EventSource !== 'undefined' && !!document.getElementById('alert-banner');",
+            "return typeof SharedWorker !== 'undefined' && !!document.getElementById('alert-banner');",
             Duration::from_secs(5),
         )
         .await;
@@ -374,12 +374,12 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert_eq!(
         browser
-            .script("return document.querySelectorAll('#alert-banner [role=alert]').length;")
+            .script("return document.querySelectorAll('#alert-banner .alert-line').length;")
             .await,
         json!(0)
     );
 
-    // The watch-list phrase: the banner appears on the open page within seconds.
+    // The watch-list phrase (a warning): the alert line appears on the open page within seconds.
     let sent = Instant::now();
     jetstream
         .send(jetstream_post(
@@ -389,20 +389,27 @@ async fn a_watch_phrase_from_jetstream_reaches_an_open_page_and_its_crisis_view(
         .unwrap();
     browser
         .wait_for(
-            "var a = document.querySelector('#alert-banner [role=alert]'); return !!a && a.textContent.indexOf('data breach') >= 0;",
+            "var a = document.querySelector('#alert-banner .alert-line'); return !!a && a.textContent.indexOf('1 warning') >= 0;",
             Duration::from_secs(10),
         )
         .await;
     let arrival = sent.elapsed();
-    eprintln!("alert banner on an open page {arrival:?} after the Jetstream event was sent");
+    eprintln!("alert line on an open page {arrival:?} after the Jetstream event was sent");
     assert_eq!(
         browser.script("return window.__marker;").await,
         json!("same page")
     );
     violations.extend(browser.axe(&axe, "/stream with the banner").await);
 
-    // The crisis view: the driving post, the timeline, the chart.
-    browser.click("#alert-banner [role=alert] a").await;
+    // The crisis view, through the alerts list: the driving post, the timeline, the chart.
+    browser.click("#alert-banner .alert-line a").await;
+    browser
+        .wait_for(
+            "return location.pathname === '/alerts';",
+            Duration::from_secs(5),
+        )
+        .await;
+    browser.click("table a[href^='/alerts/']").await;
     browser
         .wait_for(
             "return /^\\/alerts\\/[0-9]+$/.test(location.pathname);",
