@@ -163,8 +163,29 @@ pub struct DirectoryEntry {
     pub parent: Option<i64>,
     /// A person's job title or a service's description.
     pub title: Option<String>,
+    /// What the team wants to remember about the entry (who runs the account, when it is
+    /// watched, the tone a leader writes in).
+    #[serde(default)]
+    pub notes: Option<String>,
     /// The accounts, any number per network.
     pub handles: Vec<Handle>,
+}
+
+impl DirectoryEntry {
+    /// An entry not yet stored, with a name and a kind and nothing else; add the rest with
+    /// struct update syntax (`DirectoryEntry { handles, ..DirectoryEntry::new(name, kind) }`).
+    pub fn new(name: &str, kind: EntryKind) -> DirectoryEntry {
+        DirectoryEntry {
+            id: 0,
+            name: name.trim().to_owned(),
+            kind,
+            ods_code: None,
+            parent: None,
+            title: None,
+            notes: None,
+            handles: Vec::new(),
+        }
+    }
 }
 
 /// The whole directory, indexed for the analysis's look-up of every post's author.
@@ -183,7 +204,7 @@ impl Directory {
         for (index, entry) in entries.iter().enumerate() {
             for handle in &entry.handles {
                 by_handle
-                    .entry((handle.network, fold(&handle.handle)))
+                    .entry((handle.network, handle_key(&handle.handle)))
                     .or_insert(index);
                 if let Some(account) = &handle.account_id {
                     by_account
@@ -221,20 +242,21 @@ impl Directory {
             .then(|| self.by_account.get(&(network, author.id.clone())))
             .flatten();
         by_id
-            .or_else(|| self.by_handle.get(&(network, fold(&author.handle))))
+            .or_else(|| self.by_handle.get(&(network, handle_key(&author.handle))))
             .and_then(|&index| self.entries.get(index))
     }
 
     /// The entry holding this handle on `network` (a mention, a reply target).
     pub fn find_handle(&self, network: Network, handle: &str) -> Option<&DirectoryEntry> {
         self.by_handle
-            .get(&(network, fold(handle)))
+            .get(&(network, handle_key(handle)))
             .and_then(|&index| self.entries.get(index))
     }
 }
 
-/// A handle as compared: lower case, without a leading `@`.
-fn fold(handle: &str) -> String {
+/// A handle as compared: lower case, without a leading `@` (two spellings of one account give
+/// the same key; the store keeps each key on one entry only).
+pub fn handle_key(handle: &str) -> String {
     handle.trim().trim_start_matches('@').to_lowercase()
 }
 
@@ -246,12 +268,8 @@ mod tests {
     fn entry(id: i64, kind: EntryKind, handles: Vec<Handle>) -> DirectoryEntry {
         DirectoryEntry {
             id,
-            name: format!("entry {id}"),
-            kind,
-            ods_code: None,
-            parent: None,
-            title: None,
             handles,
+            ..DirectoryEntry::new(&format!("entry {id}"), kind)
         }
     }
 

@@ -18,7 +18,7 @@ use model::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{AlertStore, EngageStore, Store, StoreError};
+use crate::{AlertStore, DirectoryStore, EngageStore, Store, StoreError};
 
 pub use model::{Role, UnknownRole};
 
@@ -624,6 +624,12 @@ pub fn add_up<'a>(
 }
 
 /// Everything the web application needs from a store.
-pub trait WebStore: Store + AccountStore + DeskStore + AlertStore + EngageStore {}
+pub trait WebStore:
+    Store + AccountStore + DeskStore + AlertStore + EngageStore + DirectoryStore
+{
+}
 
-impl<T: Store + AccountStore + DeskStore + AlertStore + EngageStore> WebStore for T {}
+impl<T: Store + AccountStore + DeskStore + AlertStore + EngageStore + DirectoryStore> WebStore
+    for T
+{
+}

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod directory;
 pub mod engage;
 mod prepared;
 pub mod sqlite;
@@ -32,6 +33,7 @@ pub use accounts::{
     StreamEntry, StreamFilter, StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
+pub use directory::{DirectoryConflict, DirectoryStore, ImportSummary, ImportedEntry, RowConflict};
 pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
 pub use sqlite::SqliteStore;
@@ -96,6 +98,10 @@ pub trait Store: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<AnalysisBacklog, StoreError>;
+
+    /// The directory of organisations, people and accounts, read whole: what the analysis
+    /// looks every post's author up in. Edited through [`DirectoryStore`].
+    fn directory(&self) -> Result<model::directory::Directory, StoreError>;
 }
 
 /// What [`Store::apply`] did with a batch: one count per change (a tombstone for a post not yet

@@ -33,7 +33,10 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> 
 }
 
 /// Appends audit entries in the current transaction, chaining from the last stored one.
-fn append(conn: &Connection, entries: &[NewAuditEntry]) -> rusqlite::Result<Vec<AuditEntry>> {
+pub(super) fn append(
+    conn: &Connection,
+    entries: &[NewAuditEntry],
+) -> rusqlite::Result<Vec<AuditEntry>> {
     let mut last = conn
         .query_row(
             "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \

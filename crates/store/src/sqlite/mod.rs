@@ -21,6 +21,7 @@
 
 mod accounts;
 mod alerts;
+mod directory;
 mod engage;
 mod fts;
 pub(crate) mod packed;
@@ -47,7 +48,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 8] = [
+const MIGRATIONS: [&str; 9] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -56,10 +57,11 @@ const MIGRATIONS: [&str; 8] = [
     include_str!("../../migrations/sqlite/0006_engage.sql"),
     include_str!("../../migrations/sqlite/0007_alerts.sql"),
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
+    include_str!("../../migrations/sqlite/0009_directory.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
@@ -311,6 +313,10 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<AnalysisBacklog, StoreError> {
         self.read(|conn| read::posts_to_analyse(conn, engine, after, limit))
+    }
+
+    fn directory(&self) -> Result<model::directory::Directory, StoreError> {
+        self.read_directory()
     }
 }
 
