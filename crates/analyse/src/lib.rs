@@ -8,6 +8,7 @@
 //! Every label carries its reason. The trained models are embedded in the binary
 //! (`models/*.bin`, written by `switchboard train`, see [`train`]).
 
+pub mod author;
 pub mod datasets;
 pub mod eval;
 pub mod features;
@@ -23,8 +24,10 @@ pub mod train;
 use std::path::Path;
 
 use model::analysis::{
-    Analysis, Intent, IntentKind, PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
+    Analysis, AuthorFinding, AuthorKind, AuthorKindSource, Intent, IntentKind, PersonalDataKind,
+    Priority, Sentiment, SentimentLabel, Theme,
 };
+use model::directory::Directory;
 use model::{Author, Post};
 
 use crate::features::{Features, FxHashMap, add_dense, extract_with};
@@ -401,6 +404,7 @@ pub struct Analyser {
     languages: lang::LanguageDetector,
     pii: pii::PiiFinder,
     people: people::People,
+    authors: author::Authors,
     rules: rules::Rules,
     engine: String,
     /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
@@ -462,6 +466,7 @@ impl Analyser {
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
             people: people::People::new()?,
+            authors: author::Authors::new()?,
             rules,
         })
     }
@@ -483,7 +488,7 @@ impl Analyser {
 
     /// Analyses free text, as a post with no author and no declared language.
     pub fn analyse_text(&self, text: &str) -> Analysis {
-        self.analyse_parts(text, text, &Author::default(), None)
+        self.analyse_parts(text, text, &Author::default(), None, None)
     }
 
     /// Normalises, scores and extracts features, and runs the sentiment model once for the
@@ -695,23 +700,38 @@ impl Analyser {
         }
     }
 
-    /// Analyses one post.
+    /// Analyses one post, its author's kind inferred from the payload and the bio.
     pub fn analyse(&self, post: &Post) -> Analysis {
+        self.analyse_with(post, &Directory::default())
+    }
+
+    /// Analyses one post, its author's kind taken from `directory` when it lists the account
+    /// and inferred otherwise ([`author::Authors::finding`]). Still pure: the directory is
+    /// plain data the caller loaded.
+    pub fn analyse_with(&self, post: &Post, directory: &Directory) -> Analysis {
         let text: std::borrow::Cow<'_, str> = match &post.title {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        self.analyse_parts(&text, &post.text, &post.author, post.lang.as_deref())
+        self.analyse_parts(
+            &text,
+            &post.text,
+            &post.author,
+            post.lang.as_deref(),
+            Some((post, directory)),
+        )
     }
 
     /// [`Analyser::analyse`] of a post's parts: `text` (the title and the body), the `body`
-    /// alone (searched for personal data), the author and the declared language.
+    /// alone (searched for personal data), the author, the declared language, and the post
+    /// with the directory (none for free text).
     fn analyse_parts(
         &self,
         text: &str,
         body: &str,
         author: &Author,
         declared: Option<&str>,
+        post: Option<(&Post, &Directory)>,
     ) -> Analysis {
         let prep = self.prepare_for_analysis(text);
         let padded = prep.norm.padded.as_str();
@@ -766,6 +786,9 @@ impl Analyser {
             detected: pq >= 0.5,
             reason,
         });
+        if pq >= 0.5 {
+            question_not_complaint(&mut intents, &sentiment, &prep.lexicon);
+        }
 
         let hashed = std::cell::OnceCell::new();
         let topic = prep
@@ -814,6 +837,21 @@ impl Analyser {
             reason,
         });
 
+        let (professional, journalist) = self.people.roles(author);
+        let finding = match post {
+            Some((post, directory)) => {
+                self.authors
+                    .finding(post, directory, professional.as_ref(), journalist.as_ref())
+            }
+            None => AuthorFinding {
+                kind: AuthorKind::Public,
+                source: AuthorKindSource::Inferred,
+                entry: None,
+                reason: "free text: no author".to_owned(),
+            },
+        };
+        read_in_light_of_author(&mut intents, finding.kind);
+
         let any = intents.iter().any(|i| i.detected);
         let top = intents.iter().map(|i| i.probability).fold(0.0f32, f32::max);
         intents.push(Intent {
@@ -822,6 +860,8 @@ impl Analyser {
             detected: !any,
             reason: if any {
                 "another intent applies".into()
+            } else if finding.kind.is_organisation() {
+                format!("an update or announcement ({})", finding.kind.label())
             } else {
                 "no intent reached its threshold".into()
             },
@@ -852,7 +892,6 @@ impl Analyser {
             themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
         }
 
-        let (professional, journalist) = self.people.roles(author);
         let personal_data = self.pii.find(body);
 
         let mut analysis = Analysis {
@@ -863,14 +902,15 @@ impl Analyser {
             themes,
             professional,
             journalist,
-            author: model::analysis::AuthorFinding::default(),
+            author: finding,
             personal_data,
             priority: Priority {
                 score: 0,
                 reasons: Vec::new(),
             },
         };
-        analysis.priority = priority(&analysis, author, &prep);
+        let reposts = post.and_then(|(p, _)| p.counts.reposts).unwrap_or(0);
+        analysis.priority = priority(&analysis, author, reposts, &prep);
         analysis
     }
 }
@@ -963,72 +1003,228 @@ fn push_digits(out: &mut String, n: u64) {
     }
 }
 
-/// The priority of an analysed post: safety first, then complaints, personal data, questions,
-/// negative sentiment, misinformation, and the reach and kind of the author.
-pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
-    let mut parts: Vec<(f32, String)> = Vec::new();
-    if a.has_intent(IntentKind::Safety) {
-        let p = a.intent_probability(IntentKind::Safety);
-        let mut reason = model_p("safety concern (p=", p);
-        reason.push(')');
-        parts.push((60.0 * p, reason));
-    }
-    if a.has_intent(IntentKind::Complaint) {
-        let p = a.intent_probability(IntentKind::Complaint);
-        let mut reason = model_p("complaint (p=", p);
-        reason.push(')');
-        parts.push((25.0 * p, reason));
-    }
-    if let Some(worst) = a
-        .personal_data
-        .iter()
-        .map(|p| p.kind)
-        .max_by_key(|k| match k {
-            PersonalDataKind::NhsNumber => 3,
-            PersonalDataKind::DateOfBirth => 2,
-            _ => 1,
-        })
-    {
-        let w = if worst == PersonalDataKind::NhsNumber {
-            20.0
-        } else {
-            12.0
+/// Followers from which an author's post has reach: the top quarter of the 410 distinct authors
+/// in the recorded X payloads of `shared/data/api-samples` (their 75th percentile is 5,009
+/// followers, the median 1,033). A local newspaper or an NHS trust has several times this; most
+/// members of the public have far fewer.
+pub const REACH_FOLLOWERS: u64 = 5_000;
+
+/// Reposts from which a post has reach whoever wrote it: among the original tweets of the
+/// recorded X payloads the median has none and the 95th percentile 13, so 10 reposts means the
+/// post is being carried well beyond its author's own followers.
+pub const REACH_REPOSTS: u64 = 10;
+
+/// Reads the intents in the light of who is speaking: an organisation's update or news item is
+/// an announcement, not a complaint; a story from our staff or leaders is not a complaint, and
+/// our own voice does not thank or ask itself; an NHS organisation does not spread
+/// misinformation. Safety is never set aside. Each intent set aside says why in its reason.
+pub fn read_in_light_of_author(intents: &mut [Intent], kind: AuthorKind) {
+    let own_voice = matches!(
+        kind,
+        AuthorKind::OwnOrganisation | AuthorKind::Leader | AuthorKind::Staff
+    );
+    for intent in intents.iter_mut().filter(|i| i.detected) {
+        let set_aside = match intent.kind {
+            IntentKind::Complaint => {
+                kind.is_organisation() || own_voice || matches!(kind, AuthorKind::Journalist)
+            }
+            IntentKind::Compliment => own_voice,
+            IntentKind::Question => {
+                matches!(kind, AuthorKind::OwnOrganisation | AuthorKind::Leader)
+            }
+            IntentKind::Misinformation => matches!(
+                kind,
+                AuthorKind::OwnOrganisation | AuthorKind::Leader | AuthorKind::PeerOrganisation
+            ),
+            IntentKind::Safety | IntentKind::Other => false,
         };
-        parts.push((w, format!("personal data exposed ({})", worst.as_str())));
+        if set_aside {
+            intent.detected = false;
+            intent.reason.push_str("; set aside: ");
+            intent.reason.push_str(match kind {
+                AuthorKind::OwnOrganisation | AuthorKind::PeerOrganisation => {
+                    "an NHS organisation's update or announcement"
+                }
+                AuthorKind::NewsOutlet | AuthorKind::Journalist => "a news item or press enquiry",
+                AuthorKind::OtherOrganisation => "an organisation's update or announcement",
+                AuthorKind::Leader => "our leader's own voice",
+                _ => "a staff story in our own voice",
+            });
+            intent.reason.push_str(" (");
+            intent.reason.push_str(kind.label());
+            intent.reason.push(')');
+        }
     }
-    if a.has_intent(IntentKind::Question) {
-        parts.push((12.0, "asks a question or for help".into()));
+}
+
+/// A question about a service is a question: a post that asks, is not negative and names no
+/// healthcare complaint words keeps its complaint probability but is not a complaint unless the
+/// model is sure of it (p ≥ 0.9).
+fn question_not_complaint(intents: &mut [Intent], sentiment: &Sentiment, lexicon: &LexiconScore) {
+    if sentiment.label == SentimentLabel::Negative || !lexicon.complaint_terms.is_empty() {
+        return;
     }
-    if a.has_intent(IntentKind::Misinformation) {
-        parts.push((12.0, "possible health misinformation".into()));
+    if let Some(complaint) = intents
+        .iter_mut()
+        .find(|i| i.kind == IntentKind::Complaint && i.detected && i.probability < 0.9)
+    {
+        complaint.detected = false;
+        complaint
+            .reason
+            .push_str("; set aside: a question about a service, not negative");
+    }
+}
+
+/// The priority tiers, highest first, each with the band of scores it takes: every post of a
+/// tier scores above every post of the tiers below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// Self-harm, abuse, safeguarding or a threat (the safety intent).
+    RiskToLife,
+    /// Personal data exposed in the text.
+    PersonalData,
+    /// Misinformation from an author or post with reach ([`REACH_FOLLOWERS`],
+    /// [`REACH_REPOSTS`]).
+    MisinformationWithReach,
+    /// A complaint with reach.
+    ComplaintWithReach,
+    /// A complaint, or misinformation without reach.
+    Complaint,
+    /// A question or a request for help.
+    Question,
+    /// Everything else.
+    Rest,
+}
+
+impl Tier {
+    /// The lowest score of the tier and the width of its band.
+    const fn band(self) -> (f32, f32) {
+        match self {
+            Tier::RiskToLife => (85.0, 16.0),
+            Tier::PersonalData => (70.0, 15.0),
+            Tier::MisinformationWithReach => (60.0, 10.0),
+            Tier::ComplaintWithReach => (50.0, 10.0),
+            Tier::Complaint => (35.0, 15.0),
+            Tier::Question => (20.0, 15.0),
+            Tier::Rest => (0.0, 20.0),
+        }
+    }
+
+    /// The words of the tier in a priority reason.
+    const fn label(self) -> &'static str {
+        match self {
+            Tier::RiskToLife => "risk to life",
+            Tier::PersonalData => "personal data exposed",
+            Tier::MisinformationWithReach => "misinformation with reach",
+            Tier::ComplaintWithReach => "complaint with reach",
+            Tier::Complaint => "complaint",
+            Tier::Question => "question",
+            Tier::Rest => "no urgent intent",
+        }
+    }
+}
+
+/// The tier of an analysed post, given whether it has reach.
+pub fn tier(a: &Analysis, reach: bool) -> Tier {
+    let misinformation = a.has_intent(IntentKind::Misinformation);
+    let complaint = a.has_intent(IntentKind::Complaint);
+    if a.has_intent(IntentKind::Safety) {
+        Tier::RiskToLife
+    } else if !a.personal_data.is_empty() {
+        Tier::PersonalData
+    } else if misinformation && reach {
+        Tier::MisinformationWithReach
+    } else if complaint && reach {
+        Tier::ComplaintWithReach
+    } else if complaint || misinformation {
+        Tier::Complaint
+    } else if a.has_intent(IntentKind::Question) {
+        Tier::Question
+    } else {
+        Tier::Rest
+    }
+}
+
+/// The priority of an analysed post: its [`Tier`] sets the band (risk to life 85-100, personal
+/// data 70-84, misinformation with reach 60-69, complaint with reach 50-59, complaint 35-49,
+/// question 20-34, the rest 0-19); within the band, the probability of the tier's intent, how
+/// negative the post is, how far it reaches and who wrote it (journalist, professional) move it
+/// up, never out of its band.
+pub fn priority(a: &Analysis, author: &Author, reposts: u64, prep: &Prepared) -> Priority {
+    let followers = author.followers.unwrap_or(0);
+    let reach = followers >= REACH_FOLLOWERS || reposts >= REACH_REPOSTS;
+    let tier = tier(a, reach);
+    let (base, width) = tier.band();
+    let room = width - 1.0;
+    let mut parts: Vec<(f32, String)> = Vec::new();
+    let intent_p = match tier {
+        Tier::RiskToLife => Some(("safety concern", a.intent_probability(IntentKind::Safety))),
+        Tier::MisinformationWithReach => Some((
+            "misinformation",
+            a.intent_probability(IntentKind::Misinformation),
+        )),
+        Tier::ComplaintWithReach => {
+            Some(("complaint", a.intent_probability(IntentKind::Complaint)))
+        }
+        Tier::Complaint if a.has_intent(IntentKind::Complaint) => {
+            Some(("complaint", a.intent_probability(IntentKind::Complaint)))
+        }
+        Tier::Complaint => Some((
+            "misinformation",
+            a.intent_probability(IntentKind::Misinformation),
+        )),
+        Tier::Question => Some(("question", a.intent_probability(IntentKind::Question))),
+        Tier::PersonalData | Tier::Rest => None,
+    };
+    if let Some((what, p)) = intent_p {
+        let mut reason = model_p(what, p);
+        reason.insert_str(what.len(), " (p=");
+        reason.push(')');
+        parts.push((0.4 * room * ((p - 0.5) * 2.0).clamp(0.0, 1.0), reason));
+    }
+    if tier == Tier::PersonalData
+        && let Some(worst) = a
+            .personal_data
+            .iter()
+            .map(|p| p.kind)
+            .max_by_key(|k| match k {
+                PersonalDataKind::NhsNumber => 3,
+                PersonalDataKind::DateOfBirth => 2,
+                _ => 1,
+            })
+    {
+        let w = match worst {
+            PersonalDataKind::NhsNumber => 0.4,
+            PersonalDataKind::DateOfBirth => 0.25,
+            _ => 0.1,
+        };
+        parts.push((w * room, format!("kind: {}", worst.as_str())));
+    }
+    if tier == Tier::Rest && a.has_intent(IntentKind::Compliment) {
+        parts.push((0.25 * room, "thanks or praise to acknowledge".into()));
     }
     if a.sentiment.score < -0.3 {
         parts.push((
-            12.0 * -a.sentiment.score,
+            0.3 * room * -a.sentiment.score,
             format!("negative ({:+.2})", a.sentiment.score),
         ));
     }
-    if a.has_intent(IntentKind::Compliment) && parts.is_empty() {
-        parts.push((5.0, "thanks or praise to acknowledge".into()));
+    if followers >= 1_000 {
+        let scale = ((followers as f32).log10() - 3.0).clamp(0.0, 3.0) / 3.0;
+        parts.push((0.15 * room * scale, format!("{followers} followers")));
     }
-    let followers = author.followers.unwrap_or(0);
-    let reach = match followers {
-        f if f >= 100_000 => 15.0,
-        f if f >= 10_000 => 10.0,
-        f if f >= 1_000 => 5.0,
-        _ => 0.0,
-    };
-    if reach > 0.0 {
-        parts.push((reach, format!("reach: {followers} followers")));
+    if reposts > 0 {
+        let scale = ((reposts as f32).log10()).clamp(0.0, 3.0) / 3.0;
+        parts.push((0.1 * room * scale, format!("{reposts} reposts")));
     }
     if author.verified {
-        parts.push((3.0, "verified account".into()));
+        parts.push((0.03 * room, "verified account".into()));
     }
     if let Some(j) = &a.journalist {
-        parts.push((15.0, format!("journalist ({})", j.reason)));
+        parts.push((0.1 * room, format!("journalist ({})", j.reason)));
     }
     if let Some(p) = &a.professional {
-        parts.push((5.0, format!("healthcare professional: {}", p.role)));
+        parts.push((0.05 * room, format!("healthcare professional: {}", p.role)));
     }
     if prep
         .norm
@@ -1042,20 +1238,35 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
         parts.push((0.0, "very short text".into()));
     }
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let total: f32 = 5.0 + parts.iter().map(|(w, _)| w).sum::<f32>();
+    let inside: f32 = parts.iter().map(|(w, _)| w).sum::<f32>().clamp(0.0, room);
+    let mut reasons = Vec::with_capacity(parts.len() + 1);
+    let mut first = String::with_capacity(48);
+    push_fixed(&mut first, base, 0, true);
+    first.push(' ');
+    first.push_str(tier.label());
+    if reach
+        && matches!(
+            tier,
+            Tier::MisinformationWithReach | Tier::ComplaintWithReach
+        )
+    {
+        first.push_str(if followers >= REACH_FOLLOWERS {
+            " (5,000 followers or more)"
+        } else {
+            " (10 reposts or more)"
+        });
+    }
+    reasons.push(first);
+    reasons.extend(parts.into_iter().filter(|(w, _)| *w >= 0.5).map(|(w, r)| {
+        let mut reason = String::with_capacity(r.len() + 5);
+        push_fixed(&mut reason, w, 0, true);
+        reason.push(' ');
+        reason.push_str(&r);
+        reason
+    }));
     Priority {
-        score: total.round().clamp(0.0, 100.0) as u8,
-        reasons: parts
-            .into_iter()
-            .filter(|(w, _)| *w > 0.0)
-            .map(|(w, r)| {
-                let mut reason = String::with_capacity(r.len() + 5);
-                push_fixed(&mut reason, w, 0, true);
-                reason.push(' ');
-                reason.push_str(&r);
-                reason
-            })
-            .collect(),
+        score: (base + inside).round().clamp(0.0, 100.0) as u8,
+        reasons,
     }
 }
 
@@ -1211,7 +1422,14 @@ mod tests {
             r.professional.as_ref().map(|p| p.role.as_str()),
             Some("nurse")
         );
-        assert!(r.priority.reasons.iter().any(|x| x.contains("reach")));
+        assert!(
+            r.priority
+                .reasons
+                .iter()
+                .any(|x| x.contains("25000 followers"))
+        );
         assert!(r.journalist.is_none());
+        assert_eq!(r.author.kind, AuthorKind::Clinician);
+        assert!(r.author.reason.contains("nurse"), "{}", r.author.reason);
     }
 }
