@@ -55,18 +55,24 @@ pub enum Error {
 }
 
 /// The file names of the models, in `models/`.
-pub const MODEL_FILES: [&str; 4] = [
+pub const MODEL_FILES: [&str; 7] = [
     "sentiment.bin",
     "complaint.bin",
     "misinformation.bin",
     "themes.bin",
+    "compliment.bin",
+    "irony.bin",
+    "complaint_feedback.bin",
 ];
 
-const EMBEDDED: [&[u8]; 4] = [
+const EMBEDDED: [&[u8]; 7] = [
     include_bytes!("../models/sentiment.bin"),
     include_bytes!("../models/complaint.bin"),
     include_bytes!("../models/misinformation.bin"),
     include_bytes!("../models/themes.bin"),
+    include_bytes!("../models/compliment.bin"),
+    include_bytes!("../models/irony.bin"),
+    include_bytes!("../models/complaint_feedback.bin"),
 ];
 
 /// Sentiment classes of the sentiment model, in order.
@@ -203,6 +209,16 @@ impl Pipeline {
     }
 }
 
+/// Where a text was written, which decides the complaint model that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// A social network post (X, Mastodon, Bluesky, Facebook, news): the tweets model.
+    Social,
+    /// A patient feedback comment (Friends and Family Test, Care Opinion): the model trained on
+    /// the phase-1 pxtextmining comments.
+    Feedback,
+}
+
 /// The decision threshold of a one-class model (tuned at training).
 pub fn threshold(model: &LinearModel) -> f32 {
     model.thresholds.first().copied().unwrap_or(0.5)
@@ -243,7 +259,7 @@ pub fn complaint_stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, 
     extra
 }
 
-/// The four trained models.
+/// The trained models.
 #[derive(Debug, Clone)]
 pub struct Models {
     /// Three-class sentiment (negative, neutral, positive).
@@ -254,9 +270,16 @@ pub struct Models {
     pub misinformation: LinearModel,
     /// Patient-experience themes (one sigmoid per theme, thresholds tuned).
     pub themes: LinearModel,
+    /// Compliment or not (one sigmoid; patient feedback with a positive criticality).
+    pub compliment: LinearModel,
+    /// Irony or not (one sigmoid; TweetEval irony).
+    pub irony: LinearModel,
+    /// Complaint or not in patient feedback comments (one sigmoid; phase-1 pxtextmining
+    /// comments with a negative criticality).
+    pub complaint_feedback: LinearModel,
     /// A short fingerprint of the model bytes, for the audit trail.
     pub fingerprint: String,
-    /// The four models side by side (same bucket count), for one sparse pass.
+    /// The models side by side (same bucket count), for one sparse pass.
     pub fused: Option<Fused>,
 }
 
@@ -265,9 +288,12 @@ const SENTIMENT: usize = 0;
 const COMPLAINT: usize = 1;
 const MISINFORMATION: usize = 2;
 const THEMES: usize = 3;
+const COMPLIMENT: usize = 4;
+const IRONY: usize = 5;
+const COMPLAINT_FEEDBACK: usize = 6;
 
 impl Models {
-    fn from_parts(parts: [&[u8]; 4]) -> Result<Self, Error> {
+    fn from_parts(parts: [&[u8]; 7]) -> Result<Self, Error> {
         let mut fp = 0xcbf2_9ce4_8422_2325u64;
         for p in parts {
             if p.is_empty() {
@@ -277,17 +303,31 @@ impl Models {
             }
             fp ^= features::hash(0, p);
         }
-        let [s, c, m, t] = parts;
+        let [s, c, m, t, p, i, f] = parts;
         let sentiment = LinearModel::from_bytes(s)?;
         let complaint = LinearModel::from_bytes(c)?;
         let misinformation = LinearModel::from_bytes(m)?;
         let themes = LinearModel::from_bytes(t)?;
-        let fused = Fused::new(&[&sentiment, &complaint, &misinformation, &themes]);
+        let compliment = LinearModel::from_bytes(p)?;
+        let irony = LinearModel::from_bytes(i)?;
+        let complaint_feedback = LinearModel::from_bytes(f)?;
+        let fused = Fused::new(&[
+            &sentiment,
+            &complaint,
+            &misinformation,
+            &themes,
+            &compliment,
+            &irony,
+            &complaint_feedback,
+        ]);
         Ok(Models {
             sentiment,
             complaint,
             misinformation,
             themes,
+            compliment,
+            irony,
+            complaint_feedback,
             fingerprint: format!("{:08x}", fp >> 32),
             fused,
         })
@@ -308,8 +348,11 @@ impl Models {
             })?);
         }
         match bytes.as_slice() {
-            [a, b, c, d] => Self::from_parts([a, b, c, d]),
-            _ => Err(Error::Model("four model files expected".into())),
+            [a, b, c, d, e, f, g] => Self::from_parts([a, b, c, d, e, f, g]),
+            _ => Err(Error::Model(format!(
+                "{} model files expected",
+                MODEL_FILES.len()
+            ))),
         }
     }
 }
@@ -528,6 +571,9 @@ impl Analyser {
             SENTIMENT => &self.models.sentiment,
             COMPLAINT => &self.models.complaint,
             MISINFORMATION => &self.models.misinformation,
+            COMPLIMENT => &self.models.compliment,
+            IRONY => &self.models.irony,
+            COMPLAINT_FEEDBACK => &self.models.complaint_feedback,
             _ => &self.models.themes,
         }
     }
@@ -589,29 +635,60 @@ impl Analyser {
         }
     }
 
-    /// The probability that prepared text is a complaint, from the model alone.
+    /// The probability that prepared text is a complaint, from the social-post model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
+        self.complaint_probability_in(prep, Domain::Social)
+    }
+
+    /// The probability that prepared text is a complaint, from the model of its domain alone.
+    pub fn complaint_probability_in(&self, prep: &Prepared, domain: Domain) -> f32 {
         let extra = complaint_stacked(&self.models.sentiment, prep);
-        self.predict(COMPLAINT, prep, &extra)
+        let which = match domain {
+            Domain::Social => COMPLAINT,
+            Domain::Feedback => COMPLAINT_FEEDBACK,
+        };
+        self.predict(which, prep, &extra)
             .first()
             .copied()
             .unwrap_or(0.0)
     }
 
-    /// The complaint probability of the engine (the model, raised by healthcare complaint words
-    /// and phrases of the lexicon), with its reason.
-    /// The words that raised the model are only looked up when `pc` reaches `explain_from`.
+    /// The complaint model of a domain.
+    pub fn complaint_model(&self, domain: Domain) -> &LinearModel {
+        match domain {
+            Domain::Social => &self.models.complaint,
+            Domain::Feedback => &self.models.complaint_feedback,
+        }
+    }
+
+    /// [`Analyser::complaint_in`] for a social post.
     pub fn complaint(&self, prep: &Prepared, explain_from: f32) -> (f32, String) {
-        let pc = self.complaint_probability(prep);
+        self.complaint_in(prep, explain_from, Domain::Social)
+    }
+
+    /// The complaint probability of the engine (the model of the domain, raised by healthcare
+    /// complaint words and phrases of the lexicon), with its reason. The words that raised the
+    /// model are only looked up when `pc` reaches `explain_from`.
+    pub fn complaint_in(
+        &self,
+        prep: &Prepared,
+        explain_from: f32,
+        domain: Domain,
+    ) -> (f32, String) {
+        let pc = self.complaint_probability_in(prep, domain);
         let terms = &prep.lexicon.complaint_terms;
+        let prefix = match domain {
+            Domain::Social => "complaint model p=",
+            Domain::Feedback => "feedback complaint model p=",
+        };
         if terms.is_empty() {
             if pc < explain_from {
-                return (pc, model_p("complaint model p=", pc));
+                return (pc, model_p(prefix, pc));
             }
-            let mut reason = model_p("complaint model p=", pc);
+            let mut reason = model_p(prefix, pc);
             self.push_top_words(
                 &mut reason,
-                &self.models.complaint,
+                self.complaint_model(domain),
                 0,
                 &hashed_words(&prep.norm),
             );
@@ -619,14 +696,29 @@ impl Analyser {
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
             let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
-            (
-                pc.max(rule),
-                format!(
-                    "complaint model p={pc:.2}; healthcare complaint words {}",
-                    quoted.join(", ")
-                ),
-            )
+            let mut reason = model_p(prefix, pc);
+            reason.push_str("; healthcare complaint words ");
+            reason.push_str(&quoted.join(", "));
+            (pc.max(rule), reason)
         }
+    }
+
+    /// The probability that prepared text is a compliment, from the model alone.
+    pub fn compliment_probability(&self, prep: &Prepared) -> f32 {
+        let extra = stacked_pair(&self.models.sentiment, prep);
+        self.predict(COMPLIMENT, prep, &extra)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The probability that prepared text is ironic, from the model alone.
+    pub fn irony_probability(&self, prep: &Prepared) -> f32 {
+        let extra = stacked_pair(&self.models.sentiment, prep);
+        self.predict(IRONY, prep, &extra)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// The probability that prepared text is misinformation, from the model alone.
@@ -700,6 +792,94 @@ impl Analyser {
         }
     }
 
+    /// Irony in a complaint about care: when a post the complaint model reads as a complaint,
+    /// about a patient-experience theme, sounds positive or thanks, and the irony model
+    /// (TweetEval irony) finds it ironic, its positive words are read as irony ("the lifts are
+    /// out… Happy Monday!"): the sentiment turns negative and the thanks are set aside. Posts
+    /// without a complaint or a theme are left as they read: on general tweets the irony model
+    /// flags far more sincere positive posts than ironic ones (TweetEval sentiment labels).
+    fn read_irony(&self, prep: &Prepared, sentiment: &mut Sentiment, intents: &mut [Intent]) {
+        let thanked = intents
+            .iter()
+            .any(|i| i.kind == IntentKind::Compliment && i.detected);
+        if sentiment.label != SentimentLabel::Positive && !thanked {
+            return;
+        }
+        let pi = self.irony_probability(prep);
+        if pi < threshold(&self.models.irony) {
+            return;
+        }
+        let mut note = model_p("ironic (irony model p=", pi);
+        note.push_str(") in a complaint");
+        if sentiment.label == SentimentLabel::Positive {
+            sentiment.label = SentimentLabel::Negative;
+            sentiment.score = -(0.2 + 0.5 * sentiment.score.abs()).min(1.0);
+            sentiment.reason.push_str("; ");
+            sentiment.reason.push_str(&note);
+            sentiment.reason.push_str(": read as negative");
+        }
+        for intent in intents
+            .iter_mut()
+            .filter(|i| i.kind == IntentKind::Compliment && i.detected)
+        {
+            intent.detected = false;
+            intent.probability = intent.probability.min(0.3);
+            intent.reason.push_str("; set aside: ");
+            intent.reason.push_str(&note);
+        }
+    }
+
+    /// A post with both a complaint and thanks carries both intents, each with the parts of the
+    /// text that say it: the body is cut into clauses (at `.`, `!`, `?`, `;`, line breaks, and
+    /// before "but", "however", "although", "though", "whereas", "except"), each clause scored
+    /// by the lexicon and the thanks phrases. When one clause thanks or praises (a thanks phrase,
+    /// or a lexicon score of +0.3 or more) and another complains (healthcare complaint words,
+    /// or -0.3 or less), the compliment is detected too and both intents carry their clauses.
+    /// Only posts already read as complaints whose thanks or praise fell short are cut.
+    fn mixed_spans(&self, body: &str, intents: &mut [Intent]) {
+        let Some(compliment) = intents.iter().find(|i| i.kind == IntentKind::Compliment) else {
+            return;
+        };
+        if compliment.detected
+            || compliment.probability < 0.4
+            || compliment.reason.contains("ironic")
+        {
+            return;
+        }
+        let mut praise = Vec::new();
+        let mut blame = Vec::new();
+        for (start, end) in clauses(body).into_iter().take(32) {
+            let Some(clause) = body.get(start..end) else {
+                continue;
+            };
+            let norm = self.pipeline.normaliser.normalise(clause);
+            let lexicon = self.pipeline.lexicon.score(&norm);
+            let span = model::analysis::Span { start, end };
+            if !lexicon.complaint_terms.is_empty() || lexicon.compound <= -0.3 {
+                blame.push(span);
+            } else if lexicon.compound >= 0.3 || self.rules.thanks(&norm.padded).is_some() {
+                praise.push(span);
+            }
+        }
+        if praise.is_empty() || blame.is_empty() {
+            return;
+        }
+        for intent in intents.iter_mut() {
+            match intent.kind {
+                IntentKind::Compliment => {
+                    intent.detected = true;
+                    intent.probability = intent.probability.max(0.5);
+                    intent.reason.push_str(
+                        "; mixed post: thanks or praise in one part, a complaint in another",
+                    );
+                    intent.spans = praise.clone();
+                }
+                IntentKind::Complaint => intent.spans = blame.clone(),
+                _ => {}
+            }
+        }
+    }
+
     /// Analyses one post, its author's kind inferred from the payload and the bio.
     pub fn analyse(&self, post: &Post) -> Analysis {
         self.analyse_with(post, &Directory::default())
@@ -740,13 +920,19 @@ impl Analyser {
         let english = language.code == "en";
 
         let mut intents = Vec::with_capacity(6);
-        let (pc, reason) = self.complaint(&prep, threshold(&self.models.complaint));
-        let complaint_detected = pc >= threshold(&self.models.complaint);
+        let domain = match post {
+            Some((post, _)) if post.network == model::Network::Feedback => Domain::Feedback,
+            _ => Domain::Social,
+        };
+        let complaint_threshold = threshold(self.complaint_model(domain));
+        let (pc, reason) = self.complaint_in(&prep, complaint_threshold, domain);
+        let complaint_detected = pc >= complaint_threshold;
         intents.push(Intent {
             kind: IntentKind::Complaint,
             probability: pc,
             detected: complaint_detected,
             reason,
+            spans: Vec::new(),
         });
 
         let phrases = if self.pipeline.lexicon.watching() {
@@ -757,23 +943,38 @@ impl Analyser {
             self.rules.scan(padded)
         };
         let thanks = self.rules.thanks_of(&phrases);
-        let (pt, reason) = match (&thanks, sentiment.label) {
-            (Some(hit), SentimentLabel::Negative) => (
-                hit.probability * 0.5,
-                format!("thanks {} but negative sentiment", hit.reason),
+        let pm = self.compliment_probability(&prep);
+        let model_says = pm >= threshold(&self.models.compliment);
+        let (pt, detected, reason) = match (&thanks, sentiment.label) {
+            (Some(hit), SentimentLabel::Negative) => {
+                let mut reason = format!("thanks {} but negative sentiment; ", hit.reason);
+                reason.push_str(&model_p("compliment model p=", pm));
+                ((hit.probability * 0.5).max(pm), model_says, reason)
+            }
+            (Some(hit), _) => (
+                hit.probability.max(pm),
+                true,
+                format!("thanks or praise {}", hit.reason),
             ),
-            (Some(hit), _) => (hit.probability, format!("thanks or praise {}", hit.reason)),
-            (None, SentimentLabel::Positive) if !complaint_detected => (
-                0.5 * sentiment.confidence + 0.1,
-                model_p("positive sentiment p=", sentiment.confidence),
-            ),
-            _ => (0.05, "no thanks or praise".into()),
+            (None, _) => {
+                let mut reason = model_p("compliment model p=", pm);
+                if model_says {
+                    self.push_top_words(
+                        &mut reason,
+                        &self.models.compliment,
+                        0,
+                        &hashed_words(&prep.norm),
+                    );
+                }
+                (pm, model_says, reason)
+            }
         };
         intents.push(Intent {
             kind: IntentKind::Compliment,
             probability: pt,
-            detected: pt >= 0.5,
+            detected,
             reason,
+            spans: Vec::new(),
         });
 
         let question = self.rules.question_of(&prep.norm, &phrases);
@@ -785,6 +986,7 @@ impl Analyser {
             probability: pq,
             detected: pq >= 0.5,
             reason,
+            spans: Vec::new(),
         });
         if pq >= 0.5 {
             question_not_complaint(&mut intents, &sentiment, &prep.lexicon);
@@ -824,6 +1026,7 @@ impl Analyser {
             probability: pm,
             detected: pm >= threshold(&self.models.misinformation),
             reason,
+            spans: Vec::new(),
         });
 
         let safety = self.rules.safety_of(&phrases, padded);
@@ -835,7 +1038,41 @@ impl Analyser {
             probability: ps,
             detected: ps >= 0.5,
             reason,
+            spans: Vec::new(),
         });
+
+        let mut themes: Vec<Theme> = Vec::new();
+        if english {
+            for (k, p) in self.themes_reaching_threshold(&prep) {
+                let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
+                if let Some(label) = self.models.themes.classes.get(k) {
+                    let mut reason = model_p("theme model p=", p);
+                    reason.push_str(" ≥ ");
+                    push_fixed(&mut reason, threshold, 2, false);
+                    self.push_top_words(
+                        &mut reason,
+                        &self.models.themes,
+                        k,
+                        hashed.get_or_init(|| hashed_words(&prep.norm)),
+                    );
+                    themes.push(Theme {
+                        id: self.theme_ids.get(k).cloned().unwrap_or_default(),
+                        label: label.clone(),
+                        probability: p,
+                        reason,
+                    });
+                }
+            }
+            themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+        }
+
+        let mut sentiment = sentiment;
+        if complaint_detected && !themes.is_empty() {
+            self.read_irony(&prep, &mut sentiment, &mut intents);
+        }
+        if complaint_detected {
+            self.mixed_spans(body, &mut intents);
+        }
 
         let (professional, journalist) = self.people.roles(author);
         let finding = match post {
@@ -865,32 +1102,8 @@ impl Analyser {
             } else {
                 "no intent reached its threshold".into()
             },
+            spans: Vec::new(),
         });
-
-        let mut themes: Vec<Theme> = Vec::new();
-        if english {
-            for (k, p) in self.themes_reaching_threshold(&prep) {
-                let threshold = self.models.themes.thresholds.get(k).copied().unwrap_or(0.5);
-                if let Some(label) = self.models.themes.classes.get(k) {
-                    let mut reason = model_p("theme model p=", p);
-                    reason.push_str(" ≥ ");
-                    push_fixed(&mut reason, threshold, 2, false);
-                    self.push_top_words(
-                        &mut reason,
-                        &self.models.themes,
-                        k,
-                        hashed.get_or_init(|| hashed_words(&prep.norm)),
-                    );
-                    themes.push(Theme {
-                        id: self.theme_ids.get(k).cloned().unwrap_or_default(),
-                        label: label.clone(),
-                        probability: p,
-                        reason,
-                    });
-                }
-            }
-            themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-        }
 
         let personal_data = self.pii.find(body);
 
@@ -913,6 +1126,47 @@ impl Analyser {
         analysis.priority = priority(&analysis, author, reposts, &prep);
         analysis
     }
+}
+
+/// The clauses of a text as byte ranges, trimmed, in order: cut after `.`, `!`, `?`, `;` and
+/// line breaks, and before the words "but", "however", "although", "though", "whereas" and
+/// "except" (any case).
+fn clauses(text: &str) -> Vec<(usize, usize)> {
+    const TURNS: [&str; 6] = ["but", "however", "although", "though", "whereas", "except"];
+    let bytes = text.as_bytes();
+    let mut cuts = vec![0usize];
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(0);
+        if matches!(b, b'.' | b'!' | b'?' | b';' | b'\n') {
+            cuts.push(i + 1);
+        } else if b == b' ' {
+            let rest = bytes.get(i + 1..).unwrap_or_default();
+            let turns = TURNS.iter().any(|w| {
+                rest.len() > w.len()
+                    && rest
+                        .get(..w.len())
+                        .is_some_and(|head| head.eq_ignore_ascii_case(w.as_bytes()))
+                    && !rest.get(w.len()).is_some_and(|c| c.is_ascii_alphanumeric())
+            });
+            if turns {
+                cuts.push(i + 1);
+            }
+        }
+        i += 1;
+    }
+    cuts.push(bytes.len());
+    cuts.dedup();
+    cuts.windows(2)
+        .filter_map(|w| {
+            let (a, b) = (*w.first()?, *w.get(1)?);
+            let piece = text.get(a..b)?;
+            let lead = piece.len() - piece.trim_start().len();
+            let trail = piece.len() - piece.trim_end().len();
+            let (s, e) = (a + lead, b - trail);
+            (e > s).then_some((s, e))
+        })
+        .collect()
 }
 
 /// The words longer than two bytes of a normalised text with their word-unigram hash, the
@@ -1066,7 +1320,7 @@ fn question_not_complaint(intents: &mut [Intent], sentiment: &Sentiment, lexicon
     }
     if let Some(complaint) = intents
         .iter_mut()
-        .find(|i| i.kind == IntentKind::Complaint && i.detected && i.probability < 0.9)
+        .find(|i| i.kind == IntentKind::Complaint && i.detected && i.probability < 0.6)
     {
         complaint.detected = false;
         complaint

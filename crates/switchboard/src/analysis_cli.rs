@@ -32,8 +32,12 @@ pub struct TrainArgs {
 pub enum EvalTask {
     /// Sentiment: TweetEval `*_text.txt`, VADER `tweets_GroundTruth.txt`, or JSON Lines.
     Sentiment,
-    /// Complaint: the complaints CSV, or JSON Lines.
+    /// Complaint: the complaints CSV, a phase-1 pxtextmining CSV, or JSON Lines.
     Complaint,
+    /// Compliment: a phase-1 pxtextmining CSV (criticality above 0), or JSON Lines.
+    Compliment,
+    /// Irony: TweetEval irony `val_text.txt`, or JSON Lines.
+    Irony,
     /// Themes: a pxtextmining v6 CSV, or JSON Lines.
     Themes,
     /// Misinformation: a CONSTRAINT CSV, or JSON Lines.
@@ -117,6 +121,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let task = match args.task {
         EvalTask::Sentiment => Task::Sentiment,
         EvalTask::Complaint => Task::Complaint,
+        EvalTask::Compliment => Task::Compliment,
+        EvalTask::Irony => Task::Irony,
         EvalTask::Themes => Task::Themes,
         EvalTask::Misinformation => Task::Misinformation,
     };
