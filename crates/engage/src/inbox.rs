@@ -267,7 +267,7 @@ mod tests {
         let mut log: Vec<AuditEntry> = Vec::new();
         let mut record = |entries: Vec<NewAuditEntry>| {
             for e in entries {
-                let next = AuditEntry::chain(log.last(), e);
+                let next = AuditEntry::chain(&crate::AuditKey::from_bytes([1; 32]), log.last(), e);
                 log.push(next);
             }
         };

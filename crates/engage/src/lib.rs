@@ -24,7 +24,7 @@ pub mod role;
 pub mod template;
 
 pub use approval::{ApprovalError, ApprovalOutcome};
-pub use audit::{AuditEntry, BrokenLink, ChainVerifier, NewAuditEntry};
+pub use audit::{AuditEntry, AuditKey, BrokenLink, ChainVerifier, Checkpoint, NewAuditEntry};
 pub use case::{Case, CaseError, CaseFilter, CaseState, Note, thread_key};
 pub use checks::{CheckKind, Checker, DraftContext, Finding, Severity, Verdict};
 pub use draft::{Draft, DraftStatus};

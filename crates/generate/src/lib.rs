@@ -9,6 +9,7 @@
 //! Ofcom drama ranges.
 
 mod bluesky;
+mod directory;
 mod json;
 mod mastodon;
 mod people;
@@ -20,6 +21,7 @@ use std::collections::VecDeque;
 use fastrand::Rng;
 use jiff::Timestamp;
 
+pub use directory::directory_csv;
 pub use people::{Account, Role};
 pub use text_api::{is_valid_nhs_number, nhs_numbers_in};
 

@@ -277,6 +277,13 @@ fn fill(rng: &mut Rng, tpl: &str, org: &Organisation) -> String {
     out
 }
 
+/// A number fixed by a name (FNV-1a), for account ids that do not depend on the seed.
+fn stable_id(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 pub(crate) fn pick<'a>(rng: &mut Rng, list: &'a [&'a str]) -> &'a str {
     list.get(rng.usize(..list.len().max(1)))
         .copied()
@@ -328,7 +335,18 @@ impl Cast {
                     if rng.u8(..40) == 0 { "blue" } else { "none" },
                 ),
             };
-            let seed = rng.u64(..);
+            let drawn = rng.u64(..);
+            // The trust, its chief executive, peers and press keep their account ids whatever
+            // the seed, as real organisations' accounts do (the directory lists them); everyone
+            // else's come from the draw.
+            let seed = match role {
+                Role::Organisation
+                | Role::ChiefExecutive
+                | Role::PeerTrust
+                | Role::Icb
+                | Role::Press => stable_id(&username),
+                _ => drawn,
+            };
             let mut did = String::with_capacity(32);
             did.push_str("did:plc:");
             json::b32(&mut did, seed, 24);

@@ -22,6 +22,7 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
 };
+use engage::Actor;
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 use store::{User, accounts::Session};
@@ -110,7 +111,8 @@ pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String
     format!("{name}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
-/// The person behind a request, with their session.
+/// The person behind a request, with their session: who they are and nothing else (what a page
+/// shows around its content comes from [`crate::page::PageContext`]).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     /// Who.
@@ -119,13 +121,14 @@ pub struct CurrentUser {
     pub csrf: String,
     /// The hash of the session secret (to end it).
     pub token_hash: String,
-    /// The open alerts this person has not dismissed, for the banner.
-    pub banner: Vec<crate::banner::BannerAlert>,
-    /// How many drafts wait for approval, for people who approve (`None` for others).
-    pub awaiting_approval: Option<u64>,
 }
 
 impl CurrentUser {
+    /// The person as the `engage` workflow rules see them.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.user.name.clone(), self.user.role)
+    }
+
     /// Refuses with 403 unless the person's role allows `action`.
     pub fn require(&self, action: Action) -> Result<(), ApiError> {
         if action.allowed(self.user.role) {
@@ -153,10 +156,24 @@ pub struct LoginRequired {
     error: Option<ApiError>,
 }
 
+impl LoginRequired {
+    /// The session could not be read: `error` is shown instead of asking for a login.
+    pub fn failed(error: ApiError) -> LoginRequired {
+        LoginRequired {
+            api: false,
+            next: String::new(),
+            error: Some(error),
+        }
+    }
+}
+
 impl IntoResponse for LoginRequired {
     fn into_response(self) -> Response {
         if let Some(error) = self.error {
-            return crate::pages::PageError(error).into_response();
+            if self.api {
+                return error.into_response();
+            }
+            return crate::PageError(error).into_response();
         }
         if self.api {
             return ApiError::Unauthenticated.into_response();
@@ -202,34 +219,15 @@ impl FromRequestParts<AppState> for CurrentUser {
         let hash = token_hash(token);
         let store = Arc::clone(&state.store);
         let lookup = hash.clone();
-        let open = state.banner.open();
-        let found = tokio::task::spawn_blocking(move || {
-            let Some(session) = store.session(&lookup, Timestamp::now())? else {
-                return Ok(None);
-            };
-            let dismissed = if open.is_empty() {
-                Vec::new()
-            } else {
-                store.dismissed_alerts(session.user.id)?
-            };
-            let banner = crate::banner::visible(&open, &dismissed);
-            let awaiting = if session.user.role >= crate::roles::APPROVAL_COUNT_ROLE {
-                Some(store.count_awaiting_approval()?)
-            } else {
-                None
-            };
-            Ok::<_, store::StoreError>(Some((session, banner, awaiting)))
-        })
-        .await
-        .map_err(|e| reject(Some(ApiError::from(e))))?
-        .map_err(|e| reject(Some(ApiError::from(e))))?;
+        let found = tokio::task::spawn_blocking(move || store.session(&lookup, Timestamp::now()))
+            .await
+            .map_err(|e| reject(Some(ApiError::from(e))))?
+            .map_err(|e| reject(Some(ApiError::from(e))))?;
         match found {
-            Some((Session { user, csrf, .. }, banner, awaiting_approval)) => Ok(CurrentUser {
+            Some(Session { user, csrf, .. }) => Ok(CurrentUser {
                 user,
                 csrf,
                 token_hash: hash,
-                banner,
-                awaiting_approval,
             }),
             None => Err(reject(None)),
         }

@@ -1,15 +1,14 @@
 //! The alert banner on every page: the open alerts a person has not dismissed, rendered into the
-//! layout (so it works without JavaScript on the next page load) and pushed to open pages by
-//! Server-Sent Events (`GET /alerts/events`, see `static/alerts.js`).
+//! layout (so it works without JavaScript on the next page load) and pushed to open pages over
+//! the live connection ([`crate::live`]).
 //!
 //! One [`Board`] per server keeps the open alerts in memory. It re-reads them from the store
 //! when the pipeline in this process publishes an update on the [`notify::AlertHub`] (within
 //! milliseconds), and every few seconds anyway, so alerts raised by a `switchboard listen` in
-//! another process show too. Every change wakes the open pages' event streams, each of which
-//! renders the banner for its own person (their dismissals applied).
+//! another process show too. Every change wakes the live connections, each of which renders the
+//! banner for its own person (their dismissals applied).
 
 use std::{
-    convert::Infallible,
     sync::{
         Arc, RwLock,
         atomic::{AtomicBool, Ordering},
@@ -19,28 +18,12 @@ use std::{
 
 use alert::{AlertState, Severity};
 use askama::Template;
-use axum::{
-    Form,
-    extract::{Path, State},
-    http::{HeaderMap, header},
-    response::{
-        IntoResponse, Redirect, Response,
-        sse::{Event, KeepAlive, Sse},
-    },
-};
-use futures_util::stream::{self, Stream};
 use jiff::{SignedDuration, Timestamp};
 use notify::AlertHub;
-use serde::Deserialize;
 use store::{AlertFilter, StoredAlert, WebStore};
 use tokio::sync::{broadcast, watch};
 
-use crate::{
-    ApiError, AppState, auth::CurrentUser, blocking, pages::PageError, roles::Action, views::london,
-};
-
-/// The banner script, compiled in.
-const SCRIPT: &str = include_str!("../static/alerts.js");
+use crate::{ApiError, AppState, blocking, views::london};
 
 /// Open alerts older than this (by their last trigger) leave the banner, even if no resolution
 /// was saved (a pipeline stopped before its cool-down ended).
@@ -174,6 +157,11 @@ impl Board {
         self.changed.send_modify(|version| *version += 1);
     }
 
+    /// Wakes the listeners (a person's dismissals changed what their banner shows).
+    pub fn touch(&self) {
+        self.changed.send_modify(|version| *version += 1);
+    }
+
     /// Starts keeping the board (once; later calls do nothing): re-reads the store at every
     /// update on `hub` and every `every`.
     pub fn start(&self, store: Arc<dyn WebStore>, hub: AlertHub, every: Duration) {
@@ -232,7 +220,7 @@ struct BannerFragment {
 }
 
 /// The banner's items for `user` as HTML, with their signature.
-async fn banner_html(
+pub(crate) async fn banner_html(
     state: &AppState,
     user_id: i64,
     csrf: String,
@@ -251,89 +239,6 @@ async fn banner_html(
     .render()
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((html, signature))
-}
-
-/// `GET /alerts/events`: the banner's items as an `alerts` event (its id: the banner's
-/// [`signature`]) at once and at every change.
-pub async fn events(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
-    user.require(Action::Read)?;
-    let receiver = state.banner.subscribe();
-    let start = (receiver, state, user, true);
-    let events = stream::unfold(start, |(mut receiver, state, user, first)| async move {
-        if !first && receiver.changed().await.is_err() {
-            return None;
-        }
-        receiver.borrow_and_update();
-        let (html, signature) = match banner_html(&state, user.user.id, user.csrf.clone()).await {
-            Ok(drawn) => drawn,
-            Err(error) => {
-                tracing::warn!(%error, "Banner not drawn.");
-                return None;
-            }
-        };
-        let event = Event::default().event("alerts").id(signature).data(html);
-        Some((Ok(event), (receiver, state, user, false)))
-    });
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
-}
-
-/// The dismiss form.
-#[derive(Debug, Deserialize)]
-pub struct DismissForm {
-    /// The session's token.
-    #[serde(default)]
-    pub csrf: String,
-}
-
-/// The page a form came from (its path), when the `Referer` names this site; else `/alerts`.
-pub fn back_to(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let path = headers
-        .get(header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|referer| referer.split_once("://"))
-        .and_then(|(_, rest)| rest.strip_prefix(host))
-        .filter(|path| path.starts_with('/') && !path.starts_with("//") && !path.contains('\\'));
-    path.map_or_else(|| "/alerts".to_owned(), str::to_owned)
-}
-
-/// `POST /alerts/{id}/dismiss`: hides the alert from this person's banner until it escalates.
-pub async fn dismiss(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    headers: HeaderMap,
-    Form(form): Form<DismissForm>,
-) -> Result<Response, PageError> {
-    user.check_csrf(&form.csrf)?;
-    user.require(Action::DismissAlert)?;
-    let user_id = user.user.id;
-    blocking(&state, move |store| {
-        let stored = store.alert(id)?.ok_or(ApiError::NotFound)?;
-        store.dismiss_alert(user_id, id, stored.alert.severity, Timestamp::now())?;
-        Ok(())
-    })
-    .await?;
-    state.banner.changed.send_modify(|version| *version += 1);
-    Ok(Redirect::to(&back_to(&headers)).into_response())
-}
-
-/// `GET /static/alerts.js`.
-pub async fn script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        SCRIPT,
-    )
-        .into_response()
 }
 
 #[cfg(test)]
@@ -384,18 +289,5 @@ mod tests {
         receiver.borrow_and_update();
         board.replace(vec![stored(1, Severity::Warning)]);
         assert!(!receiver.has_changed().unwrap());
-    }
-
-    #[test]
-    fn back_goes_only_to_this_site() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
-        headers.insert(
-            header::REFERER,
-            "http://127.0.0.1:8080/stream?network=x".parse().unwrap(),
-        );
-        assert_eq!(back_to(&headers), "/stream?network=x");
-        headers.insert(header::REFERER, "http://evil.example/".parse().unwrap());
-        assert_eq!(back_to(&headers), "/alerts");
     }
 }

@@ -8,12 +8,13 @@
 
 use std::sync::OnceLock;
 
-use alert::{Alert, AlertState};
+use alert::Alert;
 use askama::Template;
 use axum::{
-    Form, Json,
+    Form, Json, Router,
     extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
 };
 use engage::{
     Actor, Checker, Draft, DraftContext, DraftStatus, NewAuditEntry, Role, Verdict, approval,
@@ -22,17 +23,42 @@ use engage::{
 use jiff::{SignedDuration, Timestamp};
 use model::Network;
 use serde::{Deserialize, Serialize};
-use store::{AlertEvent, AlertFilter, DashboardQuery, DraftFilter, Review, StoredAlert, WebStore};
+use store::{AlertEvent, DashboardQuery, DraftFilter, Review, StoredAlert, WebStore};
 
 use crate::{
-    ApiError, AppState,
+    ApiError, AppState, PageError,
+    alerts::{AlertView, when},
     auth::CurrentUser,
-    banner::severity_label,
     blocking, charts,
-    pages::{Layout, PageError, render},
+    openapi::{ApiRoute, Param},
+    page::{Layout, PageContext, render},
     roles::Action,
     views::{london, path_segment},
 };
+
+/// The routes of the crisis view.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/alerts/{id}", get(crisis_page))
+        .route("/alerts/{id}/statement", post(draft_statement))
+        .route(
+            "/alerts/{id}/statement/{draft}/approve",
+            post(approve_statement),
+        )
+        .route(
+            "/alerts/{id}/statement/{draft}/reject",
+            post(reject_statement),
+        )
+        .route("/api/alerts/{id}", get(api_alert))
+}
+
+/// The API routes of this module.
+pub const API: [ApiRoute; 1] = [ApiRoute::get(
+    "/api/alerts/{id}",
+    "One alert's crisis view: the alert, its timeline, volume, cases and holding statements.",
+    "viewer",
+    &[Param::path_integer("id", "The alert's id.")],
+)];
 
 /// The longest holding statement accepted, in characters.
 pub const MAX_STATEMENT: usize = 5_000;
@@ -45,112 +71,6 @@ pub const STATEMENT_NETWORKS: [Network; 4] = [
     Network::Bluesky,
     Network::Facebook,
 ];
-
-fn when(at: Timestamp) -> String {
-    at.to_zoned(london())
-        .strftime("%H:%M:%S on %-d %b %Y")
-        .to_string()
-}
-
-/// An alert as the pages show it.
-struct AlertView {
-    id: i64,
-    title: String,
-    severity: &'static str,
-    severity_label: &'static str,
-    state: &'static str,
-    kind: &'static str,
-    detail: String,
-    scope: String,
-    count: u64,
-    peak: String,
-    expected: String,
-    first_seen: String,
-    last_seen: String,
-}
-
-impl AlertView {
-    fn new(stored: &StoredAlert) -> AlertView {
-        let alert = &stored.alert;
-        AlertView {
-            id: stored.id,
-            title: alert.title.clone(),
-            severity: alert.severity.as_str(),
-            severity_label: severity_label(alert.severity),
-            state: match alert.state {
-                AlertState::Open => "open",
-                AlertState::Resolved => "resolved",
-            },
-            kind: match alert.kind {
-                alert::AlertKind::VolumeSpike => "volume spike",
-                alert::AlertKind::NegativeSurge => "negative surge",
-                alert::AlertKind::HighPriorityPost => "high-priority post",
-                alert::AlertKind::WatchPhrase => "watch-list phrase",
-            },
-            detail: alert.detail.clone(),
-            scope: alert.scope.clone(),
-            count: alert.count,
-            peak: format!("{:.2}", alert.peak),
-            expected: format!("{:.2}", alert.expected),
-            first_seen: when(alert.first_seen),
-            last_seen: when(alert.last_seen),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "alerts.html")]
-struct AlertsTemplate {
-    layout: Layout,
-    alerts: Vec<AlertView>,
-}
-
-/// `GET /api/alerts`: alerts, most recently active first.
-pub async fn api_alerts(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<StoredAlert>>, ApiError> {
-    user.require(Action::Read)?;
-    let alerts = blocking(&state, |store| {
-        Ok(store.alerts(&AlertFilter {
-            state: None,
-            limit: 200,
-        })?)
-    })
-    .await?;
-    Ok(Json(alerts))
-}
-
-/// `GET /api/alerts/{id}`: the crisis view's data.
-pub async fn api_alert(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Json<CrisisData>, ApiError> {
-    user.require(Action::Read)?;
-    Ok(Json(
-        blocking(&state, move |store| crisis_data(store, id)).await?,
-    ))
-}
-
-/// `GET /alerts`: every alert, most recently active first.
-pub async fn alerts_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Response, PageError> {
-    user.require(Action::Read)?;
-    let alerts = blocking(&state, |store| {
-        Ok(store.alerts(&AlertFilter {
-            state: None,
-            limit: 200,
-        })?)
-    })
-    .await?;
-    Ok(render(&AlertsTemplate {
-        layout: Layout::new("Alerts", &user, "alerts"),
-        alerts: alerts.iter().map(AlertView::new).collect(),
-    }))
-}
 
 /// One update in the timeline.
 struct EventView {
@@ -345,19 +265,28 @@ fn crisis_data(store: &dyn WebStore, id: i64) -> Result<CrisisData, ApiError> {
     })
 }
 
-fn actor(user: &CurrentUser) -> Actor {
-    Actor::new(user.user.name.clone(), user.user.role)
+/// `GET /api/alerts/{id}`: the crisis view's data.
+pub async fn api_alert(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Json<CrisisData>, ApiError> {
+    user.require(Action::Read)?;
+    Ok(Json(
+        blocking(&state, move |store| crisis_data(store, id)).await?,
+    ))
 }
 
 /// `GET /alerts/{id}`: the crisis view.
 pub async fn crisis_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    page: PageContext,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
+    let user = &page.user;
     user.require(Action::Read)?;
     let data = blocking(&state, move |store| crisis_data(store, id)).await?;
-    let me = actor(&user);
+    let me = user.actor();
     let can_approve = Action::ApproveStatement.allowed(user.user.role);
     let volume = &data.volume;
     let categories: Vec<String> = volume
@@ -379,7 +308,7 @@ pub async fn crisis_page(
         volume.baseline,
     );
     let template = CrisisTemplate {
-        layout: Layout::new(data.stored.alert.title.clone(), &user, "alerts"),
+        layout: Layout::new(data.stored.alert.title.clone(), &page, "alerts"),
         alert: AlertView::new(&data.stored),
         timeline: data
             .timeline
@@ -562,7 +491,7 @@ pub async fn draft_statement(
         ))
     })?;
     let verdict = check(form.text.trim(), network)?;
-    let author = actor(&user);
+    let author = user.actor();
     let (draft, audit) =
         holding_statement(id, network, &form.text, &author, &verdict, Timestamp::now())?;
     blocking(&state, move |store| {
@@ -592,7 +521,7 @@ async fn review(
     reject: Option<String>,
 ) -> Result<Response, PageError> {
     user.require(Action::ApproveStatement)?;
-    let approver = actor(user);
+    let approver = user.actor();
     blocking(state, move |store| {
         let mut draft = store
             .draft(&draft_id)?
@@ -677,6 +606,13 @@ mod tests {
         assert_eq!(draft.approved_by.as_deref(), Some("amir"));
         assert!(holding_statement(7, Network::X, "  ", &author, &verdict, now).is_err());
         assert!(holding_statement(7, Network::News, "Hello.", &author, &verdict, now).is_err());
+    }
+
+    #[test]
+    fn holding_statements_link_to_their_crisis_view() {
+        assert_eq!(statement_alert("alert:42"), Some(42));
+        assert_eq!(statement_alert("mastodon:42"), None);
+        assert_eq!(statement_alert("alert:x"), None);
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! The one error type of the web layer. Each variant has a stable snake_case code; the JSON API
-//! answers `{"error": "<code>", "message": "..."}` and pages show the message in an error page
-//! with the same status.
+//! The errors of the web layer: one [`ApiError`] with a stable snake_case code per variant, and
+//! [`PageError`] beside it for pages. The JSON API answers `{"error": "<code>", "message": "..."}`;
+//! a page shows the same message in an error page with the same status.
 
 use axum::{
     Json,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use engage::{ApprovalError, InboxError};
 use serde::Serialize;
 
 /// Why a request failed.
@@ -115,6 +116,77 @@ impl IntoResponse for ApiError {
 impl From<tokio::task::JoinError> for ApiError {
     fn from(error: tokio::task::JoinError) -> Self {
         ApiError::Internal(error.to_string())
+    }
+}
+
+/// The status and message of a refusal by the `engage` workflow rules (self-approval, a check
+/// that blocks, a case in the wrong state...).
+pub fn refusal(error: &InboxError) -> (StatusCode, String) {
+    let status = match error {
+        InboxError::Approval(
+            ApprovalError::SelfApproval(_)
+            | ApprovalError::BelowTier { .. }
+            | ApprovalError::NotTheLeader { .. }
+            | ApprovalError::MayNotSend { .. },
+        )
+        | InboxError::Case(engage::CaseError::NotAllowed { .. }) => StatusCode::FORBIDDEN,
+        InboxError::Approval(ApprovalError::Blocked(_) | ApprovalError::MissingComment)
+        | InboxError::Case(engage::CaseError::EmptyNote)
+        | InboxError::Template(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::CONFLICT,
+    };
+    (status, error.to_string())
+}
+
+impl From<&InboxError> for ApiError {
+    fn from(error: &InboxError) -> Self {
+        match refusal(error) {
+            (StatusCode::FORBIDDEN, _) => ApiError::Forbidden,
+            (StatusCode::BAD_REQUEST, m) => ApiError::BadRequest(m),
+            (_, m) => ApiError::Conflict(m),
+        }
+    }
+}
+
+/// An error shown as an HTML page (the layout, a title in words and the message) with the
+/// error's status.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        PageError(error)
+    }
+}
+
+impl From<store::StoreError> for PageError {
+    fn from(error: store::StoreError) -> Self {
+        PageError(ApiError::Store(error))
+    }
+}
+
+impl PageError {
+    /// The page's title: what went wrong, in words.
+    pub fn title(&self) -> &'static str {
+        match self.0 {
+            ApiError::Forbidden => "You cannot do this",
+            ApiError::CsrfRejected => "The form could not be checked",
+            ApiError::NotFound => "Page not found",
+            ApiError::BadRequest(_) => "There is a problem with the request",
+            ApiError::TooManyAttempts => "Too many attempts",
+            _ => "Sorry, there is a problem",
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if matches!(self.0, ApiError::Store(_) | ApiError::Internal(_)) {
+            tracing::error!(error = %self.0, "Page failed.");
+        }
+        let status = self.0.status();
+        let page = crate::page::error_page(self.title(), self.0.to_string());
+        (status, page).into_response()
     }
 }
 

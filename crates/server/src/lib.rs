@@ -5,30 +5,52 @@
 //! Events. Every page's data is also served as JSON under `/api/`, described by the OpenAPI
 //! document at `/api/openapi.json`.
 //!
+//! Layout: one module per page or area (`stream`, `attention`, `post`, `dashboard`, `search`,
+//! `inbox`, `case`, `draft`, `approvals`, `stories`, `audit`, `alerts`, `crisis`, `settings`,
+//! `status`, `account`), each with a `routes()` holding its pages and API routes and an `API`
+//! list documenting the API routes; [`router`] merges the routes and [`openapi::document`] is
+//! built from the lists ([`API_ROUTES`]). Shared pieces: [`auth`] (who is asking), [`page`]
+//! (what every page shows around its content), [`error`], [`views`], [`charts`], [`live`].
+//!
 //! Design and invariants:
 //! - The store is synchronous (SQLite); every store call from a handler runs in
 //!   `tokio::task::spawn_blocking`.
-//! - Every handler that shows or changes data takes a [`auth::CurrentUser`] and checks the
-//!   action against the one role table ([`roles::Action::min_role`]) before touching the store.
+//! - Every handler that shows or changes data takes the person ([`auth::CurrentUser`], or a
+//!   [`page::PageContext`] for pages, which adds the banner and the navigation's counts) and
+//!   checks the action against the one role table ([`roles::Action::min_role`]) before touching
+//!   the store.
 //! - Every unsafe request passes [`auth::same_origin`], and every form carries the session's
 //!   CSRF token, checked before anything else in its handler.
 //! - New posts reach open pages through one poller ([`live`]) that watches the store, so posts
 //!   written by another process (an import, a live connector) appear as well.
 
-pub mod api;
+pub mod account;
+pub mod alerts;
+pub mod approvals;
+pub mod assets;
+pub mod attention;
+pub mod audit;
 pub mod auth;
 pub mod banner;
+pub mod case;
 pub mod charts;
 pub mod crisis;
-pub mod dashboards;
-pub mod engage_pages;
+pub mod dashboard;
+pub mod draft;
 pub mod engage_work;
-mod error;
+pub mod error;
+pub mod inbox;
+pub mod lists;
 pub mod live;
 pub mod openapi;
-pub mod pages;
+pub mod page;
+pub mod post;
 pub mod roles;
+pub mod search;
+pub mod settings;
 pub mod status;
+pub mod stories;
+pub mod stream;
 pub mod views;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -37,9 +59,10 @@ use axum::{
     Router,
     http::{HeaderName, HeaderValue, header},
     middleware,
-    routing::{get, post},
+    response::Redirect,
+    routing::get,
 };
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, PageError};
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -81,7 +104,7 @@ pub struct AppState {
     /// New posts, for live pages.
     pub live: live::Live,
     /// Recent dashboards.
-    pub dashboards: Arc<dashboards::DashboardCache>,
+    pub dashboards: Arc<dashboard::cache::DashboardCache>,
     /// Alert updates from the pipeline running in this process (none when it runs elsewhere).
     pub alert_hub: notify::AlertHub,
     /// The open alerts, for the banner.
@@ -99,7 +122,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             live: live::Live::new(),
-            dashboards: Arc::new(dashboards::DashboardCache::default()),
+            dashboards: Arc::new(dashboard::cache::DashboardCache::default()),
             alert_hub: notify::AlertHub::default(),
             banner: banner::Board::new(),
             live_health: None,
@@ -132,63 +155,82 @@ pub async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(store.as_ref())).await?
 }
 
-/// Every route of the application.
+/// The API routes of every page module, for the OpenAPI document ([`openapi::document`]).
+pub const API_ROUTES: [&[openapi::ApiRoute]; 19] = [
+    &openapi::API,
+    &account::API,
+    &stream::API,
+    &attention::API,
+    &search::API,
+    &post::API,
+    &dashboard::API,
+    &inbox::API,
+    &case::API,
+    &draft::API,
+    &approvals::API,
+    &stories::API,
+    &audit::API,
+    &alerts::API,
+    &crisis::API,
+    &settings::monitors::API,
+    &settings::users::API,
+    &status::API,
+    &live::API,
+];
+
+/// The source of every module that registers routes, for the test that each `/api/` route is
+/// documented in its module's list.
+#[cfg(test)]
+pub(crate) const SOURCES: [&str; 19] = [
+    include_str!("lib.rs"),
+    include_str!("account.rs"),
+    include_str!("stream.rs"),
+    include_str!("attention.rs"),
+    include_str!("search.rs"),
+    include_str!("post.rs"),
+    include_str!("dashboard/mod.rs"),
+    include_str!("inbox.rs"),
+    include_str!("case.rs"),
+    include_str!("draft.rs"),
+    include_str!("approvals.rs"),
+    include_str!("stories.rs"),
+    include_str!("audit.rs"),
+    include_str!("alerts.rs"),
+    include_str!("crisis.rs"),
+    include_str!("settings/monitors.rs"),
+    include_str!("settings/users.rs"),
+    include_str!("status.rs"),
+    include_str!("live.rs"),
+];
+
+/// Every route of the application: each page module's routes (its pages and API routes).
 pub fn router(state: AppState) -> Router {
     let csp = HeaderValue::from_static(
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
          frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
     );
     Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(status::healthz))
-        .route("/status", get(status::status_page))
-        .route("/static/alerts.js", get(banner::script))
-        .route("/alerts", get(crisis::alerts_page))
-        .route("/alerts/events", get(banner::events))
-        .route("/alerts/{id}", get(crisis::crisis_page))
-        .route("/alerts/{id}/dismiss", post(banner::dismiss))
-        .route("/alerts/{id}/statement", post(crisis::draft_statement))
-        .route(
-            "/alerts/{id}/statement/{draft}/approve",
-            post(crisis::approve_statement),
-        )
-        .route(
-            "/alerts/{id}/statement/{draft}/reject",
-            post(crisis::reject_statement),
-        )
-        .route("/static/app.css", get(pages::css))
-        .route("/static/live.js", get(pages::script))
-        .route("/login", get(pages::login_page).post(pages::login))
-        .route("/logout", post(pages::logout))
-        .route("/stream", get(pages::stream))
-        .route("/stream/events", get(live::events))
-        .route("/attention", get(pages::attention))
-        .route("/posts/{network}/{id}", get(pages::post_page))
-        .route("/posts/{network}/{id}/handled", post(pages::mark_handled))
-        .route("/dashboard", get(pages::dashboard))
-        .route("/search", get(pages::search))
-        .route("/search/saved", post(pages::save_search))
-        .route("/search/saved/{id}/delete", post(pages::delete_search))
-        .route(
-            "/settings/monitors",
-            get(pages::monitors).post(pages::save_monitor),
-        )
-        .route("/settings/monitors/{id}", post(pages::update_monitor))
-        .route("/settings/monitors/{id}/edit", get(pages::edit_monitor))
-        .route(
-            "/settings/monitors/{id}/delete",
-            post(pages::delete_monitor),
-        )
-        .route("/settings/users", get(pages::users).post(pages::add_user))
-        .route("/settings/users/{id}/role", post(pages::set_role))
-        .route("/settings/users/{id}/delete", post(pages::delete_user))
-        .route("/settings/users/{id}/password", post(pages::reset_password))
-        .route("/account", get(pages::account))
-        .route("/account/password", post(pages::change_password))
-        .route("/attention/events", get(live::attention_events))
-        .merge(api::routes())
-        .merge(engage_pages::routes())
-        .fallback(pages::not_found)
+        .route("/", get(|| async { Redirect::to("/stream") }))
+        .route("/api/openapi.json", get(openapi::openapi_document))
+        .merge(assets::routes())
+        .merge(account::routes())
+        .merge(stream::routes())
+        .merge(attention::routes())
+        .merge(search::routes())
+        .merge(post::routes())
+        .merge(dashboard::routes())
+        .merge(inbox::routes())
+        .merge(case::routes())
+        .merge(draft::routes())
+        .merge(approvals::routes())
+        .merge(stories::routes())
+        .merge(audit::routes())
+        .merge(alerts::routes())
+        .merge(crisis::routes())
+        .merge(settings::routes())
+        .merge(status::routes())
+        .merge(live::routes())
+        .fallback(|| async { PageError(ApiError::NotFound) })
         .layer(middleware::from_fn(auth::same_origin))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
@@ -201,6 +243,12 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
+        ))
+        // Logged-in pages, the API and exports are never kept by the browser (nor by the
+        // back/forward cache); static files say otherwise for themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static("x-frame-options"),
@@ -221,7 +269,7 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     );
     engage_work::start(&state);
     if state.config.warm_dashboards {
-        tokio::spawn(pages::warm_dashboards(state.clone()));
+        tokio::spawn(dashboard::warm_dashboards(state.clone()));
     }
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).await

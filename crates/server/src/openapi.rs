@@ -1,180 +1,177 @@
-//! The OpenAPI 3.1 document of the JSON API, written by hand from one list of routes
-//! ([`ROUTES`]); a test checks that the list and the router agree.
+//! The OpenAPI 3.1 document of the JSON API, built from the lists of API routes that each page
+//! module declares beside its router ([`crate::API_ROUTES`]); a test checks that every `/api/`
+//! route a module registers is in its list, and the other way round.
 
+use axum::Json;
 use serde_json::{Value, json};
 
 use crate::ApiError;
 
+/// The HTTP method of an API route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads.
+    Get,
+    /// Acts (with the `x-csrf-token` header).
+    Post,
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum In {
+    /// A `{name}` segment of the path.
+    Path,
+    /// The query string.
+    Query,
+}
+
+/// One parameter of an API route.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    /// Its name.
+    pub name: &'static str,
+    /// Where it goes.
+    pub location: In,
+    /// `string` or `integer`.
+    pub kind: &'static str,
+    /// What it means.
+    pub description: &'static str,
+}
+
+impl Param {
+    /// A string in the query string.
+    pub const fn query(name: &'static str, description: &'static str) -> Param {
+        Param {
+            name,
+            location: In::Query,
+            kind: "string",
+            description,
+        }
+    }
+
+    /// A string path segment.
+    pub const fn path(name: &'static str, description: &'static str) -> Param {
+        Param {
+            name,
+            location: In::Path,
+            kind: "string",
+            description,
+        }
+    }
+
+    /// An integer path segment.
+    pub const fn path_integer(name: &'static str, description: &'static str) -> Param {
+        Param {
+            name,
+            location: In::Path,
+            kind: "integer",
+            description,
+        }
+    }
+}
+
 /// One documented API route.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiRoute {
+    /// The method.
+    pub method: Method,
     /// The path, in axum's `{name}` form (the same in OpenAPI).
     pub path: &'static str,
     /// What it returns.
     pub summary: &'static str,
     /// The role needed.
     pub role: &'static str,
-    /// Whether it takes the stream filters.
-    pub filters: bool,
+    /// Its parameters.
+    pub params: &'static [Param],
 }
 
-/// Every API route.
-pub const ROUTES: [ApiRoute; 13] = [
-    ApiRoute {
-        path: "/api/openapi.json",
-        summary: "This document.",
-        role: "none",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/me",
-        summary: "Who is logged in and what they may do.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/stream",
-        summary: "The live stream: posts newest first, filtered.",
-        role: "viewer",
-        filters: true,
-    },
-    ApiRoute {
-        path: "/api/attention",
-        summary: "Posts not handled, highest priority first.",
-        role: "viewer",
-        filters: true,
-    },
-    ApiRoute {
-        path: "/api/search",
-        summary: "Posts matching the words in `q`, newest first.",
-        role: "viewer",
-        filters: true,
-    },
-    ApiRoute {
-        path: "/api/posts/{network}/{id}",
-        summary: "One post with its analysis, thread, author's posts and history.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/dashboard",
-        summary: "The dashboard's counts for a period (`period`: 24h, 7d, 14d, 30d) and `monitor`.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/saved-searches",
-        summary: "Saved searches, newest first.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/monitors",
-        summary: "Monitors (named listening queries).",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/users",
-        summary: "People and their roles.",
-        role: "admin",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/alerts",
-        summary: "Alerts, most recently active first.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/alerts/{id}",
-        summary: "One alert's crisis view: the alert, its timeline, volume, cases and holding statements.",
-        role: "viewer",
-        filters: false,
-    },
-    ApiRoute {
-        path: "/api/status",
-        summary: "The live connectors' health.",
-        role: "viewer",
-        filters: false,
-    },
-];
+impl ApiRoute {
+    /// A `GET` route.
+    pub const fn get(
+        path: &'static str,
+        summary: &'static str,
+        role: &'static str,
+        params: &'static [Param],
+    ) -> ApiRoute {
+        ApiRoute {
+            method: Method::Get,
+            path,
+            summary,
+            role,
+            params,
+        }
+    }
+}
 
-const FILTERS: [(&str, &str); 10] = [
-    ("monitor", "A monitor id."),
-    (
+/// The filters of the post lists (stream, attention, search).
+pub const POST_FILTERS: [Param; 10] = [
+    Param::query("monitor", "A monitor id."),
+    Param::query(
         "network",
         "x, mastodon, bluesky, facebook, news or feedback.",
     ),
-    ("sentiment", "negative, neutral or positive."),
-    (
+    Param::query("sentiment", "negative, neutral or positive."),
+    Param::query(
         "intent",
         "complaint, compliment, question, misinformation, safety or other.",
     ),
-    ("theme", "A theme id."),
-    ("lang", "A language code."),
-    (
+    Param::query("theme", "A theme id."),
+    Param::query("lang", "A language code."),
+    Param::query(
         "since",
         "From: 2024-05-01, 2024-05-01T14:30 (UK time), or back from now: 24h, 7d.",
     ),
-    ("until", "Until, in the same forms."),
-    ("q", "Words in the listening query language."),
-    ("page", "The page, from 1."),
+    Param::query("until", "Until, in the same forms."),
+    Param::query("q", "Words in the listening query language."),
+    Param::query("page", "The page, from 1."),
 ];
+
+/// The routes of this module.
+pub const API: [ApiRoute; 1] = [ApiRoute::get(
+    "/api/openapi.json",
+    "This document.",
+    "none",
+    &[],
+)];
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_document() -> Json<Value> {
+    Json(document())
+}
 
 /// The document.
 pub fn document() -> Value {
     let mut paths = serde_json::Map::new();
-    for route in ROUTES
-        .iter()
-        .chain(crate::engage_pages::API_ROUTES.iter())
-        .copied()
-    {
-        let mut parameters: Vec<Value> = Vec::new();
-        if route.path.contains("/{id}") && !route.path.contains("{network}") {
-            parameters.push(
-                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
-            );
-        }
-        if route.path.contains("{network}") {
-            parameters.push(json!({"name": "network", "in": "path", "required": true, "schema": {"type": "string"}}));
-            parameters.push(
-                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}),
-            );
-        }
-        if route.path.ends_with("/{id}") && !route.path.contains("{network}") {
-            parameters.push(
-                json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}),
-            );
-        }
-        if route.filters {
-            for (name, description) in FILTERS {
-                parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
-            }
-        }
-        if route.path == "/api/dashboard" {
-            parameters.push(json!({"name": "period", "in": "query", "schema": {"type": "string", "enum": ["24h", "7d", "14d", "30d"]}}));
-            parameters
-                .push(json!({"name": "monitor", "in": "query", "schema": {"type": "string"}}));
-        }
+    for route in crate::API_ROUTES.iter().flat_map(|list| list.iter()) {
+        let parameters: Vec<Value> = route
+            .params
+            .iter()
+            .map(|p| {
+                let location = match p.location {
+                    In::Path => "path",
+                    In::Query => "query",
+                };
+                json!({"name": p.name, "in": location, "required": p.location == In::Path,
+                       "description": p.description, "schema": {"type": p.kind}})
+            })
+            .collect();
         let errors = json!({"description": "An error.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
-        let method = if route.path.ends_with("/check") {
-            "post"
-        } else {
-            "get"
+        let method = match route.method {
+            Method::Get => "get",
+            Method::Post => "post",
         };
-        paths.insert(
-            route.path.to_owned(),
-            json!({method: {
-                "summary": route.summary,
-                "description": format!("Role needed: {}.", route.role),
-                "parameters": parameters,
-                "responses": {
-                    "200": {"description": "OK", "content": {"application/json": {}}},
-                    "400": errors, "401": errors, "403": errors, "404": errors, "500": errors
-                }
-            }}),
-        );
+        let entry = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[method] = json!({
+            "summary": route.summary,
+            "description": format!("Role needed: {}.", route.role),
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "OK", "content": {"application/json": {}}},
+                "400": errors, "401": errors, "403": errors, "404": errors, "500": errors
+            }
+        });
     }
     json!({
         "openapi": "3.1.0",
@@ -194,21 +191,67 @@ pub fn document() -> Value {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    /// The `/api/` routes registered in a module's source, with their method.
+    fn routed(source: &str) -> Vec<(String, &'static str)> {
+        let mut found = Vec::new();
+        for (at, m) in source.match_indices(".route(\"/api/") {
+            let Some(rest) = source.get(at + m.len() - "/api/".len()..) else {
+                continue;
+            };
+            let path = rest.split('"').next().unwrap_or_default().to_owned();
+            let call = rest
+                .split(".route(")
+                .next()
+                .and_then(|c| c.split("\n}").next())
+                .unwrap_or_default();
+            if call.contains("get(") {
+                found.push((path.clone(), "get"));
+            }
+            if call.contains("post(") {
+                found.push((path, "post"));
+            }
+        }
+        found
+    }
 
     #[test]
     fn every_api_route_is_documented_and_every_error_code_listed() {
-        let source = include_str!("api.rs");
-        let routed: Vec<&str> = source
-            .match_indices(".route(\"")
-            .filter_map(|(at, m)| source.get(at + m.len()..))
-            .filter_map(|rest| rest.split('"').next())
+        let routed: BTreeSet<(String, &str)> = crate::SOURCES
+            .iter()
+            .flat_map(|source| routed(source))
             .collect();
-        let documented: Vec<&str> = ROUTES.iter().map(|r| r.path).collect();
-        assert_eq!(routed, documented);
         let doc = document();
-        for path in documented {
-            assert!(doc["paths"][path]["get"]["summary"].is_string(), "{path}");
+        let documented: BTreeSet<(String, &str)> = crate::API_ROUTES
+            .iter()
+            .flat_map(|list| list.iter())
+            .map(|r| {
+                let method = match r.method {
+                    Method::Get => "get",
+                    Method::Post => "post",
+                };
+                (r.path.to_owned(), method)
+            })
+            .collect();
+        assert_eq!(routed, documented);
+        for (path, method) in &documented {
+            assert!(
+                doc["paths"][path][method]["summary"].is_string(),
+                "{method} {path}"
+            );
+            for segment in path.split('/').filter(|s| s.starts_with('{')) {
+                let name = segment.trim_matches(['{', '}']);
+                let params = doc["paths"][path][method]["parameters"].as_array().unwrap();
+                assert!(
+                    params
+                        .iter()
+                        .any(|p| p["name"] == name && p["in"] == "path"),
+                    "{path}: {name}"
+                );
+            }
         }
         let codes = &doc["components"]["schemas"]["Error"]["properties"]["error"]["enum"];
         assert_eq!(codes.as_array().map(Vec::len), Some(ApiError::CODES.len()));

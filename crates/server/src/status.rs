@@ -6,22 +6,40 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::{
-    Json,
+    Json, Router,
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Response},
+    routing::get,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use store::SavedHealth;
 
 use crate::{
-    AppState,
+    AppState, PageError,
     auth::CurrentUser,
     blocking,
-    pages::{Layout, PageError, render},
+    openapi::ApiRoute,
+    page::{Layout, PageContext, render},
     roles::Action,
 };
+
+/// The routes of the status page and `/healthz`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/status", get(status_page))
+        .route("/api/status", get(api_status))
+}
+
+/// The API routes of this module.
+pub const API: [ApiRoute; 1] = [ApiRoute::get(
+    "/api/status",
+    "The live connectors' health.",
+    "viewer",
+    &[],
+)];
 
 /// One connector's health, as the status page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -188,9 +206,9 @@ struct StatusTemplate {
 /// `GET /status`: the connectors' health.
 pub async fn status_page(
     State(state): State<AppState>,
-    user: CurrentUser,
+    page: PageContext,
 ) -> Result<Response, PageError> {
-    user.require(Action::Read)?;
+    page.user.require(Action::Read)?;
     let now = Timestamp::now();
     let rows = gather(&state)
         .await?
@@ -219,7 +237,7 @@ pub async fn status_page(
         })
         .collect();
     Ok(render(&StatusTemplate {
-        layout: Layout::new("Status", &user, "status"),
+        layout: Layout::new("Status", &page, "status"),
         rows,
     }))
 }

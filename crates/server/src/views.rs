@@ -174,6 +174,13 @@ pub fn london() -> TimeZone {
     TimeZone::get("Europe/London").unwrap_or(TimeZone::UTC)
 }
 
+/// A moment in UK time for people: `4 May 2026 14:30`.
+pub fn uk_time(at: Timestamp) -> String {
+    at.to_zoned(london())
+        .strftime("%-d %b %Y %H:%M")
+        .to_string()
+}
+
 /// Reads a time: `2024-05-01`, `2024-05-01T14:30` (UK time), `2024-05-01T14:30:00Z`, or a span
 /// back from now such as `30m`, `24h`, `7d`, `2w`.
 pub fn parse_time(value: &str) -> Result<Timestamp, String> {

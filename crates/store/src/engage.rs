@@ -7,7 +7,9 @@
 //! concurrent writers cannot fork the chain. Nothing here updates or deletes audit rows, and the
 //! SQLite schema refuses it with triggers.
 
-use engage::{AuditEntry, Case, CaseFilter, Draft, DraftStatus, NewAuditEntry, Note};
+use engage::{
+    AuditEntry, BrokenLink, Case, CaseFilter, Checkpoint, Draft, DraftStatus, NewAuditEntry, Note,
+};
 use jiff::Timestamp;
 
 use crate::StoreError;
@@ -69,6 +71,34 @@ pub struct AuditQuery {
     pub before_seq: Option<u64>,
     /// At most this many (0 means 50).
     pub limit: usize,
+}
+
+/// What a check of the whole audit log found ([`EngageStore::verify_audit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Entries verified (all of them when the log is intact).
+    pub entries: u64,
+    /// How many of them had their detail erased (each named by an erasure record).
+    pub erased: u64,
+    /// The public id of the key the log is chained with.
+    pub key_id: String,
+    /// Where the key came from, in words (never the key).
+    pub key_source: String,
+    /// The last entry in the database.
+    pub head: Option<Checkpoint>,
+    /// The head recorded in the checkpoint file outside the database.
+    pub checkpoint: Option<Checkpoint>,
+    /// Why the checkpoint file could not serve (missing while the log has entries, unreadable).
+    pub checkpoint_problem: Option<String>,
+    /// The first broken link, if any.
+    pub broken: Option<BrokenLink>,
+}
+
+impl AuditReport {
+    /// Whether the log verified against its key and its checkpoint.
+    pub fn intact(&self) -> bool {
+        self.broken.is_none() && self.checkpoint_problem.is_none()
+    }
 }
 
 /// Storage for cases, drafts, the matrix and the audit log.
@@ -144,4 +174,9 @@ pub trait EngageStore: Send + Sync {
 
     /// Audit entries matching a query, newest first.
     fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Checks the whole audit log: every keyed hash with the store's key, and the end of the
+    /// log against the checkpoint kept outside the database and against `checkpoints` given by
+    /// the caller (heads taken from the log output).
+    fn verify_audit(&self, checkpoints: &[Checkpoint]) -> Result<AuditReport, StoreError>;
 }

@@ -21,6 +21,7 @@ pub mod alerts;
 pub mod directory;
 pub mod engage;
 mod prepared;
+pub mod protection;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -34,8 +35,11 @@ pub use accounts::{
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
 pub use directory::{DirectoryConflict, DirectoryStore, ImportSummary, ImportedEntry, RowConflict};
-pub use engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review};
+pub use engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
+pub use protection::{
+    AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
+};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.
@@ -362,6 +366,41 @@ pub enum StoreError {
     InvalidQuery {
         /// What is wrong with the query.
         message: String,
+    },
+    /// The audit key is unusable (a malformed key, an unreadable or uncreatable key file).
+    #[error("{path}: {reason}")]
+    AuditKey {
+        /// The database file.
+        path: String,
+        /// What is wrong and where.
+        reason: String,
+    },
+    /// The database's audit log is keyed but the key is not to be found.
+    #[error(
+        "{path}: the audit log is keyed, but its key file {key_file} is missing and \
+         SWITCHBOARD_AUDIT_KEY is not set; restore the key file from your backup (or set the \
+         variable to the key); a new key would leave the log unverifiable"
+    )]
+    AuditKeyMissing {
+        /// The database file.
+        path: String,
+        /// Where the key file was looked for.
+        key_file: String,
+    },
+    /// The audit key found is not the one the log was chained with.
+    #[error(
+        "{path}: the audit log was chained with key id {expected}, but {from} holds key id \
+         {found}; use the key the log was made with"
+    )]
+    AuditKeyMismatch {
+        /// The database file.
+        path: String,
+        /// The key id the database records.
+        expected: String,
+        /// The id of the key found.
+        found: String,
+        /// Where the key found came from.
+        from: String,
     },
     /// Any other database failure.
     #[error("{path}: database error: {message}")]

@@ -15,7 +15,7 @@ use jiff::{ToSpan, Zoned};
 
 use crate::{
     common::{DbArgs, open_store},
-    generate_cmd, import, serve_cmd, user_cmd,
+    directory_cmd, generate_cmd, import, serve_cmd, user_cmd,
 };
 
 /// Arguments of `switchboard demo`.
@@ -52,6 +52,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     let folder = demo_folder(&args.db.path);
     fs::create_dir_all(&folder).with_context(|| format!("cannot create {}", folder.display()))?;
     let mut files = Vec::new();
+    let mut configs = Vec::new();
     for (format, name) in [
         (OutputFormat::X, "x-search-pages.jsonl"),
         (OutputFormat::Mastodon, "mastodon-hashtag-timeline.jsonl"),
@@ -59,16 +60,44 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     ] {
         let path = folder.join(name);
         let seed = args.seed.wrapping_add(files.len() as u64);
-        generate_cmd::write_file(
-            generate_cmd::config(args.posts, format, seed, start, 14),
-            &path,
-        )?;
+        let config = generate_cmd::config(args.posts, format, seed, start, 14);
+        configs.push(config.clone());
+        generate_cmd::write_file(config, &path)?;
         files.push(path);
     }
     println!(
         "Demo traffic for the fictional Northgate Valley NHS Foundation Trust written to {}.",
         folder.display()
     );
+    // The trust's directory first, so that who is speaking is known from the first post: the
+    // accounts of the fortnight's traffic and of the live replay's.
+    let replay = serve_cmd::Replay {
+        posts_per_day: args.posts,
+        seed: args.seed,
+        folder: folder.clone(),
+        speed: args.replay_speed,
+    };
+    configs.extend(
+        serve_cmd::replay_configs(&replay, start)
+            .into_iter()
+            .map(|(config, _)| config),
+    );
+    let directory_file = folder.join("directory.csv");
+    fs::write(&directory_file, generate::directory_csv(&configs))
+        .with_context(|| format!("cannot write {}", directory_file.display()))?;
+    {
+        let store = store::SqliteStore::open(&args.db.path)
+            .with_context(|| format!("cannot open the database {}", args.db.path.display()))?;
+        let summary = directory_cmd::import_file(&store, &directory_file, "demo")?;
+        println!(
+            "Directory of the trust's own, leader, peer and press accounts imported from {}: \
+             {} entries ({} new), {} handles.",
+            directory_file.display(),
+            summary.added + summary.updated,
+            summary.added,
+            summary.handles
+        );
+    }
     let store = open_store(&args.db)?;
     let analyser = Analyser::new().context("cannot load the analysis models")?;
     let pipeline = import::Pipeline {
@@ -118,16 +147,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         "A live replay adds new posts every few seconds; alerts it raises show in the banner \
          and under /alerts. Press Ctrl+C to stop."
     );
-    serve_cmd::serve_with_replay(
-        store,
-        &format!("127.0.0.1:{}", args.port),
-        &serve_cmd::Replay {
-            posts_per_day: args.posts,
-            seed: args.seed,
-            folder,
-            speed: args.replay_speed,
-        },
-    )
+    serve_cmd::serve_with_replay(store, &format!("127.0.0.1:{}", args.port), &replay)
 }
 
 /// The folder beside the database where the demo traffic is written.

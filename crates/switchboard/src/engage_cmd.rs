@@ -11,8 +11,8 @@ use std::{
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use engage::{
-    Actor, Case, ChainVerifier, DraftStatus, Matrix, NewAuditEntry, Role, Subject,
-    diff::diff_lines, matrix::format_duration, thread_key,
+    Actor, Case, DraftStatus, Matrix, NewAuditEntry, Role, Subject, diff::diff_lines,
+    matrix::format_duration, thread_key,
 };
 use jiff::Timestamp;
 use model::{Author, Change, Counts, Network, Post, analysis::Analysis};
@@ -81,8 +81,15 @@ pub struct AuditArgs {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain of the whole audit log; report the first broken link.
-    Verify,
+    /// Check the whole audit log: every entry's keyed hash (with the key from
+    /// SWITCHBOARD_AUDIT_KEY or the key file beside the database), and its end against the
+    /// checkpoint file beside the database; report the first broken link.
+    Verify {
+        /// A head of the chain recorded elsewhere, as SEQ:HASH (the `head` of an "Audit chain
+        /// head." line in the server's log output); may be given more than once.
+        #[arg(long = "head", value_name = "SEQ:HASH")]
+        heads: Vec<engage::Checkpoint>,
+    },
     /// Write the audit log as CSV.
     Export {
         /// The CSV file to write.
@@ -314,24 +321,37 @@ fn test(
 pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     let store = open(&args.db)?;
     match &args.command {
-        AuditCommand::Verify => {
-            let mut v = ChainVerifier::new();
-            let mut after = 0;
-            loop {
-                let page = store.audit_entries(after, 10_000)?;
-                let Some(last) = page.last() else { break };
-                after = last.seq;
-                for e in &page {
-                    if let Err(broken) = v.push(e) {
-                        bail!(
-                            "{broken}. Entries before it ({}) verify; restore the database from a \
-                             backup and investigate who changed it",
-                            v.verified()
-                        );
-                    }
+        AuditCommand::Verify { heads } => {
+            let report = store.verify_audit(heads)?;
+            println!(
+                "audit key: id {} (from {})",
+                report.key_id, report.key_source
+            );
+            match (&report.head, &report.checkpoint) {
+                (Some(head), Some(checkpoint)) => {
+                    println!("last entry: {head}\ncheckpoint outside the database: {checkpoint}")
                 }
+                (Some(head), None) => println!("last entry: {head}"),
+                (None, _) => println!("the audit log is empty"),
             }
-            println!("audit log verified: {} entries, chain intact", v.verified());
+            if let Some(broken) = &report.broken {
+                bail!(
+                    "{broken}. Entries before it ({}) verify; restore the database from a backup \
+                     and investigate who changed it",
+                    broken.seq.saturating_sub(1)
+                );
+            }
+            if let Some(problem) = &report.checkpoint_problem {
+                bail!(
+                    "the {} entries verify with the key, but {problem}",
+                    report.entries
+                );
+            }
+            println!(
+                "audit log verified: {} entries, chain intact, keyed hashes match, the end matches \
+                 the checkpoint ({} details erased on request)",
+                report.entries, report.erased
+            );
             Ok(())
         }
         AuditCommand::Export { csv } => {

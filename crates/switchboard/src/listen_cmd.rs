@@ -85,6 +85,9 @@ pub struct ListenConfig {
     pub alerts: AlertConfig,
     /// Where notifications go.
     pub notify: NotifyConfig,
+    /// How long posts and raw payloads are kept (enforced daily by `serve`, and by
+    /// `switchboard retention run`).
+    pub retention: store::RetentionPolicy,
 }
 
 /// A monitor in the settings file.

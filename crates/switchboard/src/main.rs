@@ -5,10 +5,12 @@ mod analysis_cli;
 mod bench;
 mod common;
 mod demo;
+mod directory_cmd;
 mod engage_cmd;
 mod generate_cmd;
 mod import;
 mod listen_cmd;
+mod protection_cmd;
 mod search;
 mod serve_cmd;
 mod user_cmd;
@@ -54,8 +56,14 @@ enum Command {
     Matrix(engage_cmd::MatrixArgs),
     /// The audit log: verify its hash chain, export it as CSV.
     Audit(engage_cmd::AuditArgs),
+    /// Retention periods: remove posts and raw payloads past their period now.
+    Retention(protection_cmd::RetentionArgs),
+    /// Erase everything stored about one author, on their request.
+    Erase(protection_cmd::EraseArgs),
     /// Publish scheduled posts on time (and, at start-up, those that fell due while stopped).
     Publish(engage_cmd::PublishArgs),
+    /// The directory of organisations, people and accounts: list, import, export, add by ODS code.
+    Directory(directory_cmd::DirectoryArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -82,5 +90,8 @@ fn main() -> anyhow::Result<()> {
         Command::Matrix(args) => engage_cmd::matrix(&args),
         Command::Audit(args) => engage_cmd::audit(&args),
         Command::Publish(args) => engage_cmd::publish(&args),
+        Command::Retention(args) => protection_cmd::retention(&args),
+        Command::Erase(args) => protection_cmd::erase(&args),
+        Command::Directory(args) => directory_cmd::run(&args),
     }
 }

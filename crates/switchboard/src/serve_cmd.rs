@@ -66,11 +66,18 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         None => None,
     };
     let store = Arc::new(store);
+    let retention = live
+        .as_ref()
+        .map(|(config, _, _)| config.retention.clone())
+        .filter(|policy| !policy.is_empty());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
+        if let Some(policy) = retention {
+            tokio::spawn(enforce_retention_daily(store.clone(), policy));
+        }
         let hub = AlertHub::default();
         let running = match live {
             Some((config, path, analyser)) => Some(listen_cmd::start(
@@ -102,6 +109,34 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// How often the server applies the retention periods (the first run is at start-up).
+const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Applies the retention periods at start-up and then once a day, off the async threads; a
+/// failed run is logged and tried again the next day.
+async fn enforce_retention_daily(store: Arc<SqliteStore>, policy: store::RetentionPolicy) {
+    let mut every = tokio::time::interval(RETENTION_EVERY);
+    loop {
+        every.tick().await;
+        let store = store.clone();
+        let policy = policy.clone();
+        let ran = tokio::task::spawn_blocking(move || {
+            crate::protection_cmd::run_retention(&store, &policy)
+        })
+        .await;
+        match ran {
+            Ok(Ok(summary)) => tracing::info!(
+                posts = summary.posts,
+                payloads = summary.payloads,
+                kept_for_open_cases = summary.kept_for_open_cases,
+                "Retention applied."
+            ),
+            Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "Retention failed."),
+            Err(error) => tracing::error!(%error, "Retention stopped."),
+        }
+    }
 }
 
 fn config(secure_cookies: bool) -> server::Config {
@@ -216,21 +251,31 @@ pub fn serve_with_replay(
     })
 }
 
-fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
-    let now = Timestamp::now();
-    let mut changes = Vec::new();
-    let mut incidents = Vec::new();
-    for (i, (format, name)) in [
+/// The generator settings of the replay's day starting at `start`, with the file each is
+/// written to.
+pub fn replay_configs(replay: &Replay, start: Timestamp) -> Vec<(generate::Config, PathBuf)> {
+    [
         (OutputFormat::X, "replay-x.jsonl"),
         (OutputFormat::Mastodon, "replay-mastodon.jsonl"),
         (OutputFormat::Bluesky, "replay-bluesky.jsonl"),
     ]
     .into_iter()
     .enumerate()
-    {
-        let path = replay.folder.join(name);
+    .map(|(i, (format, name))| {
         let seed = replay.seed.wrapping_add(1_000 + i as u64);
-        let config = generate_cmd::config(replay.posts_per_day, format, seed, now, 1);
+        (
+            generate_cmd::config(replay.posts_per_day, format, seed, start, 1),
+            replay.folder.join(name),
+        )
+    })
+    .collect()
+}
+
+fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
+    let now = Timestamp::now();
+    let mut changes = Vec::new();
+    let mut incidents = Vec::new();
+    for (config, path) in replay_configs(replay, now) {
         incidents.extend_from_slice(generate::Generator::new(config.clone()).incidents());
         generate_cmd::write_file(config, &path)?;
         changes.extend(read_changes(&path)?);

@@ -1,39 +1,15 @@
-//! Alerts over HTTP: the banner pushed by Server-Sent Events and rendered into every page,
+//! Alerts over HTTP: the banner pushed over the live connection and rendered into every page,
 //! dismissal per person, the alerts list and crisis view, a holding statement drafted and
 //! approved by a second person (never its author), and the status page and `/healthz`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alert::{AlertUpdate, UpdateKind};
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use reqwest::StatusCode;
 use store::{AlertStore, EngageStore, SavedHealth};
 
-use crate::app::{TestApp, add_alert};
-
-/// Reads the event stream until `wanted` appears in what arrived, or fails after `within`.
-async fn wait_for_event<B: AsRef<[u8]>>(
-    body: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
-    wanted: &str,
-    within: Duration,
-) -> String {
-    let started = Instant::now();
-    let mut seen = String::new();
-    while started.elapsed() < within {
-        let left = within.saturating_sub(started.elapsed());
-        match tokio::time::timeout(left, body.next()).await {
-            Ok(Some(Ok(chunk))) => {
-                seen.push_str(&String::from_utf8_lossy(chunk.as_ref()));
-                if seen.contains(wanted) {
-                    return seen;
-                }
-            }
-            _ => break,
-        }
-    }
-    panic!("`{wanted}` did not arrive within {within:?}; got: {seen}");
-}
+use crate::app::{TestApp, add_alert, wait_for_event};
 
 #[tokio::test]
 async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_statement() {
@@ -43,22 +19,8 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
     let page = officer.get("/stream").await.text().await.unwrap();
     assert!(page.contains("id=\"alert-banner\"") && !page.contains("role=\"alert\""));
 
-    // An open page's event stream: the banner's items arrive when the pipeline publishes.
-    let cookie = officer
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let response = officer
-        .http
-        .get(app.url("/alerts/events"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.bytes_stream();
+    // An open page's live connection: the alert line arrives when the pipeline publishes.
+    let mut body = officer.open_live().await;
     wait_for_event(&mut body, "event: alerts", Duration::from_secs(5)).await;
     let id = add_alert(&app.store, "data breach");
     let stored = app.store.alert(id).unwrap().unwrap();

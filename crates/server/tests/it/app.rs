@@ -270,6 +270,10 @@ pub fn csrf_of(page: &str) -> Option<String> {
     page.get(at..)?.split('"').next().map(str::to_owned)
 }
 
+/// The body of a live connection.
+pub type LiveEvents =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<Vec<u8>>> + Send>>;
+
 pub struct Client {
     base: String,
     pub http: reqwest::Client,
@@ -329,6 +333,35 @@ impl Client {
         response
     }
 
+    /// Opens this person's live connection (`GET /live`) and returns its body.
+    pub async fn open_live(&self) -> LiveEvents {
+        use futures_util::StreamExt;
+        let response = self
+            .http
+            .get(format!("{}/live", self.base))
+            .header(header::COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "text/event-stream"
+        );
+        Box::pin(
+            response
+                .bytes_stream()
+                .map(|chunk| chunk.map(|b| b.to_vec())),
+        )
+    }
+
+    /// The new posts of a live list (`list=stream&network=x`) after number `after`.
+    pub async fn new_posts(&mut self, list: &str, after: u64) -> serde_json::Value {
+        let response = self.get(&format!("/live/posts?{list}&after={after}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
     pub async fn try_login(&mut self, name: &str, password: &str) -> reqwest::Response {
         let page = self.get("/login").await.text().await.unwrap();
         let token = csrf_of(&page).unwrap();
@@ -338,6 +371,42 @@ impl Client {
         )
         .await
     }
+}
+
+/// Reads an event stream until `wanted` appears in what arrived, or fails after `within`;
+/// returns what arrived.
+pub async fn wait_for_event<B: AsRef<[u8]>>(
+    body: &mut (impl futures_util::Stream<Item = reqwest::Result<B>> + Unpin),
+    wanted: &str,
+    within: std::time::Duration,
+) -> String {
+    use futures_util::StreamExt;
+    let started = std::time::Instant::now();
+    let mut seen = String::new();
+    while started.elapsed() < within {
+        let left = within.saturating_sub(started.elapsed());
+        match tokio::time::timeout(left, body.next()).await {
+            Ok(Some(Ok(chunk))) => {
+                seen.push_str(&String::from_utf8_lossy(chunk.as_ref()));
+                if seen.contains(wanted) {
+                    return seen;
+                }
+            }
+            _ => break,
+        }
+    }
+    panic!("`{wanted}` did not arrive within {within:?}; got: {seen}");
+}
+
+/// The number in the last `posts` event of `events` (the newest post seen).
+pub fn last_posts_seq(events: &str) -> u64 {
+    events
+        .split("event: posts\ndata: ")
+        .skip(1)
+        .last()
+        .and_then(|rest| rest.split('\n').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no posts event in {events}"))
 }
 
 /// reqwest is built with `rustls-no-provider` (the workspace uses ring only, see STACK.md):

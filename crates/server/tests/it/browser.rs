@@ -80,6 +80,24 @@ pub(crate) fn tools() -> Option<Tools> {
     }
 }
 
+/// How a browser is started.
+pub(crate) struct Options {
+    /// The window's width and height in CSS pixels.
+    pub(crate) size: (u32, u32),
+    /// WebDriver's page load strategy: `normal` (navigation commands wait for the load) or
+    /// `none` (they return at once; the test waits itself, with its own deadline).
+    pub(crate) page_load: &'static str,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            size: (1200, 900),
+            page_load: "normal",
+        }
+    }
+}
+
 pub(crate) struct Browser {
     http: reqwest::Client,
     base: String,
@@ -90,6 +108,12 @@ pub(crate) struct Browser {
 
 impl Browser {
     pub(crate) async fn start(tools: &Tools) -> Browser {
+        Browser::start_with(tools, &Options::default()).await
+    }
+
+    /// Starts Debian's Chromium in its default settings (headless, and without the sandbox,
+    /// which needs a user namespace that containers lack).
+    pub(crate) async fn start_with(tools: &Tools, options: &Options) -> Browser {
         let port = {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
@@ -127,13 +151,14 @@ impl Browser {
             "--disable-background-networking".to_owned(),
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
-            "--window-size=1200,900".to_owned(),
+            format!("--window-size={},{}", options.size.0, options.size.1),
             format!("--user-data-dir={}", profile.path().display()),
         ];
         let response: Value = http
             .post(format!("{base}/session"))
             .json(&json!({"capabilities": {"alwaysMatch": {
                 "browserName": "chrome",
+                "pageLoadStrategy": options.page_load,
                 "goog:chromeOptions": {"binary": tools.chromium, "args": args}
             }}}))
             .send()
@@ -155,7 +180,12 @@ impl Browser {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Value {
         let url = format!("{}/session/{}{path}", self.base, self.session);
         let mut request = self.http.request(method, url);
         if let Some(body) = body {
@@ -168,12 +198,54 @@ impl Browser {
         response["value"].clone()
     }
 
+    /// Opens a new tab and returns its handle (the current tab stays current).
+    pub(crate) async fn new_tab(&self) -> String {
+        let value = self
+            .call(
+                reqwest::Method::POST,
+                "/window/new",
+                Some(json!({"type": "tab"})),
+            )
+            .await;
+        value["handle"].as_str().unwrap().to_owned()
+    }
+
+    /// Makes the tab `handle` current.
+    pub(crate) async fn switch_to(&self, handle: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/window",
+            Some(json!({"handle": handle})),
+        )
+        .await;
+    }
+
+    /// Sets the window's size in CSS pixels.
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            reqwest::Method::POST,
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Saves a screenshot of the current tab as PNG.
+    pub(crate) async fn screenshot(&self, path: &Path) {
+        use base64::Engine;
+        let value = self.call(reqwest::Method::GET, "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(value.as_str().unwrap())
+            .unwrap();
+        std::fs::write(path, png).unwrap();
+    }
+
     pub(crate) async fn go(&self, url: &str) {
         self.call(reqwest::Method::POST, "/url", Some(json!({"url": url})))
             .await;
     }
 
-    async fn find(&self, css: &str) -> String {
+    pub(crate) async fn find(&self, css: &str) -> String {
         let value = self
             .call(
                 reqwest::Method::POST,
@@ -202,6 +274,25 @@ impl Browser {
             Some(json!({})),
         )
         .await;
+    }
+
+    /// Runs `script`; `None` when WebDriver refuses (a tab between two documents).
+    pub(crate) async fn try_script(&self, script: &str) -> Option<Value> {
+        let url = format!("{}/session/{}/execute/sync", self.base, self.session);
+        let response: Value = self
+            .http
+            .post(url)
+            .json(&json!({"script": script, "args": []}))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        if response["value"]["error"].is_string() {
+            return None;
+        }
+        Some(response["value"].clone())
     }
 
     pub(crate) async fn script(&self, script: &str) -> Value {
@@ -509,13 +600,7 @@ async fn a_day_at_the_desk_in_chromium() {
         .await;
 
     // Readable on a phone: nothing wider than the screen.
-    browser
-        .call(
-            reqwest::Method::POST,
-            "/window/rect",
-            Some(json!({"width": 360, "height": 740})),
-        )
-        .await;
+    browser.resize(360, 740).await;
     for path in ["/stream", "/attention", "/dashboard", "/settings/monitors"] {
         browser.go(&app.url(path)).await;
         let overflow = browser

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use model::{
     Network,
@@ -13,16 +12,9 @@ use model::{
 use reqwest::StatusCode;
 use store::{AccountStore, Monitor};
 
-use crate::app::{Client, PASSWORD, TestApp, add_posts, analysis, post};
-
-fn cookie_of(client: &Client) -> String {
-    client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
+use crate::app::{
+    Client, PASSWORD, TestApp, add_posts, analysis, last_posts_seq, post, wait_for_event,
+};
 
 async fn stream_ids(client: &mut Client, query: &str) -> Vec<String> {
     let api: serde_json::Value = client
@@ -284,17 +276,10 @@ async fn a_new_high_priority_post_arrives_on_an_open_attention_page() {
     let app = TestApp::start().await;
     let mut client = app.login("squad").await;
     let page = client.get("/attention").await.text().await.unwrap();
-    assert!(page.contains("data-live=\"/attention/events?\""));
-    let response = client
-        .http
-        .get(app.url("/attention/events?network=x"))
-        .header("cookie", cookie_of(&client))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.bytes_stream();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(page.contains("data-live=\"list=attention&#38;\""));
+    let mut live = client.open_live().await;
+    let before =
+        last_posts_seq(&wait_for_event(&mut live, "event: posts", Duration::from_secs(5)).await);
     let now = Timestamp::now();
     add_posts(
         &app.store,
@@ -326,56 +311,35 @@ async fn a_new_high_priority_post_arrives_on_an_open_attention_page() {
         ],
     );
     let mut seen = String::new();
-    while !seen.contains("@urgent_una") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .expect("the new post within 5 seconds")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
+    while seen.is_empty() || last_posts_seq(&seen) < before + 3 {
+        seen.push_str(&wait_for_event(&mut live, "event: posts", Duration::from_secs(5)).await);
     }
-    assert!(seen.contains("event: post"));
-    assert!(!seen.contains("@low_lou"), "only high-priority posts");
-    assert!(!seen.contains("@elsewhere_ed"), "the page's filters hold");
-    // A squad member gets the mark-as-handled form with their own token.
-    assert!(seen.contains("/posts/x/4003/handled"));
-    assert!(seen.contains(&client.csrf));
-    // A viewer gets the post without the form.
-    let viewer = app.login("viewer").await;
-    let response = viewer
-        .http
-        .get(app.url("/attention/events"))
-        .header("cookie", cookie_of(&viewer))
-        .send()
-        .await
-        .unwrap();
-    let mut body = response.bytes_stream();
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    add_posts(
-        &app.store,
-        &[(
-            post(
-                Network::X,
-                "4004",
-                "urgent_uma",
-                "Fire alarm going off on ward 3 and nobody is answering",
-                Timestamp::now(),
-            ),
-            analysis(SentimentLabel::Negative, IntentKind::Safety, 99),
-        )],
+    let new = client.new_posts("list=attention&network=x", before).await;
+    let html: Vec<&str> = new["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["html"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        html.len(),
+        1,
+        "only high-priority posts, and the page's filters hold"
     );
-    let mut seen = String::new();
-    while !seen.contains("@urgent_uma") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .expect("the new post within 5 seconds")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
-    assert!(!seen.contains("/handled"));
-    // Without a session there is no stream.
-    let response = app.client().get("/attention/events").await;
+    assert!(html[0].contains("@urgent_una"));
+    // A squad member gets the mark-as-handled form with their own token.
+    assert!(html[0].contains("/posts/x/4003/handled"));
+    assert!(html[0].contains(&client.csrf));
+    // A viewer gets the post without the form.
+    let mut viewer = app.login("viewer").await;
+    let new = viewer.new_posts("list=attention", before).await;
+    let html = new["items"].to_string();
+    assert!(html.contains("@urgent_una") && html.contains("@elsewhere_ed"));
+    assert!(!html.contains("/handled"));
+    // Without a session there is no live connection and no new posts.
+    let response = app.client().get("/live").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let response = app.client().get("/live/posts?list=attention").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
 

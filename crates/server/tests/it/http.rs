@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use jiff::Timestamp;
 use model::{
     Network,
@@ -12,7 +11,10 @@ use reqwest::StatusCode;
 use server::roles::{Action, Role};
 use store::{AccountStore, Monitor, Store};
 
-use crate::app::{Client, TestApp, add_alert, add_posts, add_statement, analysis, post};
+use crate::app::{
+    Client, TestApp, add_alert, add_posts, add_statement, analysis, last_posts_seq, post,
+    wait_for_event,
+};
 
 /// Does `action` as `client`; the status tells whether it was allowed.
 async fn attempt(
@@ -493,25 +495,19 @@ async fn monitors_tag_posts_at_save_and_as_they_arrive() {
 }
 
 #[tokio::test]
-async fn a_new_post_arrives_on_an_open_event_stream() {
+async fn a_new_post_reaches_an_open_stream_through_the_live_connection() {
     let app = TestApp::start().await;
-    let client = app.login("viewer").await;
-    let cookie = client
-        .cookies
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("; ");
-    let response = client
-        .http
-        .get(app.url("/stream/events?sentiment=negative"))
-        .header("cookie", cookie)
-        .send()
+    let mut client = app.login("viewer").await;
+    let page = client
+        .get("/stream?sentiment=negative")
+        .await
+        .text()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut body = response.bytes_stream();
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(page.contains("data-live=\"list=stream&#38;sentiment=negative\""));
+    let mut live = client.open_live().await;
+    let first = wait_for_event(&mut live, "event: posts", Duration::from_secs(5)).await;
+    let before = last_posts_seq(&first);
     add_posts(
         &app.store,
         &[
@@ -539,22 +535,31 @@ async fn a_new_post_arrives_on_an_open_event_stream() {
     );
     let started = std::time::Instant::now();
     let mut seen = String::new();
-    while !seen.contains("@angry_ann") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .expect("the new post within 5 seconds")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
+    while seen.is_empty() || last_posts_seq(&seen) < before + 2 {
+        seen.push_str(&wait_for_event(&mut live, "event: posts", Duration::from_secs(5)).await);
     }
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "{:?}",
         started.elapsed()
     );
-    assert!(seen.contains("event: post"));
-    assert!(
-        !seen.contains("@calm_cal"),
-        "the page's filter holds for live posts"
+    let new = client
+        .new_posts("list=stream&sentiment=negative", before)
+        .await;
+    let items = new["items"].as_array().unwrap();
+    assert_eq!(
+        items.len(),
+        1,
+        "the page's filter holds for live posts: {new}"
     );
+    assert_eq!(items[0]["id"], "x/2002");
+    assert!(items[0]["html"].as_str().unwrap().contains("@angry_ann"));
+    assert_eq!(new["seq"].as_u64(), Some(before + 2));
+    let none = client
+        .new_posts("list=stream&sentiment=negative", before + 2)
+        .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+    // Pages are never kept by the browser.
+    let response = client.get("/stream").await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
 }

@@ -15,3 +15,5 @@ mod browser;
 mod desk;
 mod engage;
 mod http;
+mod protection;
+mod walk;

@@ -262,8 +262,13 @@ impl SqliteStore {
                 }
             }
         };
-        match run().map_err(|e| self.err(e))? {
-            Outcome::Done(value) => Ok(Ok(value)),
+        let outcome = run().map_err(|e| self.err(e))?;
+        drop(writer);
+        match outcome {
+            Outcome::Done(value) => {
+                self.record_audit_head()?;
+                Ok(Ok(value))
+            }
             Outcome::Refused(conflicts) => Ok(Err(conflicts)),
         }
     }
@@ -342,7 +347,7 @@ impl DirectoryStore for SqliteStore {
                 return Ok(refused(0, found));
             }
             let (id, _) = write_entry(conn, entry, entry.id, entry.parent, now)?;
-            append(conn, &subject(audit, id))?;
+            append(conn, &self.seal.key, &subject(audit, id))?;
             Ok(Outcome::Done(id))
         })?;
         Ok(written.map_err(|mut conflicts| conflicts.swap_remove(0).conflict))
@@ -354,9 +359,15 @@ impl DirectoryStore for SqliteStore {
                 .prepare_cached("DELETE FROM directory_entries WHERE id = ?1")?
                 .execute([id])?;
             if removed > 0 {
-                append(conn, &subject(audit, id))?;
+                append(conn, &self.seal.key, &subject(audit, id))?;
             }
             Ok(removed > 0)
+        })
+        .and_then(|removed| {
+            if removed {
+                self.record_audit_head()?;
+            }
+            Ok(removed)
         })
     }
 
@@ -482,7 +493,7 @@ impl DirectoryStore for SqliteStore {
                     .execute([*id, parent])?;
                 }
             }
-            append(conn, audit)?;
+            append(conn, &self.seal.key, audit)?;
             Ok(Outcome::Done(summary))
         })
     }

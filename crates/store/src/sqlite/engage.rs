@@ -6,21 +6,24 @@
 //! its audit entries; the audit chain is extended inside that transaction from the last stored
 //! hash. The audit table is only ever inserted into (triggers refuse UPDATE and DELETE).
 
-use engage::{AuditEntry, Case, CaseFilter, CaseState, Draft, DraftStatus, NewAuditEntry, Note};
+use engage::{
+    AuditEntry, AuditKey, Case, CaseFilter, CaseState, ChainVerifier, Checkpoint, Draft,
+    DraftStatus, NewAuditEntry, Note,
+};
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params, types::Value};
 
 use super::SqliteStore;
 use crate::{
     StoreError,
-    engage::{AuditQuery, DraftFilter, EngageStore, MatrixVersion, Review},
+    engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review},
 };
 
-fn bad(detail: impl Into<String>) -> rusqlite::Error {
+pub(super) fn bad(detail: impl Into<String>) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, detail.into().into())
 }
 
-fn time(value: i64) -> rusqlite::Result<Timestamp> {
+pub(super) fn time(value: i64) -> rusqlite::Result<Timestamp> {
     Timestamp::from_microsecond(value).map_err(|e| bad(format!("time {value}: {e}")))
 }
 
@@ -32,26 +35,31 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> 
     serde_json::from_str(text).map_err(|e| bad(e.to_string()))
 }
 
-/// Appends audit entries in the current transaction, chaining from the last stored one.
+/// The columns of an audit row, in the order [`audit_row`] reads them.
+const AUDIT_COLUMNS: &str =
+    "seq, at, actor, action, subject, detail, detail_digest, erased, prev_hash, hash";
+
+/// Appends audit entries in the current transaction, chaining from the last stored one with
+/// `key`.
 pub(super) fn append(
     conn: &Connection,
+    key: &AuditKey,
     entries: &[NewAuditEntry],
 ) -> rusqlite::Result<Vec<AuditEntry>> {
     let mut last = conn
         .query_row(
-            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
-             ORDER BY seq DESC LIMIT 1",
+            &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"),
             [],
             audit_row,
         )
         .optional()?;
     let mut insert = conn.prepare_cached(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, detail_digest, erased, \
+         prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9)",
     )?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let next = AuditEntry::chain(last.as_ref(), e.clone());
+        let next = AuditEntry::chain(key, last.as_ref(), e.clone());
         insert.execute(params![
             next.seq as i64,
             next.entry.at.as_microsecond(),
@@ -59,6 +67,7 @@ pub(super) fn append(
             next.entry.action,
             next.entry.subject,
             next.entry.detail,
+            next.detail_digest,
             next.prev_hash,
             next.hash,
         ])?;
@@ -68,7 +77,7 @@ pub(super) fn append(
     Ok(out)
 }
 
-fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+pub(super) fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         seq: row
             .get::<_, i64>(0)?
@@ -81,9 +90,73 @@ fn audit_row(row: &Row<'_>) -> rusqlite::Result<AuditEntry> {
             subject: row.get(4)?,
             detail: row.get(5)?,
         },
-        prev_hash: row.get(6)?,
-        hash: row.get(7)?,
+        detail_digest: row.get(6)?,
+        erased: row.get(7)?,
+        prev_hash: row.get(8)?,
+        hash: row.get(9)?,
     })
+}
+
+impl SqliteStore {
+    /// Runs `f` in one write transaction with an [`Appender`] for its audit entries; after the
+    /// commit, the new head of the chain is checkpointed outside the database.
+    pub(super) fn audited<T>(
+        &self,
+        f: impl FnOnce(&Connection, &mut Appender<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let mut head = None;
+        let value = self.write_transaction(|conn| {
+            let mut appender = Appender {
+                key: &self.seal.key,
+                head: &mut head,
+            };
+            f(conn, &mut appender)
+        })?;
+        if let Some(head) = head {
+            self.seal.record_head(&head);
+        }
+        Ok(value)
+    }
+}
+
+impl SqliteStore {
+    /// Checkpoints the last entry of the chain outside the database (after a write that
+    /// appended entries without an [`Appender`]).
+    pub(super) fn record_audit_head(&self) -> Result<(), StoreError> {
+        let last = self.read(|conn| {
+            conn.query_row(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT 1"),
+                [],
+                audit_row,
+            )
+            .optional()
+        })?;
+        if let Some(last) = last {
+            self.seal.record_head(&last);
+        }
+        Ok(())
+    }
+}
+
+/// Appends audit entries inside an [`SqliteStore::audited`] transaction and remembers the head.
+pub(super) struct Appender<'a> {
+    key: &'a AuditKey,
+    head: &'a mut Option<AuditEntry>,
+}
+
+impl Appender<'_> {
+    /// Appends `entries` to the chain.
+    pub(super) fn append(
+        &mut self,
+        conn: &Connection,
+        entries: &[NewAuditEntry],
+    ) -> rusqlite::Result<Vec<AuditEntry>> {
+        let written = append(conn, self.key, entries)?;
+        if let Some(last) = written.last() {
+            *self.head = Some(last.clone());
+        }
+        Ok(written)
+    }
 }
 
 fn matrix_row(row: &Row<'_>) -> rusqlite::Result<MatrixVersion> {
@@ -143,7 +216,7 @@ impl EngageStore for SqliteStore {
         at: Timestamp,
         audit: &NewAuditEntry,
     ) -> Result<MatrixVersion, StoreError> {
-        self.write_transaction(|conn| {
+        self.audited(|conn, audit_log| {
             conn.execute(
                 "INSERT INTO matrix_versions (author, at, text, diff) VALUES (?1, ?2, ?3, ?4)",
                 params![author, at.as_microsecond(), text, diff],
@@ -151,7 +224,7 @@ impl EngageStore for SqliteStore {
             let version = conn.last_insert_rowid();
             let mut entry = audit.clone();
             entry.subject = format!("matrix:{version}");
-            append(conn, &[entry])?;
+            audit_log.append(conn, &[entry])?;
             Ok(MatrixVersion {
                 version: version.try_into().unwrap_or_default(),
                 author: author.to_owned(),
@@ -185,9 +258,9 @@ impl EngageStore for SqliteStore {
     }
 
     fn save_case(&self, case: &Case, audit: &[NewAuditEntry]) -> Result<(), StoreError> {
-        self.write_transaction(|conn| {
+        self.audited(|conn, audit_log| {
             put_case(conn, case)?;
-            append(conn, audit)?;
+            audit_log.append(conn, audit)?;
             Ok(())
         })
     }
@@ -243,7 +316,7 @@ impl EngageStore for SqliteStore {
     }
 
     fn add_note(&self, note: &Note, audit: &NewAuditEntry) -> Result<(), StoreError> {
-        self.write_transaction(|conn| {
+        self.audited(|conn, audit_log| {
             conn.execute(
                 "INSERT INTO case_notes (case_id, author, at, text) VALUES (?1, ?2, ?3, ?4)",
                 params![
@@ -253,7 +326,7 @@ impl EngageStore for SqliteStore {
                     note.text
                 ],
             )?;
-            append(conn, std::slice::from_ref(audit))?;
+            audit_log.append(conn, std::slice::from_ref(audit))?;
             Ok(())
         })
     }
@@ -282,12 +355,12 @@ impl EngageStore for SqliteStore {
         case: Option<&Case>,
         audit: &[NewAuditEntry],
     ) -> Result<(), StoreError> {
-        self.write_transaction(|conn| {
+        self.audited(|conn, audit_log| {
             put_draft(conn, draft)?;
             if let Some(case) = case {
                 put_case(conn, case)?;
             }
-            append(conn, audit)?;
+            audit_log.append(conn, audit)?;
             Ok(())
         })
     }
@@ -374,7 +447,7 @@ impl EngageStore for SqliteStore {
         case: Option<&Case>,
         audit: &[NewAuditEntry],
     ) -> Result<(), StoreError> {
-        self.write_transaction(|conn| {
+        self.audited(|conn, audit_log| {
             put_draft(conn, draft)?;
             conn.execute(
                 "INSERT INTO draft_reviews (draft_id, reviewer, decision, comment, at) \
@@ -390,7 +463,7 @@ impl EngageStore for SqliteStore {
             if let Some(case) = case {
                 put_case(conn, case)?;
             }
-            append(conn, audit)?;
+            audit_log.append(conn, audit)?;
             Ok(())
         })
     }
@@ -415,25 +488,21 @@ impl EngageStore for SqliteStore {
     }
 
     fn append_audit(&self, entries: &[NewAuditEntry]) -> Result<Vec<AuditEntry>, StoreError> {
-        self.write_transaction(|conn| append(conn, entries))
+        self.audited(|conn, audit_log| audit_log.append(conn, entries))
     }
 
     fn audit_entries(&self, after_seq: u64, limit: usize) -> Result<Vec<AuditEntry>, StoreError> {
         self.read(|conn| {
-            let mut stmt = conn.prepare(
-                "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            ))?;
             stmt.query_map(params![after_seq as i64, limit as i64], audit_row)?
                 .collect()
         })
     }
 
     fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut sql = String::from(
-            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log \
-             WHERE 1 = 1",
-        );
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1");
         let mut values: Vec<Value> = Vec::new();
         if let Some(subject) = query.subject.as_deref().filter(|s| !s.is_empty()) {
             if let Some(prefix) = subject.strip_suffix(':') {
@@ -463,14 +532,65 @@ impl EngageStore for SqliteStore {
                 .collect()
         })
     }
+
+    fn verify_audit(&self, checkpoints: &[Checkpoint]) -> Result<AuditReport, StoreError> {
+        let (checkpoint, mut checkpoint_problem) = match self.seal.read_head() {
+            Ok(found) => (found, None),
+            Err(problem) => (None, Some(problem)),
+        };
+        let mut verifier = ChainVerifier::keyed(&self.seal.key);
+        for c in checkpoint.iter().chain(checkpoints) {
+            verifier = verifier.with_checkpoint(c.clone());
+        }
+        let mut head = None;
+        let mut broken = None;
+        let mut after = 0;
+        'pages: loop {
+            let page = self.audit_entries(after, 10_000)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for e in &page {
+                if let Err(link) = verifier.push(e) {
+                    broken = Some(link);
+                    break 'pages;
+                }
+                head = Some(e.checkpoint());
+            }
+        }
+        if broken.is_none() {
+            broken = verifier.finish().err();
+        }
+        if checkpoint.is_none()
+            && checkpoint_problem.is_none()
+            && head.is_some()
+            && let Some(file) = &self.seal.head_file
+        {
+            checkpoint_problem = Some(format!(
+                "the checkpoint file {} is missing, so entries cut off the end cannot be \
+                 detected from it; give a head from the log output with --head",
+                file.display()
+            ));
+        }
+        Ok(AuditReport {
+            entries: verifier.verified(),
+            erased: verifier.erased(),
+            key_id: self.seal.key.id(),
+            key_source: self.seal.source.to_string(),
+            head,
+            checkpoint,
+            checkpoint_problem,
+            broken,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use engage::{Actor, ChainVerifier, Matrix, Role, audit::verify};
+    use engage::{Actor, Matrix, Role, audit::verify};
     use model::Network;
 
     use super::*;
+    use crate::sqlite::seal;
 
     fn t(s: i64) -> Timestamp {
         Timestamp::from_second(1_767_225_600 + s).unwrap()
@@ -664,18 +784,215 @@ mod tests {
             raw.execute("DELETE FROM audit_log WHERE seq = 3", [])
                 .is_err()
         );
+        let refused = raw.execute("UPDATE audit_log SET detail = 'other' WHERE seq = 3", []);
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("only an entry's detail")
+        );
         // An attacker with the file can drop the guard; the chain still tells.
-        raw.execute_batch("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET actor = 'mallory' WHERE seq = 3;").unwrap();
+        raw.execute_batch("DROP TRIGGER audit_log_only_erasure; UPDATE audit_log SET actor = 'mallory' WHERE seq = 3;").unwrap();
         drop(raw);
         let store = SqliteStore::open(&path).unwrap();
-        let mut v = ChainVerifier::new();
-        let broken = store
-            .audit_entries(0, 100)
-            .unwrap()
-            .iter()
-            .try_for_each(|e| v.push(e))
-            .unwrap_err();
+        let report = store.verify_audit(&[]).unwrap();
+        let broken = report.broken.unwrap();
         assert_eq!(broken.seq, 3);
         assert!(broken.reason.contains("changed"));
     }
+
+    /// The attacker of finding 4 (issue 14): write access to the database file, no key.
+    fn attacked_log(path: &std::path::Path, n: i64) {
+        let store = SqliteStore::open(path).unwrap();
+        let entries: Vec<NewAuditEntry> = (0..n)
+            .map(|i| NewAuditEntry::new(t(i), "sam", "case.note", format!("case:x:{i}"), "note"))
+            .collect();
+        store.append_audit(&entries).unwrap();
+        let report = store.verify_audit(&[]).unwrap();
+        assert!(report.intact(), "{report:?}");
+        assert_eq!(report.entries, n as u64);
+    }
+
+    fn verify_file(path: &std::path::Path) -> AuditReport {
+        SqliteStore::open(path).unwrap().verify_audit(&[]).unwrap()
+    }
+
+    /// Finding 4 of issue 14: deleting the last 50 entries verified as intact (seen failing with
+    /// the unkeyed chain and no checkpoint outside the database).
+    #[test]
+    fn audit_log_with_last_50_entries_deleted_fails_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        attacked_log(&path, 120);
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE seq > 70;",
+        )
+        .unwrap();
+        drop(raw);
+        let report = verify_file(&path);
+        assert!(!report.intact(), "cut log verifies as intact");
+        let broken = report.broken.unwrap();
+        assert_eq!(broken.seq, 71);
+        assert!(broken.reason.contains("cut off the end"), "{broken}");
+        assert_eq!(report.checkpoint.unwrap().seq, 120);
+
+        // Without the checkpoint file, a head taken from the log output still tells.
+        let head = std::fs::read_to_string(seal::head_file_for(&path)).unwrap();
+        std::fs::remove_file(seal::head_file_for(&path)).unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        let report = store.verify_audit(&[]).unwrap();
+        assert!(!report.intact());
+        assert!(report.checkpoint_problem.unwrap().contains("missing"));
+        let report = store.verify_audit(&[head.trim().parse().unwrap()]).unwrap();
+        assert_eq!(report.broken.unwrap().seq, 71);
+    }
+
+    /// Finding 4 of issue 14: forging one entry and re-hashing the entries after it verified as
+    /// intact (seen failing with the unkeyed chain).
+    #[test]
+    fn audit_log_with_forged_entry_and_rehashed_successors_fails_verification() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        attacked_log(&path, 20);
+        let raw = rusqlite::Connection::open(&path).unwrap();
+        raw.execute_batch("DROP TRIGGER audit_log_only_erasure")
+            .unwrap();
+        let store = SqliteStore::open(&path).unwrap();
+        let mut log = store.audit_entries(0, 100).unwrap();
+        // The attacker's best guess at a key: not the one in the key file.
+        let guess = AuditKey::from_bytes([0; 32]);
+        log[4].entry.detail = "forged".into();
+        for i in 4..log.len() {
+            let prev = log[i - 1].clone();
+            log[i] = AuditEntry::chain(&guess, Some(&prev), log[i].entry.clone());
+            raw.execute(
+                "UPDATE audit_log SET detail = ?1, detail_digest = ?2, prev_hash = ?3, hash = ?4 \
+                 WHERE seq = ?5",
+                params![
+                    log[i].entry.detail,
+                    log[i].detail_digest,
+                    log[i].prev_hash,
+                    log[i].hash,
+                    log[i].seq as i64
+                ],
+            )
+            .unwrap();
+        }
+        drop(raw);
+        drop(store);
+        let report = verify_file(&path);
+        assert!(
+            !report.intact(),
+            "forged and re-hashed log verifies as intact"
+        );
+        let broken = report.broken.unwrap();
+        assert_eq!(broken.seq, 5);
+        assert!(broken.reason.contains("keyed hash"), "{broken}");
+    }
+
+    #[test]
+    fn audit_key_file_is_private_and_required_once_the_log_is_keyed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        attacked_log(&path, 3);
+        let key_file = seal::key_file_for(&path);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let key = std::fs::read_to_string(&key_file).unwrap();
+        // The same key from the environment opens it; another key is refused by name.
+        let store = SqliteStore::open_with_key(&path, Some(key.trim())).unwrap();
+        assert!(store.verify_audit(&[]).unwrap().intact());
+        drop(store);
+        let error = SqliteStore::open_with_key(&path, Some(&"11".repeat(32))).unwrap_err();
+        assert!(
+            matches!(error, StoreError::AuditKeyMismatch { .. }),
+            "{error}"
+        );
+        std::fs::remove_file(&key_file).unwrap();
+        let error = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(error, StoreError::AuditKeyMissing { .. }),
+            "{error}"
+        );
+        assert!(error.to_string().contains("s.db.audit-key"), "{error}");
+        assert!(!key_file.exists(), "no new key was made for a keyed log");
+    }
+
+    #[test]
+    fn unkeyed_log_is_checked_and_moved_onto_the_keyed_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, tamper) in [("intact.db", false), ("tampered.db", true)] {
+            let path = dir.path().join(name);
+            // A database as the previous schema left it: the SHA-256 chain, no key.
+            let raw = rusqlite::Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS_BEFORE_KEYS {
+                raw.execute_batch(sql).unwrap();
+            }
+            raw.pragma_update(None, "user_version", MIGRATIONS_BEFORE_KEYS.len() as i64)
+                .unwrap();
+            let mut prev = engage::audit::GENESIS.to_owned();
+            for seq in 1..=4_u64 {
+                let e = NewAuditEntry::new(t(seq as i64), "sam", "case.note", "case:x:1", "n");
+                let hash = engage::audit::legacy_sha256(&prev, seq, &e);
+                let actor = if tamper && seq == 2 { "mallory" } else { "sam" };
+                raw.execute(
+                    "INSERT INTO audit_log VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        seq as i64,
+                        e.at.as_microsecond(),
+                        actor,
+                        e.action,
+                        e.subject,
+                        e.detail,
+                        prev,
+                        hash
+                    ],
+                )
+                .unwrap();
+                prev = hash;
+            }
+            drop(raw);
+            let store = SqliteStore::open(&path).unwrap();
+            let report = store.verify_audit(&[]).unwrap();
+            assert!(report.intact(), "{report:?}");
+            assert_eq!(report.entries, 5);
+            let log = store.audit_entries(0, 10).unwrap();
+            assert_eq!(log[1].entry.actor, if tamper { "mallory" } else { "sam" });
+            let record = &log[4];
+            assert_eq!(record.entry.action, "audit.rekey");
+            let said = if tamper {
+                "broken at entry 2: its content does not match its hash"
+            } else {
+                "was intact"
+            };
+            assert!(
+                record.entry.detail.contains(said),
+                "{}",
+                record.entry.detail
+            );
+            assert_eq!(report.checkpoint, Some(record.checkpoint()));
+            drop(store);
+            // Opening again moves nothing twice.
+            let store = SqliteStore::open(&path).unwrap();
+            assert_eq!(store.audit_entries(0, 10).unwrap().len(), 5);
+        }
+    }
+
+    /// The schema before the audit log was keyed.
+    const MIGRATIONS_BEFORE_KEYS: [&str; 9] = [
+        include_str!("../../migrations/sqlite/0001_posts.sql"),
+        include_str!("../../migrations/sqlite/0002_cursors.sql"),
+        include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
+        include_str!("../../migrations/sqlite/0004_analyses.sql"),
+        include_str!("../../migrations/sqlite/0005_accounts.sql"),
+        include_str!("../../migrations/sqlite/0006_engage.sql"),
+        include_str!("../../migrations/sqlite/0007_alerts.sql"),
+        include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
+        include_str!("../../migrations/sqlite/0009_directory.sql"),
+    ];
 }

@@ -25,7 +25,9 @@ mod directory;
 mod engage;
 mod fts;
 pub(crate) mod packed;
+mod protection;
 mod read;
+pub mod seal;
 mod write;
 
 use std::{
@@ -48,7 +50,7 @@ use crate::{
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 9] = [
+const MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -58,10 +60,11 @@ const MIGRATIONS: [&str; 9] = [
     include_str!("../../migrations/sqlite/0007_alerts.sql"),
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
     include_str!("../../migrations/sqlite/0009_directory.sql"),
+    include_str!("../../migrations/sqlite/0010_audit_keyed.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 /// Reader connections kept open between reads.
 pub const MAX_IDLE_READERS: usize = 4;
@@ -78,6 +81,8 @@ pub struct SqliteStore {
     readers: Option<Readers>,
     /// Kept for its `Drop`: stops the checkpoint thread. `None` for an in-memory database.
     _checkpointer: Option<Checkpointer>,
+    /// The audit key and the checkpoint file of the chain's head.
+    seal: seal::Seal,
 }
 
 /// How often the background thread checkpoints the write-ahead log.
@@ -132,13 +137,31 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens the database file at `path`, creating it if missing and migrating it to the
-    /// current schema.
+    /// current schema. The audit key comes from [`seal::AUDIT_KEY_ENV`] when set, else from the
+    /// key file beside the database (created on first use); see [`seal`].
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let env = std::env::var(seal::AUDIT_KEY_ENV).ok();
+        SqliteStore::open_with_key(path, env.as_deref())
+    }
+
+    /// [`SqliteStore::open`] with the audit key given as 64 hex digits instead of read from the
+    /// environment (`None`: the key file beside the database).
+    pub fn open_with_key(
+        path: impl AsRef<Path>,
+        audit_key: Option<&str>,
+    ) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let mut conn = Connection::open(path).map_err(|e| map_err(&name, e))?;
         configure(&conn, true).map_err(|e| map_err(&name, e))?;
         migrate(&mut conn, &name)?;
+        let sealed = seal::sealed_key_id(&conn).map_err(|e| map_err(&name, e))?;
+        let seal = seal::resolve(&name, path, audit_key, sealed.as_deref())?;
+        if let Some(head) =
+            seal::seal(&conn, &seal.key, jiff::Timestamp::now()).map_err(|e| map_err(&name, e))?
+        {
+            seal.record_head(&head);
+        }
         conn.pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(|e| map_err(&name, e))?;
         let checkpoints = Connection::open(path).map_err(|e| map_err(&name, e))?;
@@ -152,6 +175,7 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
             _checkpointer: Some(Checkpointer::start(checkpoints)),
+            seal,
             name,
         })
     }
@@ -162,10 +186,13 @@ impl SqliteStore {
         let mut conn = Connection::open_in_memory().map_err(|e| map_err(&name, e))?;
         configure(&conn, true).map_err(|e| map_err(&name, e))?;
         migrate(&mut conn, &name)?;
+        let seal = seal::Seal::ephemeral(&name)?;
+        seal::seal(&conn, &seal.key, jiff::Timestamp::now()).map_err(|e| map_err(&name, e))?;
         Ok(SqliteStore {
             writer: Mutex::new(write::Writer::new(conn)),
             readers: None,
             _checkpointer: None,
+            seal,
             name,
         })
     }

@@ -48,6 +48,10 @@ pub(crate) struct CachedAuthor {
 pub(crate) struct Writer {
     conn: Connection,
     authors: AuthorCache,
+    /// `PRAGMA data_version` when the author cache was last known good: it changes when another
+    /// process commits (which may have removed authors: retention, erasure), and then the
+    /// cache is dropped.
+    data_version: i64,
 }
 
 /// The current row of a post, as much as `apply` needs.
@@ -75,6 +79,7 @@ impl Writer {
         Writer {
             conn,
             authors: HashMap::new(),
+            data_version: 0,
         }
     }
 
@@ -113,6 +118,11 @@ impl Writer {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let data_version: i64 = tx.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+        if data_version != self.data_version {
+            self.authors.clear();
+            self.data_version = data_version;
+        }
         let mut batch = Batch {
             tx: &tx,
             authors: &mut self.authors,

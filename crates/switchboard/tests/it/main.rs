@@ -7,7 +7,9 @@
     clippy::expect_used
 )]
 
+mod data_protection;
 mod demo;
+mod directory;
 mod import;
 mod serve_alerts;
 
