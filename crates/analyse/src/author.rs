@@ -59,7 +59,7 @@ const OUTLET_BIO: &str = r"(?i)\b(?:breaking news|latest news|local news|news,? 
 const PERSON: &str = r"(?i)\b(?:views (?:are )?(?:my )?own|my own views|opinions (?:are )?(?:my )?own|my opinions|personal account|tweets? my own|he/him|she/her|they/them|mum|mom|dad|husband|wife|grandma|grandad|grandpa|nan|mother|father|retired|i am|i'm|im a)\b";
 
 /// Someone who says they work for the NHS without a clinical title.
-const STAFF: &str = r"(?i)\b(?:porter|receptionist|ward clerk|medical secretary|clinical coder|domestic assistant|housekeeper|healthcare support worker|support worker|estates (?:team|officer|worker)|catering (?:team|assistant)|NHS (?:worker|staff|employee|admin(?:istrator)?|manager|secretary)|(?:work|working|works) (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust|ward|A&E)|proud to work (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust)|(?:administrator|admin|manager|secretary|porter|cleaner) (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust))\b";
+const STAFF: &str = r"(?i)\b(?:porter|receptionist|ward clerk|medical secretary|clinical coder|domestic assistant|housekeeper|healthcare support worker|support worker|estates (?:team|officer|worker)|catering (?:team|assistant)|NHS (?:worker|staff|employee|admin(?:istrator)?|manager|secretary)|(?:work|working|works) (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust|ward|A&E)|proud to work (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust)|(?:administrator|admin|manager|secretary|porter|cleaner) (?:at|for|in) (?:the |an? )?(?:\w+ ){0,5}(?:NHS|hospital|trust)|(?:domestic|estates|catering|portering|facilities|housekeeping|reception|admin|ward|switchboard) (?:team|staff) (?:at|for|in|on))\b";
 
 /// An organisation's marks in the name or bio (not the NHS, not news).
 const ORGANISATION: &str = r"(?i)\b(?:official account|official page|official twitter|official feed|the official|registered charity|charity (?:no|number)|a charity|charity for|council|borough|county council|city council|ltd|limited|plc|cic|llp|community interest company|we are (?:a|an|the)|we're (?:a|an|the)|we support|we provide|we help|we campaign|campaigning (?:for|to)|follow us|contact us|our team|our services|our members)\b";
@@ -330,6 +330,13 @@ mod tests {
         );
         assert_eq!(
             kind("Pat", "Ward clerk on the acute medical unit"),
+            AuthorKind::Staff
+        );
+        assert_eq!(
+            kind(
+                "Pat",
+                "Domestic team at the General. Clean hospitals save lives"
+            ),
             AuthorKind::Staff
         );
         assert_eq!(

@@ -595,6 +595,141 @@ fn eval_themes(analyser: &Analyser, path: &Path, opts: Options) -> Result<Report
     })
 }
 
+/// One generated post for [`generated_confusion`]: its analysis and what the generator wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The analysis of the post.
+    pub analysis: model::analysis::Analysis,
+    /// The kind of post the generator meant (`complaint`, `staff_discussion`, `news`, ...).
+    pub kind: String,
+    /// The author's role in the generator's cast (`organisation`, `peer_trust`, `public`, ...).
+    pub role: String,
+}
+
+/// The intent an analysis leads with: safety, misinformation, complaint, question,
+/// compliment, in that order, else other.
+pub fn primary_intent(a: &model::analysis::Analysis) -> IntentKind {
+    [
+        IntentKind::Safety,
+        IntentKind::Misinformation,
+        IntentKind::Complaint,
+        IntentKind::Question,
+        IntentKind::Compliment,
+    ]
+    .into_iter()
+    .find(|k| a.has_intent(*k))
+    .unwrap_or(IntentKind::Other)
+}
+
+/// The intent a generated kind of post should lead with: its own for the five intents,
+/// `other` for staff discussion, news, organisations' posts and chatter.
+fn expected_intent(kind: &str) -> IntentKind {
+    match kind {
+        "complaint" => IntentKind::Complaint,
+        "compliment" => IntentKind::Compliment,
+        "question" => IntentKind::Question,
+        "misinformation" => IntentKind::Misinformation,
+        "safety" => IntentKind::Safety,
+        _ => IntentKind::Other,
+    }
+}
+
+/// A sanity check, not a target: the confusion of the analysis against the intent and the
+/// author the generator wrote (its texts are templates, so no rule or lexicon entry may be
+/// chosen on them). Prints the intent confusion (rows the generator's kinds, columns the
+/// leading intent), the author-kind confusion (rows the cast's roles), the share of complaint
+/// intents against the generator's share of complaints, and complaints read on organisations'
+/// posts; the headline is the share of posts whose leading intent is the expected one.
+pub fn generated_confusion(posts: &[Generated]) -> Report {
+    let mut text = String::new();
+    let mut kinds: Vec<&str> = posts.iter().map(|g| g.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let _ = writeln!(
+        text,
+        "intents on {} generated posts (rows: generator's kind; columns: leading intent)",
+        posts.len()
+    );
+    let _ = write!(text, "{:>18}", "");
+    for k in IntentKind::ALL {
+        let _ = write!(text, "{:>15}", k.as_str());
+    }
+    text.push('\n');
+    for kind in &kinds {
+        let _ = write!(text, "{kind:>18}");
+        for k in IntentKind::ALL {
+            let n = posts
+                .iter()
+                .filter(|g| g.kind == *kind && primary_intent(&g.analysis) == k)
+                .count();
+            let _ = write!(text, "{n:>15}");
+        }
+        text.push('\n');
+    }
+    let mut roles: Vec<&str> = posts.iter().map(|g| g.role.as_str()).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let _ = writeln!(
+        text,
+        "author kinds (rows: the cast's role; columns: the analysis's author kind)"
+    );
+    let _ = write!(text, "{:>18}", "");
+    for k in model::analysis::AuthorKind::ALL {
+        let _ = write!(text, "{:>19}", k.as_str());
+    }
+    text.push('\n');
+    for role in &roles {
+        let _ = write!(text, "{role:>18}");
+        for k in model::analysis::AuthorKind::ALL {
+            let n = posts
+                .iter()
+                .filter(|g| g.role == *role && g.analysis.author.kind == k)
+                .count();
+            let _ = write!(text, "{n:>19}");
+        }
+        text.push('\n');
+    }
+    let n = posts.len().max(1) as f64;
+    let complaints = posts
+        .iter()
+        .filter(|g| g.analysis.has_intent(IntentKind::Complaint))
+        .count();
+    let gold = posts.iter().filter(|g| g.kind == "complaint").count();
+    let on_organisations = posts
+        .iter()
+        .filter(|g| {
+            g.analysis.has_intent(IntentKind::Complaint)
+                && matches!(
+                    g.analysis.author.kind,
+                    model::analysis::AuthorKind::OwnOrganisation
+                        | model::analysis::AuthorKind::PeerOrganisation
+                )
+        })
+        .count();
+    let agree = posts
+        .iter()
+        .filter(|g| primary_intent(&g.analysis) == expected_intent(&g.kind))
+        .count() as f64
+        / n;
+    let _ = writeln!(
+        text,
+        "complaint intents {complaints} ({:.1} %), generator's complaints {gold} ({:.1} %); \
+         complaint intents on own or peer organisations' posts: {on_organisations}",
+        100.0 * complaints as f64 / n,
+        100.0 * gold as f64 / n
+    );
+    let _ = writeln!(
+        text,
+        "leading intent as the generator meant it: {:.1} %",
+        100.0 * agree
+    );
+    Report {
+        text,
+        metric: "agreement".into(),
+        value: agree,
+    }
+}
+
 /// Evaluates one task on one file.
 pub fn evaluate(
     analyser: &Analyser,

@@ -38,6 +38,13 @@ const SAFETY: &[(&str, &str, f32)] = &[
     ("hurt myself", "self-harm", 0.8),
     ("hurting myself", "self-harm", 0.8),
     ("overdose", "self-harm", 0.7),
+    // Said in Care Opinion comments (phase1_co): "my intentions to harm myself/end my life",
+    // "I attempted to take my own life", "tried to take my life".
+    ("harm myself", "self-harm", 0.85),
+    ("harming myself", "self-harm", 0.85),
+    ("take my life", "self-harm", 0.9),
+    ("suicide attempt", "self-harm", 0.85),
+    ("attempted suicide", "self-harm", 0.85),
     ("overdosed", "self-harm", 0.8),
     ("domestic abuse", "abuse", 0.85),
     ("domestic violence", "abuse", 0.85),
