@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Time from a post being committed to the store (by a separate `switchboard import` process)
-to its arrival on an open Server-Sent Events stream of the live page.
+to its arrival on an open stream page: the `posts` event of the live connection (`/live`)
+announces it and the page's fetch of `/live/posts?list=stream&after=N` returns it, as the
+page's script does.
 
 Usage: sse_arrival.py BASE_URL SESSION DB SWITCHBOARD_BIN WORKDIR [TRIALS]
 The commit time is found by polling the database for the post's row (unique index lookup)."""
@@ -22,18 +24,38 @@ url = urllib.parse.urlparse(base)
 arrivals = {}
 
 
+def new_posts(after):
+    """The ids of the stream's posts numbered after `after`, and the newest number."""
+    conn = http.client.HTTPConnection(url.hostname, url.port)
+    conn.request("GET", f"/live/posts?list=stream&after={after}",
+                 headers={"Cookie": f"sb_session={session}"})
+    page = json.loads(conn.getresponse().read())
+    return [item["id"].split("/", 1)[1] for item in page["items"]], page["seq"]
+
+
 def listen():
     conn = http.client.HTTPConnection(url.hostname, url.port)
-    conn.request("GET", "/stream/events", headers={"Cookie": f"sb_session={session}"})
+    conn.request("GET", "/live", headers={"Cookie": f"sb_session={session}"})
     response = conn.getresponse()
     assert response.status == 200, response.status
+    seq = None
+    kind = None
     while True:
         line = response.fp.readline()
         if not line:
             return
         line = line.decode("utf-8", "replace").rstrip("\n")
-        if line.startswith("id: "):
-            arrivals.setdefault(line[4:].split("/", 1)[1], time.monotonic())
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: ") and kind == "posts":
+            newest = int(line[6:])
+            if seq is None:
+                seq = newest
+                continue
+            ids, seq = new_posts(seq)
+            now = time.monotonic()
+            for post_id in ids:
+                arrivals.setdefault(post_id, now)
 
 
 threading.Thread(target=listen, daemon=True).start()

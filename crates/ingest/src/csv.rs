@@ -6,9 +6,13 @@
 //! A row without text is skipped and counted; a row whose time cannot be read is rejected with
 //! its line and column. Rows without an id column get a stable id from their content and the
 //! occurrence number of that content in the file, so importing the same file twice adds nothing,
-//! and identical short answers ("Nothing.") stay separate posts.
+//! and identical short answers ("Nothing.") stay separate posts. A quote left open costs its
+//! own row only: the row is rejected and the lines after it are read as rows (see [`Rows`]).
 
-use std::{collections::HashMap, str::FromStr};
+use std::{
+    collections::{HashMap, VecDeque},
+    str::FromStr,
+};
 
 use jiff::{Timestamp, civil, tz::TimeZone};
 use model::{Author, Change, Feedback, Network, Post};
@@ -216,19 +220,35 @@ fn resolve(header: &csv::StringRecord, mapping: &Mapping) -> Result<Columns, Str
 }
 
 /// Parses a CSV export. Fails at once, with a message saying what to do, when the header does
-/// not fit the mapping; every later problem is a [`Rejected`] row.
-pub fn parse(mut input: Input, mapping: &Mapping) -> Result<Records, String> {
+/// not fit the mapping; every later problem is a [`Rejected`] row, a row larger than
+/// `max_post_bytes` among them (see [`crate::check_size`]).
+pub fn parse(
+    mut input: Input,
+    mapping: &Mapping,
+    max_post_bytes: usize,
+) -> Result<Records, String> {
     let delimiter = sniff_delimiter(&mut input);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(input);
-    let header = reader
-        .headers()
-        .map_err(|error| format!("the CSV header cannot be read ({error}); check the file"))?
-        .clone();
+    let mut rows = Rows {
+        input,
+        delimiter,
+        line_number: 0,
+        queue: VecDeque::new(),
+        header_fields: 0,
+        time_column: None,
+    };
+    let header = match rows.next_row() {
+        None => return Err("the file has no CSV header; check the file".to_owned()),
+        Some(Ok((_, header))) => header,
+        Some(Err(rejected)) => {
+            return Err(format!(
+                "the CSV header cannot be read ({}); check the file",
+                rejected.reason
+            ));
+        }
+    };
     let columns = resolve(&header, mapping)?;
+    rows.header_fields = header.len();
+    rows.time_column = columns.time;
     let time_column = columns
         .time
         .and_then(|i| header.get(i))
@@ -236,19 +256,9 @@ pub fn parse(mut input: Input, mapping: &Mapping) -> Result<Records, String> {
         .to_owned();
     let mapping = mapping.clone();
     let mut seen: HashMap<u64, u32> = HashMap::new();
-    let rows = reader.into_records().map(move |row| {
-        let row = row.map_err(|error| {
-            let line = error.position().map(|position| position.line());
-            Rejected {
-                location: Location {
-                    line,
-                    pointer: None,
-                },
-                reason: format!("this CSV row cannot be read ({error})"),
-                excerpt: None,
-            }
-        })?;
-        let line = row.position().map(|position| position.line());
+    let rows = std::iter::from_fn(move || rows.next_row()).map(move |row| {
+        let (line, row) = row?;
+        let line = Some(line);
         let field = |index: Option<usize>| {
             index
                 .and_then(|i| row.get(i))
@@ -312,9 +322,258 @@ pub fn parse(mut input: Input, mapping: &Mapping) -> Result<Records, String> {
         let mut post = Post::new(Network::Feedback, id, author, text, created_at);
         post.feedback = Some(Feedback { rating, service });
         post.raw = serde_json::Value::Object(raw).to_string();
+        crate::check_size(&post, max_post_bytes).map_err(|mut rejected| {
+            rejected.location.line = line;
+            rejected
+        })?;
         Ok(Record::Change(Change::Upsert(Box::new(post))))
     });
     Ok(Box::new(rows))
+}
+
+/// The most physical lines one CSV row may span (a comment with line breaks in quotes).
+const MAX_ROW_LINES: usize = 200;
+
+/// The most bytes one CSV row may hold.
+const MAX_ROW_BYTES: usize = 1024 * 1024;
+
+/// Rows read from physical lines, so that a quote left open costs one row, not the rows after
+/// it: a quoted field may run over several lines, but a row is rejected (and the lines after
+/// its first are read again as rows of their own) when its quote is still open at the end of
+/// the file, after [`MAX_ROW_LINES`] lines or [`MAX_ROW_BYTES`] bytes, when it does not have
+/// the header's number of fields, or when one of its later lines is on its own a complete row
+/// (the header's number of fields, quotes balanced, a readable date in the date column).
+struct Rows {
+    input: Input,
+    delimiter: u8,
+    /// Physical lines read from the input so far.
+    line_number: u64,
+    /// Lines read but not used yet (given back by a rejected row), with their numbers.
+    queue: VecDeque<(u64, Vec<u8>)>,
+    /// Fields of the header; 0 while the header itself is read.
+    header_fields: usize,
+    /// The column holding the date, if any.
+    time_column: Option<usize>,
+}
+
+impl Rows {
+    /// The next physical line without its line end, with its number.
+    fn next_line(&mut self) -> Option<Result<(u64, Vec<u8>), Rejected>> {
+        if let Some(line) = self.queue.pop_front() {
+            return Some(Ok(line));
+        }
+        let mut bytes = Vec::new();
+        match self.input.read_until(b'\n', &mut bytes) {
+            Ok(0) => None,
+            Ok(_) => {
+                self.line_number += 1;
+                if bytes.last() == Some(&b'\n') {
+                    bytes.pop();
+                }
+                if bytes.last() == Some(&b'\r') {
+                    bytes.pop();
+                }
+                if self.line_number == 1
+                    && let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF")
+                {
+                    bytes = rest.to_vec();
+                }
+                Some(Ok((self.line_number, bytes)))
+            }
+            Err(error) => Some(Err(Rejected {
+                location: Location::line(self.line_number + 1),
+                reason: format!(
+                    "the input stops here: {error}. If it is gzip, the file is cut short or \
+                     damaged: copy it again; everything before this point was read"
+                ),
+                excerpt: None,
+            })),
+        }
+    }
+
+    /// The next row with the number of its first line, or why it was rejected.
+    fn next_row(&mut self) -> Option<Result<(u64, csv::StringRecord), Rejected>> {
+        loop {
+            let (first, bytes) = match self.next_line()? {
+                Ok(line) => line,
+                Err(rejected) => return Some(Err(rejected)),
+            };
+            if bytes.trim_ascii().is_empty() {
+                continue;
+            }
+            let mut quotes = Quotes::new(self.delimiter);
+            quotes.feed(&bytes);
+            quotes.end();
+            let mut lines = vec![bytes];
+            let mut size = lines[0].len();
+            let mut open_at_end = false;
+            while quotes.open {
+                if lines.len() >= MAX_ROW_LINES || size > MAX_ROW_BYTES {
+                    open_at_end = true;
+                    break;
+                }
+                match self.next_line() {
+                    Some(Ok((_, line))) => {
+                        quotes.feed(b"\n");
+                        quotes.feed(&line);
+                        quotes.end();
+                        size += line.len() + 1;
+                        lines.push(line);
+                    }
+                    Some(Err(rejected)) => {
+                        self.queue.clear();
+                        return Some(Err(rejected));
+                    }
+                    None => {
+                        open_at_end = true;
+                        break;
+                    }
+                }
+            }
+            let joined = lines.join(&b'\n');
+            let record = read_record(&joined, self.delimiter);
+            let swallowed = lines.len() > 1
+                && self.header_fields > 0
+                && (record
+                    .as_ref()
+                    .is_none_or(|r| r.len() != self.header_fields)
+                    || lines.iter().skip(1).any(|line| self.is_whole_row(line)));
+            if open_at_end || swallowed {
+                let excerpt = String::from_utf8_lossy(&lines[0]).into_owned();
+                for (offset, line) in lines.into_iter().enumerate().skip(1).rev() {
+                    self.queue.push_front((first + offset as u64, line));
+                }
+                return Some(Err(Rejected {
+                    location: Location::line(first),
+                    reason: "a quote opened in this row is never closed, so the row would run \
+                             into the rows after it; the row was left out and the lines after \
+                             it were read as rows of their own: close the quote and import the \
+                             file again"
+                        .into(),
+                    excerpt: Some(crate::shorten(&excerpt, 200)),
+                }));
+            }
+            return Some(match record {
+                Some(record) => match csv::StringRecord::from_byte_record(record) {
+                    Ok(record) => Ok((first, record)),
+                    Err(error) => Err(Rejected {
+                        location: Location::line(first),
+                        reason: format!(
+                            "the row is not UTF-8 text ({}); it was left out: save the export \
+                             as UTF-8",
+                            error.utf8_error()
+                        ),
+                        excerpt: Some(crate::shorten(&String::from_utf8_lossy(&joined), 200)),
+                    }),
+                },
+                None => Err(Rejected {
+                    location: Location::line(first),
+                    reason: "this CSV row cannot be read".into(),
+                    excerpt: Some(crate::shorten(&String::from_utf8_lossy(&joined), 200)),
+                }),
+            });
+        }
+    }
+
+    /// Whether `line` on its own is a complete row: every quote where a row's quotes go (none
+    /// left open, none in the middle of a field, as the end of a quoted comment would be), the
+    /// header's number of fields, and a readable date in the date column when there is one.
+    fn is_whole_row(&self, line: &[u8]) -> bool {
+        let mut quotes = Quotes::new(self.delimiter);
+        quotes.feed(line);
+        quotes.end();
+        if quotes.open || quotes.stray {
+            return false;
+        }
+        let Some(record) = read_record(line, self.delimiter) else {
+            return false;
+        };
+        record.len() == self.header_fields
+            && self.time_column.is_none_or(|column| {
+                record
+                    .get(column)
+                    .and_then(|value| std::str::from_utf8(value).ok())
+                    .and_then(parse_time)
+                    .is_some()
+            })
+    }
+}
+
+/// Whether a quoted field is open, following the CSV rules the `csv` crate reads by: a quote
+/// opens a field only at its start, and `""` inside one is a quote.
+struct Quotes {
+    delimiter: u8,
+    open: bool,
+    at_field_start: bool,
+    /// A quote was just seen inside a quoted field: the next byte tells an escaped quote from
+    /// the end of the field.
+    quote_pending: bool,
+    /// A quote was seen in the middle of an unquoted field, or text after a closing quote.
+    stray: bool,
+}
+
+impl Quotes {
+    fn new(delimiter: u8) -> Quotes {
+        Quotes {
+            delimiter,
+            open: false,
+            at_field_start: true,
+            quote_pending: false,
+            stray: false,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if self.quote_pending {
+                self.quote_pending = false;
+                if byte == b'"' {
+                    continue;
+                }
+                self.open = false;
+                if byte != self.delimiter && byte != b'\n' {
+                    self.stray = true;
+                }
+            }
+            if self.open {
+                if byte == b'"' {
+                    self.quote_pending = true;
+                }
+                continue;
+            }
+            if byte == b'"' && self.at_field_start {
+                self.open = true;
+                self.at_field_start = false;
+            } else {
+                if byte == b'"' {
+                    self.stray = true;
+                }
+                self.at_field_start = byte == self.delimiter || byte == b'\n';
+            }
+        }
+    }
+
+    /// The end of the bytes fed: a quote just seen closes its field.
+    fn end(&mut self) {
+        if self.quote_pending {
+            self.quote_pending = false;
+            self.open = false;
+        }
+    }
+}
+
+/// The fields of one row's bytes.
+fn read_record(bytes: &[u8], delimiter: u8) -> Option<csv::ByteRecord> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut record) {
+        Ok(true) => Some(record),
+        _ => None,
+    }
 }
 
 /// Chooses tab, semicolon or comma from the header line without consuming it.
@@ -398,7 +657,7 @@ mod tests {
 
     fn run(text: &str, mapping: &Mapping) -> Result<Vec<Parsed>, String> {
         let input: Input = Box::new(Cursor::new(text.to_owned()));
-        parse(input, mapping).map(Iterator::collect)
+        parse(input, mapping, crate::DEFAULT_MAX_POST_BYTES).map(Iterator::collect)
     }
 
     fn posts(items: &[Parsed]) -> Vec<&Post> {
@@ -431,6 +690,41 @@ mod tests {
         let rejected = items[2].as_ref().unwrap_err();
         assert_eq!(rejected.location.line, Some(4));
         assert!(rejected.reason.contains("yesterday"), "{}", rejected.reason);
+    }
+
+    #[test]
+    fn an_unclosed_csv_quote_rejects_its_row_and_keeps_the_next() {
+        // Issue 14, finding 8: a quote left open swallowed the next row into a comment, with
+        // no reject.
+        let csv = "id,date,comment,ward\n\
+                   1,2024-05-01,The nurses on Ward 7 were wonderful,Ward 7\n\
+                   2,2024-05-02,\"Waited nine hours in A&E. Disgraceful.,A&E\n\
+                   3,2024-05-03,\"Parking was impossible, but the nurses were kind\",Outpatients\n\
+                   4,2024-05-04,\"Cafe food was cold\n\
+                   and late, again\",Ward 7\n\
+                   5,2024-05-05,\"Waited all day,A&E\n\
+                   6,2024-05-06,\"Lovely \"\"quiet\"\" ward\",Ward 9\n\
+                   7,2024-05-07,\"No closing quote at the end,Ward 1\n\
+                   \n";
+        let items = run(csv, &Mapping::default()).unwrap();
+        let ids: Vec<&str> = posts(&items).iter().map(|post| post.id.as_str()).collect();
+        assert_eq!(ids, ["1", "3", "4", "6"]);
+        let found = posts(&items);
+        assert_eq!(
+            found[1].text,
+            "Parking was impossible, but the nurses were kind"
+        );
+        assert_eq!(found[2].text, "Cafe food was cold\nand late, again");
+        assert_eq!(found[3].text, "Lovely \"quiet\" ward");
+        let rejected: Vec<&Rejected> = items
+            .iter()
+            .filter_map(|item| item.as_ref().err())
+            .collect();
+        let lines: Vec<Option<u64>> = rejected.iter().map(|r| r.location.line).collect();
+        assert_eq!(lines, [Some(3), Some(7), Some(9)]);
+        for rejected in rejected {
+            assert!(rejected.reason.contains("quote"), "{}", rejected.reason);
+        }
     }
 
     #[test]

@@ -110,17 +110,11 @@ pub fn detect(head: &[u8]) -> Result<Format, DetectError> {
     if head.iter().all(u8::is_ascii_whitespace) {
         return Err(DetectError::Empty);
     }
-    if head.contains(&0) {
+    if looks_binary(head) {
         return Err(DetectError::Binary);
     }
-    let text = match std::str::from_utf8(head) {
-        Ok(text) => text,
-        // The head may end inside a multi-byte character; only an error before the end counts.
-        Err(error) if error.error_len().is_none() => {
-            std::str::from_utf8(&head[..error.valid_up_to()]).unwrap_or_default()
-        }
-        Err(_) => return Err(DetectError::Binary),
-    };
+    // A few damaged lines do not make a text export binary: the reader rejects them one by one.
+    let text = String::from_utf8_lossy(head);
     let trimmed = text.trim_start();
     if trimmed.starts_with('<') {
         let lower = trimmed
@@ -144,6 +138,34 @@ pub fn detect(head: &[u8]) -> Result<Format, DetectError> {
     Err(DetectError::Unknown)
 }
 
+/// Whether most lines of the head hold NUL bytes or bytes that are not UTF-8, as a spreadsheet,
+/// an archive or an image does. A text export with a damaged line or two is not binary.
+fn looks_binary(head: &[u8]) -> bool {
+    let mut lines = 0_usize;
+    let mut bad = 0_usize;
+    let mut rest = head;
+    while !rest.is_empty() {
+        let (line, after) = match memchr::memchr(b'\n', rest) {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, &[][..]),
+        };
+        rest = after;
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        lines += 1;
+        let damaged = match std::str::from_utf8(line) {
+            Ok(_) => false,
+            // The head may end inside a multi-byte character: only an error before the end counts.
+            Err(error) => !(rest.is_empty() && error.error_len().is_none()),
+        };
+        if damaged || line.contains(&0) {
+            bad += 1;
+        }
+    }
+    bad * 2 > lines
+}
+
 fn looks_like_sse(text: &str) -> bool {
     text.lines().take(20).any(|line| line.starts_with("event:"))
         || (text.starts_with(':') && text.lines().take(20).any(|line| line.starts_with("data:")))
@@ -153,6 +175,11 @@ fn detect_json(text: &str) -> Option<Format> {
     let has = |needle: &str| text.contains(needle);
     if has("\"time_us\"") && has("\"did\"") && has("\"kind\"") {
         return Some(Format::Jetstream);
+    }
+    // Mastodon's streaming API over WebSocket: {"stream": [...], "event": "...", "payload": "..."}
+    // with the status as a JSON string, so its own field names are escaped.
+    if has("\"stream\"") && has("\"event\"") {
+        return Some(Format::Mastodon);
     }
     // X batch compliance results: {"id", "action": "delete", "created_at", "reason"}.
     if has("\"action\"") && has("\"reason\"") && !has("\"acct\"") {

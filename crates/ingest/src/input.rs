@@ -28,12 +28,25 @@ pub type Input = Box<dyn BufRead + Send>;
 pub type Records = Box<dyn Iterator<Item = Parsed> + Send>;
 
 /// Settings of one import.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// The format, or `None` to recognise it from the content.
     pub format: Option<Format>,
     /// How CSV columns map to post fields.
     pub csv: csv_import::Mapping,
+    /// The largest post imported: its text and title together, in bytes (see
+    /// [`crate::check_size`]); a larger post is rejected.
+    pub max_post_bytes: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            format: None,
+            csv: csv_import::Mapping::default(),
+            max_post_bytes: crate::DEFAULT_MAX_POST_BYTES,
+        }
+    }
 }
 
 /// Why an input could not be read at all. Each message names the file and what to do.
@@ -170,15 +183,21 @@ pub fn parse(
     input: Input,
     options: &ImportOptions,
 ) -> Result<Records, InputError> {
+    let max = options.max_post_bytes;
     Ok(match format {
-        Format::X => json_records(input, x::parse_document),
-        Format::Mastodon => json_records(input, mastodon::parse_document),
-        Format::MastodonStream => mastodon::parse_sse(input),
-        Format::Bluesky | Format::Jetstream => json_records(input, bluesky::parse_document),
-        Format::Facebook => json_records(input, facebook::parse_document),
-        Format::Rss => rss::parse(input),
+        Format::X => json_records(input, x::parse_document, max),
+        Format::Mastodon => json_records(input, mastodon::parse_document, max),
+        Format::MastodonStream => mastodon::parse_sse(input, max),
+        Format::Bluesky | Format::Jetstream => json_records(input, bluesky::parse_document, max),
+        Format::Facebook => json_records(input, facebook::parse_document, max),
+        Format::Rss => Box::new(rss::parse(input).map(move |item| {
+            let mut one = [item];
+            crate::limit_size(&mut one, max);
+            let [item] = one;
+            item
+        })),
         Format::Csv => {
-            csv_import::parse(input, &options.csv).map_err(|message| InputError::Csv {
+            csv_import::parse(input, &options.csv, max).map_err(|message| InputError::Csv {
                 path: path.to_owned(),
                 message,
             })?
@@ -191,17 +210,30 @@ pub type DocumentParser = fn(&str, &mut Vec<Parsed>);
 
 /// Splits an input into JSON documents (one per line for JSON Lines, else the whole input) and
 /// runs `parse_document` on each, stamping line numbers on what it returns.
-pub fn json_records(input: Input, parse_document: DocumentParser) -> Records {
+///
+/// Lines are read as bytes: a line that is not UTF-8, not JSON or longer than
+/// [`MAX_LINE_BYTES`] is rejected with its number, and reading goes on with the next line. A
+/// post larger than `max_post_bytes` is rejected (see [`crate::check_size`]).
+pub fn json_records(
+    input: Input,
+    parse_document: DocumentParser,
+    max_post_bytes: usize,
+) -> Records {
     Box::new(JsonRecords {
         input,
         parse_document,
+        max_post_bytes,
         mode: Mode::Unknown,
         line_number: 0,
-        line: String::new(),
+        line: Vec::new(),
         pending: Vec::new(),
         finished: false,
     })
 }
+
+/// The longest line of a JSON Lines input (64 MiB): a longer one is rejected and skipped, so a
+/// file without line breaks cannot fill the memory.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 
 enum Mode {
     Unknown,
@@ -211,29 +243,100 @@ enum Mode {
 struct JsonRecords {
     input: Input,
     parse_document: DocumentParser,
+    max_post_bytes: usize,
     mode: Mode,
     line_number: u64,
-    line: String,
+    line: Vec<u8>,
     pending: Vec<Parsed>,
     finished: bool,
 }
 
+/// What reading one line gave.
+enum Line {
+    /// The end of the input.
+    End,
+    /// A line, in `JsonRecords::line`.
+    Read,
+    /// A line longer than [`MAX_LINE_BYTES`], skipped up to its end.
+    TooLong,
+}
+
 impl JsonRecords {
+    /// Reads the next line into `self.line`, without its end of line, up to
+    /// [`MAX_LINE_BYTES`].
+    fn read_line(&mut self) -> io::Result<Line> {
+        self.line.clear();
+        let limit = MAX_LINE_BYTES as u64 + 1;
+        let read = (&mut self.input)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)?;
+        if read == 0 {
+            return Ok(Line::End);
+        }
+        self.line_number += 1;
+        if self.line.last() == Some(&b'\n') {
+            self.line.pop();
+        } else if self.line.len() > MAX_LINE_BYTES {
+            self.line.clear();
+            skip_line(&mut self.input)?;
+            return Ok(Line::TooLong);
+        }
+        Ok(Line::Read)
+    }
+
     /// Reads the next document into `pending`. Returns false at the end of the input.
     fn fill(&mut self) -> bool {
         loop {
-            self.line.clear();
-            match self.input.read_line(&mut self.line) {
-                Ok(0) => return false,
-                Ok(_) => {}
+            let read = match self.read_line() {
+                Ok(Line::End) => return false,
+                Ok(read) => read,
                 Err(error) => {
                     self.pending
                         .push(Err(read_error(self.line_number + 1, &error)));
                     return false;
                 }
+            };
+            let line = self.line_number;
+            if matches!(read, Line::TooLong) {
+                self.mode = Mode::Lines;
+                self.pending.push(Err(Rejected {
+                    location: Location::line(line),
+                    reason: format!(
+                        "the line is longer than {} MiB, which no single record needs; it was \
+                         skipped and the lines after it were read",
+                        MAX_LINE_BYTES / (1024 * 1024)
+                    ),
+                    excerpt: None,
+                }));
+                return true;
             }
-            self.line_number += 1;
-            let text = self.line.trim();
+            let bytes = if line == 1 {
+                self.line
+                    .strip_prefix(b"\xEF\xBB\xBF")
+                    .unwrap_or(&self.line)
+            } else {
+                &self.line[..]
+            };
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text.trim(),
+                Err(error) => {
+                    if bytes.trim_ascii().is_empty() {
+                        continue;
+                    }
+                    self.mode = Mode::Lines;
+                    self.pending.push(Err(Rejected {
+                        location: Location::line(line),
+                        reason: format!(
+                            "the line is not UTF-8 text (byte {} of the line is not); it was \
+                             skipped and the lines after it were read: save the export as \
+                             UTF-8, or fix that line",
+                            error.valid_up_to() + 1
+                        ),
+                        excerpt: Some(crate::shorten(&String::from_utf8_lossy(bytes), 2000)),
+                    }));
+                    return true;
+                }
+            };
             if text.is_empty() {
                 continue;
             }
@@ -246,8 +349,6 @@ impl JsonRecords {
                 }
             }
             let start = self.pending.len();
-            let line = self.line_number;
-            let text = self.line.trim();
             match serde_json::from_str::<serde::de::IgnoredAny>(text) {
                 Ok(_) => (self.parse_document)(text, &mut self.pending),
                 Err(error) => self.pending.push(Err(Rejected {
@@ -256,6 +357,7 @@ impl JsonRecords {
                     excerpt: Some(crate::shorten(text, 2000)),
                 })),
             }
+            crate::limit_size(&mut self.pending[start..], self.max_post_bytes);
             stamp(&mut self.pending[start..], line);
             if self.pending.len() > start {
                 self.pending.reverse();
@@ -264,13 +366,18 @@ impl JsonRecords {
         }
     }
 
+    /// Reads the rest of the input as one JSON document that started on the line just read.
+    /// Bytes that are not UTF-8 are replaced (U+FFFD), so one bad byte spoils one string of
+    /// the document, not the document.
     fn read_whole_document(&mut self) {
         let first_line = self.line_number;
-        let mut document = std::mem::take(&mut self.line);
-        if let Err(error) = self.input.read_to_string(&mut document) {
+        let mut bytes = std::mem::take(&mut self.line);
+        bytes.push(b'\n');
+        if let Err(error) = self.input.read_to_end(&mut bytes) {
             self.pending.push(Err(read_error(first_line, &error)));
             return;
         }
+        let document = String::from_utf8_lossy(&bytes);
         let mut found = Vec::new();
         match serde_json::from_str::<serde::de::IgnoredAny>(&document) {
             Ok(_) => (self.parse_document)(&document, &mut found),
@@ -280,8 +387,29 @@ impl JsonRecords {
                 excerpt: None,
             })),
         }
+        crate::limit_size(&mut found, self.max_post_bytes);
         found.reverse();
         self.pending = found;
+    }
+}
+
+/// Reads and drops bytes up to the next end of line (or the end of the input).
+fn skip_line(input: &mut Input) -> io::Result<()> {
+    loop {
+        let buffer = input.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', buffer) {
+            Some(end) => {
+                input.consume(end + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                input.consume(all);
+            }
+        }
     }
 }
 
@@ -328,6 +456,7 @@ impl Iterator for JsonRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Parsed;
 
     fn counting(doc: &str, out: &mut Vec<Parsed>) {
         out.push(Ok(crate::Record::Skipped {
@@ -338,17 +467,118 @@ mod tests {
     #[test]
     fn json_lines_are_split_and_bad_lines_reported_with_their_number() {
         let input: Input = Box::new(Cursor::new("{\"a\":1}\n\n{\"b\":22}\n{\"c\":\n"));
-        let items: Vec<_> = json_records(input, counting).collect();
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
         assert_eq!(items.len(), 3);
         assert!(items[0].is_ok() && items[1].is_ok());
         let rejected = items[2].as_ref().unwrap_err();
         assert_eq!(rejected.location.line, Some(4));
     }
 
+    /// The recorded X filtered stream: 7 complete lines and a truncated 8th.
+    fn stream_sample() -> Vec<u8> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../../../shared/data/api-samples/x-twitter/\
+             twarc-csv__filtered-stream__dogs__truncated-last-line.jsonl",
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    /// Opens `bytes` as a file would be (format recognised from the head) and reads it all.
+    fn import(bytes: Vec<u8>) -> Result<Vec<Parsed>, InputError> {
+        let path = Path::new("test.jsonl");
+        let (format, input) = open_reader(path, Box::new(Cursor::new(bytes)), None)?;
+        Ok(parse(path, format, input, &ImportOptions::default())?.collect())
+    }
+
+    fn rejected_lines(items: &[Parsed]) -> Vec<u64> {
+        items
+            .iter()
+            .filter_map(|item| item.as_ref().err())
+            .filter_map(|rejected| rejected.location.line)
+            .collect()
+    }
+
+    #[test]
+    fn json_lines_reject_only_the_line_with_invalid_utf8() {
+        // Issue 14, finding 8: a byte that is not UTF-8 on line 1,001 stopped the import there,
+        // silently dropping the 999 good lines after it.
+        let mut text = Vec::new();
+        for line in 1..=2_000 {
+            if line == 1_001 {
+                text.extend_from_slice(b"{\"a\":\"caf\xe9\"}\n");
+            } else {
+                text.extend_from_slice(b"{\"a\":1}\n");
+            }
+        }
+        let input: Input = Box::new(Cursor::new(text));
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
+        assert_eq!(items.len(), 2_000);
+        assert_eq!(rejected_lines(&items), [1_001]);
+        let rejected = items[1_000].as_ref().unwrap_err();
+        assert!(rejected.reason.contains("UTF-8"), "{rejected}");
+    }
+
+    #[test]
+    fn invalid_utf8_in_the_first_64_kb_is_not_a_binary_file() {
+        // Issue 14, finding 8: the same byte in the first 64 KB made the whole file "binary".
+        let clean = import(stream_sample()).unwrap();
+        let posts = |items: &[Parsed]| items.iter().filter(|item| item.is_ok()).count();
+        let mut lines: Vec<Vec<u8>> = stream_sample()
+            .split(|&byte| byte == b'\n')
+            .map(<[u8]>::to_vec)
+            .collect();
+        let mut from_second = Vec::new();
+        x::parse_document(std::str::from_utf8(&lines[1]).unwrap(), &mut from_second);
+        let second = &mut lines[1];
+        let at = second.windows(4).position(|w| w == b"text").unwrap();
+        second.insert(at + 10, 0xff);
+        let damaged = import(lines.join(&b'\n')).unwrap();
+        assert_eq!(rejected_lines(&damaged), [2, 8]);
+        assert!(!from_second.is_empty());
+        assert_eq!(posts(&damaged), posts(&clean) - posts(&from_second));
+        // A file that is binary through and through is still refused.
+        let noise: Vec<u8> = (0..70_000_u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        assert!(matches!(
+            import(noise),
+            Err(InputError::Unrecognised { .. })
+        ));
+    }
+
+    #[test]
+    fn posts_over_the_maximum_size_are_rejected() {
+        // Issue 14, finding 9: one 50 MB post made /stream 52 MB for everyone.
+        let huge = "A&E ".repeat(13 * 1024 * 1024);
+        let csv = format!(
+            "id,date,comment\n1,2024-05-01,Kind nurses\n2,2024-05-02,{huge}\n3,2024-05-03,Long wait\n"
+        );
+        let path = Path::new("feedback.csv");
+        let read = |options: &ImportOptions| -> Vec<Parsed> {
+            let (format, input) =
+                open_reader(path, Box::new(Cursor::new(csv.clone().into_bytes())), None).unwrap();
+            parse(path, format, input, options).unwrap().collect()
+        };
+        let items = read(&ImportOptions::default());
+        assert_eq!(items.len(), 3);
+        assert_eq!(rejected_lines(&items), [3]);
+        let reason = &items[1].as_ref().unwrap_err().reason;
+        assert!(
+            reason.contains("131072") || reason.contains("128 KiB"),
+            "{reason}"
+        );
+        // The limit is a setting: a smaller one rejects smaller posts.
+        let strict = ImportOptions {
+            max_post_bytes: 10,
+            ..ImportOptions::default()
+        };
+        assert_eq!(rejected_lines(&read(&strict)), [2, 3]);
+    }
+
     #[test]
     fn a_pretty_printed_document_is_read_whole() {
         let input: Input = Box::new(Cursor::new("{\n  \"a\": 1\n}\n"));
-        let items: Vec<_> = json_records(input, counting).collect();
+        let items: Vec<_> = json_records(input, counting, crate::DEFAULT_MAX_POST_BYTES).collect();
         assert_eq!(items.len(), 1);
     }
 }

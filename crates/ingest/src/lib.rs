@@ -128,5 +128,44 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// The largest post imported by default: text and title together, 128 KiB. Longer than any
+/// network allows (Facebook, the longest, allows 63,206 characters), short enough that a page
+/// listing fifty posts stays small.
+pub const DEFAULT_MAX_POST_BYTES: usize = 128 * 1024;
+
+/// Refuses a post whose text and title together are longer than `max` bytes, or whose payload
+/// is longer than eight times that.
+pub fn check_size(post: &model::Post, max: usize) -> Result<(), Rejected> {
+    let words = post.text.len() + post.title.as_ref().map_or(0, String::len);
+    let raw_max = max.saturating_mul(8);
+    let (what, size, limit) = if words > max {
+        ("text", words, max)
+    } else if post.raw.len() > raw_max {
+        ("payload", post.raw.len(), raw_max)
+    } else {
+        return Ok(());
+    };
+    Err(Rejected {
+        location: Location::default(),
+        reason: format!(
+            "the post {id} has a {what} of {size} bytes, more than the {limit} bytes allowed; \
+             it was left out (the limit is the max_post_bytes setting, --max-post-bytes on import)",
+            id = post.id
+        ),
+        excerpt: Some(shorten(&post.text, 200)),
+    })
+}
+
+/// Turns every post in `items` larger than `max` bytes (see [`check_size`]) into a rejection.
+pub fn limit_size(items: &mut [Parsed], max: usize) {
+    for item in items {
+        if let Ok(Record::Change(Change::Upsert(post))) = item
+            && let Err(rejected) = check_size(post, max)
+        {
+            *item = Err(rejected);
+        }
+    }
+}
+
 /// The result type importers push into their output.
 pub type Parsed = Result<Record, Rejected>;

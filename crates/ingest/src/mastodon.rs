@@ -43,10 +43,12 @@ pub fn parse_document(doc: &str, out: &mut Vec<Parsed>) {
 /// Comment lines (heartbeats such as `:)`) are ignored; `update` and `status.update` events give
 /// posts, `delete` a deletion, `notification` and `conversation` the status they carry, and
 /// other events (`filters_changed`, `announcement`) are skipped. Rejections carry the line where
-/// their event starts.
-pub fn parse_sse(input: Input) -> Records {
+/// their event starts; a post larger than `max_post_bytes` is rejected (see
+/// [`crate::check_size`]).
+pub fn parse_sse(input: Input, max_post_bytes: usize) -> Records {
     Box::new(SseRecords {
         input,
+        max_post_bytes,
         line_number: 0,
         buffer: Vec::new(),
         pending: VecDeque::new(),
@@ -56,6 +58,7 @@ pub fn parse_sse(input: Input) -> Records {
 
 struct SseRecords {
     input: Input,
+    max_post_bytes: usize,
     line_number: u64,
     buffer: Vec<u8>,
     pending: VecDeque<Parsed>,
@@ -68,6 +71,8 @@ struct Event {
     name: Option<String>,
     data: Option<String>,
     start: Option<u64>,
+    /// A line of the event could not be read (and was rejected): the event is left out.
+    damaged: bool,
 }
 
 impl SseRecords {
@@ -97,8 +102,34 @@ impl SseRecords {
                 }
             }
             self.line_number += 1;
-            let line = String::from_utf8_lossy(&self.buffer);
-            let line = line.trim_end_matches(['\n', '\r']);
+            let line = match std::str::from_utf8(&self.buffer) {
+                Ok(line) => line.trim_end_matches(['\n', '\r']),
+                Err(error) => {
+                    // A line of the event's own fields spoils the event; any other line is
+                    // left out on its own.
+                    let of_event =
+                        self.buffer.starts_with(b"data:") || self.buffer.starts_with(b"event:");
+                    if of_event {
+                        event.start.get_or_insert(self.line_number);
+                        event.damaged = true;
+                    }
+                    self.pending.push_back(Err(Rejected {
+                        location: Location::line(self.line_number),
+                        reason: format!(
+                            "the line is not UTF-8 text (byte {} is not){}; the lines after it \
+                             were read",
+                            error.valid_up_to() + 1,
+                            if of_event {
+                                ", so its event is left out"
+                            } else {
+                                ""
+                            }
+                        ),
+                        excerpt: Some(crate::shorten(&String::from_utf8_lossy(&self.buffer), 200)),
+                    }));
+                    continue;
+                }
+            };
             if line.is_empty() {
                 if event.start.is_some() {
                     self.dispatch(event);
@@ -128,7 +159,15 @@ impl SseRecords {
                         None => event.data = Some(value.to_owned()),
                     }
                 }
-                _ => {}
+                "id" | "retry" => {}
+                _ => self.pending.push_back(Err(Rejected {
+                    location: Location::line(self.line_number),
+                    reason: "not a line of a server-sent event stream (expected `event:`, \
+                             `data:`, `id:`, `retry:` or a `:` comment); it was left out and the \
+                             lines after it were read"
+                        .into(),
+                    excerpt: Some(crate::shorten(line, 200)),
+                })),
             }
         }
     }
@@ -137,10 +176,14 @@ impl SseRecords {
         let Some(start) = event.start else {
             return;
         };
+        if event.damaged {
+            return;
+        }
         let name = event.name.unwrap_or_else(|| "message".to_owned());
         let data = event.data.unwrap_or_default();
         let mut found = Vec::new();
         stream_event(&name, &data, &mut found);
+        crate::limit_size(&mut found, self.max_post_bytes);
         for mut item in found {
             if let Err(rejected) = &mut item {
                 rejected.location.line.get_or_insert(start);
@@ -280,13 +323,16 @@ impl Document<'_> {
     fn object(&mut self, value: &Value, object: &Map<String, Value>) {
         if let Some(error) = object.get("error").and_then(Value::as_str) {
             self.reject("", error_advice(error, object.get("error_description")));
-        } else if let (Some(event), Some(payload)) = (
+        } else if let (Some(event), true) = (
             object.get("event").and_then(Value::as_str),
-            object.get("payload"),
+            object.contains_key("payload") || object.contains_key("stream"),
         ) {
-            let data = match payload {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
+            // A WebSocket streaming message: the payload is the event's data as a JSON string
+            // (or a bare id for `delete`); some events (`filters_changed`) have none.
+            let data = match object.get("payload") {
+                Some(Value::String(text)) => text.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
             };
             stream_event(event, &data, self.out);
         } else if object.contains_key("notification_groups") {
@@ -865,6 +911,7 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Change(Change::Handle(_))) => 2,
                 Ok(Record::Skipped { .. }) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
@@ -893,7 +940,105 @@ mod tests {
     }
 
     fn sse(text: &str) -> Vec<Parsed> {
-        parse_sse(Box::new(Cursor::new(text.to_owned()))).collect()
+        parse_sse(
+            Box::new(Cursor::new(text.to_owned())),
+            crate::DEFAULT_MAX_POST_BYTES,
+        )
+        .collect()
+    }
+
+    /// Reads `bytes` as an import does: format recognised from the content, then parsed.
+    fn import_bytes(bytes: Vec<u8>) -> Vec<Parsed> {
+        let path = Path::new("stream.sse");
+        let (format, reader) =
+            input::open_reader(path, Box::new(Cursor::new(bytes)), None).unwrap();
+        assert_eq!(format, Format::MastodonStream);
+        input::parse(path, format, reader, &ImportOptions::default())
+            .unwrap()
+            .collect()
+    }
+
+    #[test]
+    fn a_garbage_line_in_a_mastodon_stream_rejects_only_itself() {
+        // Issue 14, finding 8: one line of binary garbage made a stream of 5 statuses import
+        // none of them.
+        let clean =
+            std::fs::read(Path::new(SAMPLES).join("mastodonpy__local__stream-user-mixed.sse"))
+                .unwrap();
+        let expected = tally(&import_bytes(clean.clone()));
+        assert_eq!(expected, [5, 1, 0, 0, 0]);
+        let mut lines: Vec<&[u8]> = clean.split(|&byte| byte == b'\n').collect();
+        // Between two events, and inside the third one (between `event:` and `data:`).
+        let garbage: &[u8] = b"\x89PNG\r\x00\x1a\xff\xfe\x00\x00garbage:\xc3";
+        lines.insert(9, garbage);
+        lines.insert(4, garbage);
+        let damaged = import_bytes(lines.join(&b'\n'));
+        assert_eq!(tally(&damaged), [5, 1, 0, 0, 2]);
+        let rejected: Vec<u64> = damaged
+            .iter()
+            .filter_map(|item| item.as_ref().err()?.location.line)
+            .collect();
+        assert_eq!(rejected, [5, 11]);
+        // A data line that is damaged rejects its event, once, and the next events are read.
+        let mut lines: Vec<&[u8]> = clean.split(|&byte| byte == b'\n').collect();
+        let broken_data = [&lines[2][..40], b"\xff\xfe"].concat();
+        lines[2] = &broken_data;
+        let damaged = import_bytes(lines.join(&b'\n'));
+        assert_eq!(tally(&damaged), [4, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn websocket_streaming_messages_give_the_same_posts_as_the_event_stream() {
+        // Issue 14, finding 13: Mastodon's streaming events as sent over WebSocket (one JSON
+        // object per message, the status as a JSON string in `payload`) were not imported.
+        // The recorded event streams, re-sent as the WebSocket API frames the same events.
+        for name in [
+            "mastodonpy__local__stream-user-mixed.sse",
+            "mastodonpy__local__stream-direct-conversation.sse",
+        ] {
+            let recorded = std::fs::read(Path::new(SAMPLES).join(name)).unwrap();
+            let from_sse = import_bytes(recorded.clone());
+            let text = String::from_utf8(recorded).unwrap();
+            let mut messages = vec![
+                serde_json::json!({"stream": ["user"], "event": "filters_changed"}).to_string(),
+            ];
+            for block in text.split("\n\n") {
+                let mut event = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event: ") {
+                        event = Some(value);
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data = Some(value);
+                    }
+                }
+                if let (Some(event), Some(data)) = (event, data) {
+                    messages.push(
+                        serde_json::json!({"stream": ["user"], "event": event, "payload": data})
+                            .to_string(),
+                    );
+                }
+            }
+            let path = Path::new("websocket.jsonl");
+            let bytes = messages.join("\n").into_bytes();
+            let (format, reader) =
+                input::open_reader(path, Box::new(Cursor::new(bytes)), None).unwrap();
+            assert_eq!(format, Format::Mastodon, "{name}");
+            let from_websocket: Vec<Parsed> =
+                input::parse(path, format, reader, &ImportOptions::default())
+                    .unwrap()
+                    .collect();
+            let mut expected = tally(&from_sse);
+            expected[2] += 1;
+            assert_eq!(tally(&from_websocket), expected, "{name}");
+            let ids = |items: &[Parsed]| {
+                posts(items)
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&from_websocket), ids(&from_sse), "{name}");
+        }
     }
 
     #[test]

@@ -113,6 +113,50 @@ pub enum QueryError {
         /// Position of the negative part.
         at: usize,
     },
+    /// The query is longer than [`MAX_LENGTH`].
+    #[error(
+        "the query is {found} characters long; at most {max} are allowed: search for fewer \
+         words, or save several searches"
+    )]
+    TooLong {
+        /// The length of the query, in characters.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Parentheses or `NOT`s nested deeper than [`MAX_DEPTH`].
+    #[error(
+        "the parentheses and NOTs at {at} nest deeper than the {max} levels allowed: remove \
+         some parentheses"
+    )]
+    TooDeep {
+        /// Position of the opening parenthesis or `NOT` one level too deep.
+        at: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More words than [`MAX_TERMS`].
+    #[error(
+        "the query has {found} words (each word of a phrase counts); at most {max} are allowed: \
+         search for fewer words, or save several searches"
+    )]
+    TooManyTerms {
+        /// How many the query has.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More prefix words than [`MAX_PREFIX_TERMS`].
+    #[error(
+        "the query has {found} prefix words (word*); at most {max} are allowed: write some of \
+         them out in full"
+    )]
+    TooManyPrefixes {
+        /// How many the query has.
+        found: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A prefix (`word*`) whose word is really several words, like `covid-1*`.
     #[error(
         "`{word}` at {at} is several words with a * at the end: a prefix must be one word \
@@ -126,12 +170,37 @@ pub enum QueryError {
     },
 }
 
+/// The longest query accepted, in characters.
+pub const MAX_LENGTH: usize = 2_000;
+
+/// How deeply parentheses and `NOT`s may nest.
+pub const MAX_DEPTH: usize = 16;
+
+/// The most words one query may hold, counting every word of a phrase and every prefix word:
+/// the full-text index reads the positions of each.
+pub const MAX_TERMS: usize = 64;
+
+/// The most prefix words (`nurs*`) one query may hold: each one makes the full-text index read
+/// the lists of every word that starts so.
+pub const MAX_PREFIX_TERMS: usize = 10;
+
 /// Parses a query written in the listening query language (see the module documentation).
 ///
 /// Words made only of punctuation (`&`, `--`) are ignored, like the full-text index ignores them.
 pub fn parse(input: &str) -> Result<Query, QueryError> {
+    let length = input.chars().count();
+    if length > MAX_LENGTH {
+        return Err(QueryError::TooLong {
+            found: length,
+            max: MAX_LENGTH,
+        });
+    }
     let tokens = lex(input)?;
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     let node = parser.or()?;
     if let Some(Lexeme { at, .. }) = parser.tokens.get(parser.pos) {
         return Err(QueryError::UnmatchedParenthesis { at: *at });
@@ -140,7 +209,36 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
     if !bounded(&node.query) {
         return Err(QueryError::OnlyNegative { at: node.at });
     }
+    let (terms, prefixes) = count_terms(&node.query);
+    if prefixes > MAX_PREFIX_TERMS {
+        return Err(QueryError::TooManyPrefixes {
+            found: prefixes,
+            max: MAX_PREFIX_TERMS,
+        });
+    }
+    if terms > MAX_TERMS {
+        return Err(QueryError::TooManyTerms {
+            found: terms,
+            max: MAX_TERMS,
+        });
+    }
     Ok(node.query)
+}
+
+/// How many words a query holds (every word of a phrase counted), and how many of them are
+/// prefixes.
+fn count_terms(query: &Query) -> (usize, usize) {
+    match query {
+        Query::Term { prefix, .. } => (1, usize::from(*prefix)),
+        Query::Phrase(words) => (words.len(), 0),
+        Query::And(parts) | Query::Or(parts) => parts
+            .iter()
+            .map(count_terms)
+            .fold((0, 0), |(terms, prefixes), (t, p)| {
+                (terms + t, prefixes + p)
+            }),
+        Query::Not(part) => count_terms(part),
+    }
 }
 
 impl Query {
@@ -418,9 +516,21 @@ struct Node {
 struct Parser {
     tokens: Vec<Lexeme>,
     pos: usize,
+    /// Parentheses and `NOT`s open around the current position, bounded by [`MAX_DEPTH`] so
+    /// that the recursion of the parser (and of everything that walks the query) stays shallow.
+    depth: usize,
 }
 
 impl Parser {
+    /// Enters one more level of nesting at `at`, or refuses it past [`MAX_DEPTH`].
+    fn descend(&mut self, at: usize) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(QueryError::TooDeep { at, max: MAX_DEPTH });
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Lexeme> {
         self.tokens.get(self.pos)
     }
@@ -512,11 +622,13 @@ impl Parser {
             _ => return self.primary(),
         };
         self.pos += 1;
+        self.descend(at)?;
         let operand = self.unary()?.ok_or(QueryError::MissingOperand {
             operator,
             side: "after",
             at,
         })?;
+        self.depth -= 1;
         let query = match operand.query {
             Query::Not(inner) => *inner,
             other if bounded(&other) => Query::Not(Box::new(other)),
@@ -533,7 +645,9 @@ impl Parser {
         self.pos += 1;
         let query = match lexeme.lex {
             Lex::Open => {
+                self.descend(at)?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.peek() {
                     Some(Lexeme {
                         lex: Lex::Close, ..
@@ -1082,6 +1196,83 @@ mod tests {
             };
             assert_eq!(q.matches(&text), expected);
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_fatal() {
+        // Issue 14, finding 1: 6,000 nested parentheses overflowed the stack of the parser.
+        let deep = format!("{}nurse{}", "(".repeat(6_000), ")".repeat(6_000));
+        assert!(matches!(
+            parse(&deep).unwrap_err(),
+            QueryError::TooLong { .. }
+        ));
+        let deep = format!("{}nurse{}", "(".repeat(990), ")".repeat(990));
+        let error = parse(&deep).unwrap_err();
+        assert!(matches!(error, QueryError::TooDeep { .. }), "{error:?}");
+        assert!(error.to_string().contains("16 levels"), "{error}");
+        let nots = format!("a {}b", "NOT ".repeat(6_000));
+        assert!(matches!(
+            parse(&nots).unwrap_err(),
+            QueryError::TooDeep { .. } | QueryError::TooLong { .. }
+        ));
+        let fine = format!("{}nurse{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert_eq!(parse(&fine).unwrap(), term("nurse"));
+        let one_more = format!(
+            "{}nurse{}",
+            "(".repeat(MAX_DEPTH + 1),
+            ")".repeat(MAX_DEPTH + 1)
+        );
+        assert_eq!(
+            parse(&one_more).unwrap_err(),
+            QueryError::TooDeep {
+                at: MAX_DEPTH + 1,
+                max: MAX_DEPTH
+            }
+        );
+    }
+
+    #[test]
+    fn expensive_queries_are_refused_with_the_limit_named() {
+        // Issue 14, finding 2: 500 prefix terms took 39 s of CPU.
+        let prefixes = ["a*"; 500].join(" ");
+        let error = parse(&prefixes).unwrap_err();
+        assert_eq!(
+            error,
+            QueryError::TooManyPrefixes {
+                found: 500,
+                max: MAX_PREFIX_TERMS
+            }
+        );
+        assert!(error.to_string().contains(&MAX_PREFIX_TERMS.to_string()));
+        let allowed = ["nurs*"; MAX_PREFIX_TERMS].join(" OR ");
+        assert!(parse(&allowed).is_ok());
+
+        let words: Vec<String> = (0..MAX_TERMS + 1).map(|i| format!("w{i}")).collect();
+        assert_eq!(
+            parse(&words.join(" OR ")).unwrap_err(),
+            QueryError::TooManyTerms {
+                found: MAX_TERMS + 1,
+                max: MAX_TERMS
+            }
+        );
+        assert!(parse(&words[..MAX_TERMS].join(" OR ")).is_ok());
+        let long_phrase = format!("the NOT \"{}\"", ["the"; MAX_TERMS].join(" "));
+        assert_eq!(
+            parse(&long_phrase).unwrap_err(),
+            QueryError::TooManyTerms {
+                found: MAX_TERMS + 1,
+                max: MAX_TERMS
+            }
+        );
+
+        let long = "nurse ".repeat(MAX_LENGTH);
+        assert_eq!(
+            parse(&long).unwrap_err(),
+            QueryError::TooLong {
+                found: long.chars().count(),
+                max: MAX_LENGTH
+            }
+        );
     }
 
     #[test]

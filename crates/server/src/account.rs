@@ -73,6 +73,8 @@ struct LoginPage {
     token: String,
     next: String,
     name: String,
+    /// The single sign-on button's words and address, when configured.
+    sso: Option<(String, String)>,
 }
 
 /// The query of the login page.
@@ -93,7 +95,8 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_response(
+/// The login page (with its form token's cookie), with `error` shown when given.
+pub(crate) fn login_response(
     state: &AppState,
     status: StatusCode,
     error: Option<String>,
@@ -108,8 +111,14 @@ fn login_response(
         layout: Layout::anonymous("Log in"),
         error,
         token: token.clone(),
-        next,
+        next: next.clone(),
         name,
+        sso: state.oidc.label().map(|label| {
+            (
+                label.to_owned(),
+                format!("/login/oidc?next={}", auth::form_urlencode(&next)),
+            )
+        }),
     };
     let cookie = auth::set_cookie(
         auth::LOGIN_COOKIE,
@@ -174,6 +183,11 @@ pub async fn login(
         }
         Err(error) => return PageError(error).into_response(),
     };
+    match crate::two_factor::after_password(&state, &user, &next).await {
+        Ok(Some(second_step)) => return second_step,
+        Ok(None) => {}
+        Err(error) => return PageError(error).into_response(),
+    }
     match start_session(&state, &user).await {
         Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response(),
         Err(error) => PageError(error).into_response(),

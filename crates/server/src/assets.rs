@@ -25,11 +25,6 @@ const ASSETS: [Asset; 5] = [
         body: include_str!("../static/app.css"),
     },
     Asset {
-        path: "/static/engage.css",
-        media_type: "text/css; charset=utf-8",
-        body: include_str!("../static/engage.css"),
-    },
-    Asset {
         path: "/static/live.js",
         media_type: "text/javascript; charset=utf-8",
         body: include_str!("../static/live.js"),
@@ -38,6 +33,11 @@ const ASSETS: [Asset; 5] = [
         path: "/static/live-worker.js",
         media_type: "text/javascript; charset=utf-8",
         body: include_str!("../static/live-worker.js"),
+    },
+    Asset {
+        path: "/static/menu.js",
+        media_type: "text/javascript; charset=utf-8",
+        body: include_str!("../static/menu.js"),
     },
     Asset {
         path: "/static/engage.js",

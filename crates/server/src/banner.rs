@@ -28,35 +28,45 @@ use crate::{ApiError, AppState, blocking, views::london};
 /// Open alerts older than this (by their last trigger) leave the banner, even if no resolution
 /// was saved (a pipeline stopped before its cool-down ended).
 pub const BANNER_AGE: SignedDuration = SignedDuration::from_hours(24);
-/// At most this many alerts in the banner.
-const BANNER_SIZE: usize = 5;
-
-/// An alert as the banner shows it.
+/// A new critical alert, shown in full above the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BannerAlert {
     /// The store's id.
     pub id: i64,
-    /// `info`, `warning` or `critical`.
-    pub severity: &'static str,
-    /// The severity in words.
-    pub severity_label: &'static str,
     /// One line.
     pub title: String,
     /// Triggering posts so far.
     pub count: u64,
     /// When it started (UK time).
     pub since: String,
-    /// What a page compares to know whether its banner is current: id, severity and count.
+}
+
+/// How many open alerts there are of one severity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeverityCount {
+    /// `info`, `warning` or `critical`.
+    pub severity: &'static str,
+    /// The count in words: `1 critical`, `2 warnings`, `1 for information`.
+    pub label: String,
+}
+
+/// What every page shows of the open alerts: one line of counts by severity, most severe first,
+/// and in full only the critical alerts the person has not dismissed, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertLine {
+    /// The counts, most severe first (severities without open alerts left out).
+    pub counts: Vec<SeverityCount>,
+    /// The new critical alerts, oldest first.
+    pub banners: Vec<BannerAlert>,
+    /// What a page compares to know whether its line is current (the live event's id).
     pub signature: String,
 }
 
-/// The signature of a whole banner (the event id of its Server-Sent Event).
-pub fn signature(items: &[BannerAlert]) -> String {
-    items
-        .iter()
-        .map(|item| item.signature.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
+impl AlertLine {
+    /// Whether there is nothing to show.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
 }
 
 /// The words for a severity.
@@ -68,19 +78,44 @@ pub const fn severity_label(severity: Severity) -> &'static str {
     }
 }
 
-/// The open alerts a person sees: those not dismissed at their current severity or higher.
-pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> Vec<BannerAlert> {
-    open.iter()
+/// `n` alerts of `severity` in words.
+fn count_label(severity: Severity, n: usize) -> String {
+    match (severity, n) {
+        (Severity::Critical, n) => format!("{n} critical"),
+        (Severity::Warning, 1) => "1 warning".to_owned(),
+        (Severity::Warning, n) => format!("{n} warnings"),
+        (Severity::Info, n) => format!("{n} for information"),
+    }
+}
+
+/// The alert line a person sees: every open alert counted; critical ones shown in full until
+/// the person dismisses them (a dismissal holds while the alert stays at that severity or
+/// below).
+pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> AlertLine {
+    let counts: Vec<SeverityCount> = [Severity::Critical, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter_map(|severity| {
+            let n = open.iter().filter(|s| s.alert.severity == severity).count();
+            (n > 0).then(|| SeverityCount {
+                severity: severity.as_str(),
+                label: count_label(severity, n),
+            })
+        })
+        .collect();
+    let mut critical: Vec<&StoredAlert> = open
+        .iter()
+        .filter(|stored| stored.alert.severity == Severity::Critical)
         .filter(|stored| {
             !dismissed
                 .iter()
                 .any(|(id, severity)| *id == stored.id && *severity >= stored.alert.severity)
         })
-        .take(BANNER_SIZE)
+        .collect();
+    critical.sort_by_key(|stored| (stored.alert.first_seen, stored.id));
+    let banners: Vec<BannerAlert> = critical
+        .into_iter()
         .map(|stored| BannerAlert {
             id: stored.id,
-            severity: stored.alert.severity.as_str(),
-            severity_label: severity_label(stored.alert.severity),
             title: stored.alert.title.clone(),
             count: stored.alert.count,
             since: stored
@@ -89,14 +124,15 @@ pub fn visible(open: &[StoredAlert], dismissed: &[(i64, Severity)]) -> Vec<Banne
                 .to_zoned(london())
                 .strftime("%H:%M on %-d %b")
                 .to_string(),
-            signature: format!(
-                "{}:{}:{}",
-                stored.id,
-                stored.alert.severity.as_str(),
-                stored.alert.count
-            ),
         })
-        .collect()
+        .collect();
+    let mut signature: Vec<String> = counts.iter().map(|c| c.label.clone()).collect();
+    signature.extend(banners.iter().map(|b| format!("{}:{}", b.id, b.count)));
+    AlertLine {
+        counts,
+        banners,
+        signature: signature.join(" "),
+    }
 }
 
 /// The open alerts, kept in memory for every page.
@@ -205,10 +241,11 @@ fn open_alerts(store: &dyn WebStore) -> Result<Vec<StoredAlert>, store::StoreErr
         .collect())
 }
 
-/// What the banner fragment needs (the names match the layout's, as both use one template).
+/// What the alert line's fragment needs (the names match the layout's, as both use one
+/// template).
 pub struct BannerContext {
-    /// The alerts shown.
-    pub banner: Vec<BannerAlert>,
+    /// The line.
+    pub alerts: AlertLine,
     /// The session's CSRF token, for the dismiss forms.
     pub csrf: String,
 }
@@ -219,7 +256,7 @@ struct BannerFragment {
     layout: BannerContext,
 }
 
-/// The banner's items for `user` as HTML, with their signature.
+/// The alert line for `user` as HTML, with its signature.
 pub(crate) async fn banner_html(
     state: &AppState,
     user_id: i64,
@@ -231,10 +268,10 @@ pub(crate) async fn banner_html(
     } else {
         blocking(state, move |store| Ok(store.dismissed_alerts(user_id)?)).await?
     };
-    let banner = visible(&open, &dismissed);
-    let signature = signature(&banner);
+    let alerts = visible(&open, &dismissed);
+    let signature = alerts.signature.clone();
     let html = BannerFragment {
-        layout: BannerContext { banner, csrf },
+        layout: BannerContext { alerts, csrf },
     }
     .render()
     .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -275,9 +312,13 @@ mod tests {
     fn a_dismissed_alert_shows_again_when_it_escalates() {
         let open = [stored(1, Severity::Critical), stored(2, Severity::Warning)];
         let shown = visible(&open, &[(1, Severity::Warning), (2, Severity::Warning)]);
-        assert_eq!(shown.len(), 1);
-        assert_eq!(shown[0].id, 1);
-        assert_eq!(shown[0].severity_label, "Critical");
+        assert_eq!(shown.banners.len(), 1);
+        assert_eq!(shown.banners[0].id, 1);
+        let labels: Vec<&str> = shown.counts.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["1 critical", "1 warning"]);
+        let dismissed = visible(&open, &[(1, Severity::Critical)]);
+        assert!(dismissed.banners.is_empty());
+        assert_eq!(dismissed.counts.len(), 2);
     }
 
     #[test]

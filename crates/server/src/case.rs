@@ -391,7 +391,7 @@ pub async fn add_note(
     Ok(Redirect::to(&back).into_response())
 }
 
-fn template_values(
+pub(crate) fn template_values(
     runtime: &crate::engage_work::EngageRuntime,
     matrix: &Matrix,
     post: Option<&model::Post>,

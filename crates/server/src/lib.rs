@@ -42,6 +42,7 @@ pub mod error;
 pub mod inbox;
 pub mod lists;
 pub mod live;
+pub mod oidc;
 pub mod openapi;
 pub mod page;
 pub mod post;
@@ -51,6 +52,7 @@ pub mod settings;
 pub mod status;
 pub mod stories;
 pub mod stream;
+pub mod two_factor;
 pub mod views;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -113,6 +115,8 @@ pub struct AppState {
     pub live_health: Option<status::LiveHealth>,
     /// Triage and respond: checker, publishers, drafts being sent.
     pub engage: Arc<engage_work::EngageRuntime>,
+    /// Single sign-on, when configured.
+    pub oidc: Arc<oidc::OidcState>,
 }
 
 impl AppState {
@@ -127,6 +131,7 @@ impl AppState {
             banner: banner::Board::new(),
             live_health: None,
             engage: Arc::new(engage_work::EngageRuntime::default()),
+            oidc: Arc::new(oidc::OidcState::default()),
         }
     }
 
@@ -135,6 +140,18 @@ impl AppState {
     #[must_use]
     pub fn with_alert_hub(mut self, hub: notify::AlertHub) -> AppState {
         self.alert_hub = hub;
+        self
+    }
+
+    /// Offers single sign-on through the provider of `config` on the login page;
+    /// `client_secret` is the value of the variable the settings name.
+    #[must_use]
+    pub fn with_oidc(
+        mut self,
+        config: signin::oidc::OidcConfig,
+        client_secret: Option<String>,
+    ) -> AppState {
+        self.oidc = Arc::new(oidc::OidcState::new(config, client_secret));
         self
     }
 
@@ -156,7 +173,7 @@ pub async fn blocking<T: Send + 'static>(
 }
 
 /// The API routes of every page module, for the OpenAPI document ([`openapi::document`]).
-pub const API_ROUTES: [&[openapi::ApiRoute]; 19] = [
+pub const API_ROUTES: [&[openapi::ApiRoute]; 22] = [
     &openapi::API,
     &account::API,
     &stream::API,
@@ -174,6 +191,9 @@ pub const API_ROUTES: [&[openapi::ApiRoute]; 19] = [
     &crisis::API,
     &settings::monitors::API,
     &settings::users::API,
+    &settings::erasure::API,
+    &oidc::API,
+    &two_factor::API,
     &status::API,
     &live::API,
 ];
@@ -181,7 +201,7 @@ pub const API_ROUTES: [&[openapi::ApiRoute]; 19] = [
 /// The source of every module that registers routes, for the test that each `/api/` route is
 /// documented in its module's list.
 #[cfg(test)]
-pub(crate) const SOURCES: [&str; 19] = [
+pub(crate) const SOURCES: [&str; 22] = [
     include_str!("lib.rs"),
     include_str!("account.rs"),
     include_str!("stream.rs"),
@@ -199,6 +219,9 @@ pub(crate) const SOURCES: [&str; 19] = [
     include_str!("crisis.rs"),
     include_str!("settings/monitors.rs"),
     include_str!("settings/users.rs"),
+    include_str!("settings/erasure.rs"),
+    include_str!("oidc.rs"),
+    include_str!("two_factor.rs"),
     include_str!("status.rs"),
     include_str!("live.rs"),
 ];
@@ -228,6 +251,8 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::routes())
         .merge(crisis::routes())
         .merge(settings::routes())
+        .merge(oidc::routes())
+        .merge(two_factor::routes())
         .merge(status::routes())
         .merge(live::routes())
         .fallback(|| async { PageError(ApiError::NotFound) })

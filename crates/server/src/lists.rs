@@ -3,7 +3,10 @@
 
 use askama::Template;
 use axum::{Json, response::Response};
-use model::{Network, analysis::IntentKind};
+use model::{
+    Network,
+    analysis::{IntentKind, SentimentLabel},
+};
 use serde::Serialize;
 use store::{StoredPost, StreamFilter, StreamOrder, accounts::SavedSearch};
 
@@ -13,7 +16,10 @@ use crate::{
     blocking,
     page::{Layout, PageContext, render},
     roles::Action,
-    views::{PAGE_SIZE, PostView, StreamParams, monitor_names},
+    views::{
+        CardActions, PAGE_SIZE, PostView, StreamParams, attach_case, intent_label, monitor_names,
+        sentiment_label,
+    },
 };
 
 /// A page of posts with what the desk knows.
@@ -37,14 +43,15 @@ pub(crate) fn views_of(
         .into_iter()
         .map(|p| ((p.post.network, p.post.id.clone()), p))
         .collect();
-    Ok(entries
-        .iter()
-        .filter_map(|e| {
-            found
-                .remove(&(e.network, e.id.clone()))
-                .map(|stored| PostView::new(&stored, Some(e), names))
-        })
-        .collect())
+    let mut views = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if let Some(stored) = found.remove(&(entry.network, entry.id.clone())) {
+            let mut view = PostView::new(&stored, Some(entry), names);
+            attach_case(store, &mut view, &stored.post)?;
+            views.push(view);
+        }
+    }
+    Ok(views)
 }
 
 /// Reads one page of a stream.
@@ -67,6 +74,10 @@ pub async fn load_stream(state: &AppState, filter: StreamFilter) -> Result<Strea
 struct StreamTemplate {
     layout: Layout,
     intro: Option<String>,
+    /// The filters in force, in words, with the order (the folded filters' one line).
+    filter_summary: String,
+    /// Whether the filters show unfolded (search: the words box is the page).
+    filters_open: bool,
     action: &'static str,
     params: StreamParams,
     monitors: Vec<(i64, String, bool)>,
@@ -82,9 +93,7 @@ struct StreamTemplate {
     live_list: Option<String>,
     /// The number of the newest post seen when the page was read.
     seq: u64,
-    handle_form: bool,
-    csrf: String,
-    back: String,
+    actions: CardActions,
     prev: Option<String>,
     next: Option<String>,
     page: usize,
@@ -138,18 +147,8 @@ pub(crate) async fn list_page(
     };
     let selected = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let (title, action, nav, intro) = match kind {
-        ListKind::Stream => (
-            "Live stream",
-            "/stream",
-            "stream",
-            Some("Every post about the organisation, newest first. New posts appear here as they arrive.".to_owned()),
-        ),
-        ListKind::Attention => (
-            "Needs attention",
-            "/attention",
-            "attention",
-            Some("Posts not yet handled, highest priority first.".to_owned()),
-        ),
+        ListKind::Stream => ("Live stream", "/stream", "stream", None),
+        ListKind::Attention => ("Needs attention", "/attention", "attention", None),
         ListKind::Search => ("Search", "/search", "search", None),
     };
     let query = params.with_page(1);
@@ -188,14 +187,32 @@ pub(crate) async fn list_page(
             .iter()
             .map(|n| (n.as_str(), n.label(), selected(&params.network, n.as_str())))
             .collect(),
-        sentiments: ["negative", "neutral", "positive"]
-            .into_iter()
-            .map(|s| (s, s, selected(&params.sentiment, s)))
-            .collect(),
+        sentiments: [
+            SentimentLabel::Negative,
+            SentimentLabel::Neutral,
+            SentimentLabel::Positive,
+        ]
+        .into_iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                sentiment_label(s),
+                selected(&params.sentiment, s.as_str()),
+            )
+        })
+        .collect(),
         intents: IntentKind::ALL
             .iter()
-            .map(|k| (k.as_str(), k.as_str(), selected(&params.intent, k.as_str())))
+            .map(|k| {
+                (
+                    k.as_str(),
+                    intent_label(*k),
+                    selected(&params.intent, k.as_str()),
+                )
+            })
             .collect(),
+        filter_summary: filter_summary(&params, &monitors, kind),
+        filters_open: kind == ListKind::Search,
         save: (kind == ListKind::Search && can_save && params.text().is_some())
             .then(|| query.clone()),
         saved,
@@ -204,15 +221,68 @@ pub(crate) async fn list_page(
         posts: loaded.posts,
         live_list,
         seq,
-        handle_form: kind == ListKind::Attention && Action::MarkHandled.allowed(user.user.role),
-        csrf: user.csrf.clone(),
-        back: format!("{action}?{}", params.with_page(page)),
+        actions: CardActions::for_user(user, format!("{action}?{}", params.with_page(page))),
         prev: (page > 1).then(|| params.with_page(page - 1)),
         next: loaded.more.then(|| params.with_page(page + 1)),
         page,
         params,
     };
     Ok(render(&template))
+}
+
+/// The filters in force, in words, and the list's order: `Network X, Negative · newest first`.
+fn filter_summary(params: &StreamParams, monitors: &[store::Monitor], kind: ListKind) -> String {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(q) = given(&params.q) {
+        parts.push(format!("words \u{201c}{q}\u{201d}"));
+    }
+    if let Some(id) = given(&params.monitor) {
+        let name = monitors
+            .iter()
+            .find(|m| m.id.to_string() == id)
+            .map_or(id, |m| m.name.as_str());
+        parts.push(format!("monitor {name}"));
+    }
+    if let Some(network) = given(&params.network) {
+        let label = network.parse::<Network>().map_or(network, |n| n.label());
+        parts.push(label.to_owned());
+    }
+    if let Some(sentiment) = given(&params.sentiment) {
+        parts.push(sentiment.to_owned());
+    }
+    if let Some(intent) = given(&params.intent) {
+        parts.push(
+            IntentKind::ALL
+                .iter()
+                .find(|k| k.as_str() == intent)
+                .map_or(intent, |k| intent_label(*k))
+                .to_owned(),
+        );
+    }
+    if let Some(theme) = given(&params.theme) {
+        parts.push(format!("theme {}", theme.replace('_', " ")));
+    }
+    if let Some(lang) = given(&params.lang) {
+        parts.push(format!("language {lang}"));
+    }
+    if let Some(since) = given(&params.since) {
+        parts.push(format!("from {since}"));
+    }
+    if let Some(until) = given(&params.until) {
+        parts.push(format!("until {until}"));
+    }
+    let order = match kind {
+        ListKind::Attention => "highest priority first",
+        ListKind::Stream | ListKind::Search => "newest first",
+    };
+    if parts.is_empty() {
+        format!("none \u{b7} {order}")
+    } else {
+        format!("{} \u{b7} {order}", parts.join(", "))
+    }
 }
 
 /// One page of posts (the JSON of the post lists).

@@ -45,8 +45,9 @@ use tokio::sync::{broadcast, watch};
 use crate::{
     ApiError, AppState, PageError,
     auth::CurrentUser,
+    blocking,
     roles::{self, Action},
-    views::{HIGH_PRIORITY, PostView, StreamParams, monitor_names},
+    views::{CardActions, HIGH_PRIORITY, PostView, StreamParams, attach_case, monitor_names},
 };
 
 /// The routes of the live connection.
@@ -86,9 +87,7 @@ pub struct LiveItem {
 #[template(path = "post_item.html")]
 pub(crate) struct PostItem<'a> {
     pub(crate) post: &'a PostView,
-    pub(crate) handle_form: bool,
-    pub(crate) csrf: &'a str,
-    pub(crate) back: &'a str,
+    pub(crate) actions: &'a CardActions,
 }
 
 /// The counts the live connection sends (the navigation's).
@@ -347,7 +346,7 @@ struct Connection {
     posts: watch::Receiver<u64>,
     alerts: watch::Receiver<u64>,
     counts: Option<watch::Receiver<LiveCounts>>,
-    /// Events due before waiting again (the first round sends everything).
+    /// Events due before waiting again.
     due: VecDeque<Change>,
 }
 
@@ -415,14 +414,17 @@ pub async fn events(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, PageError> {
     user.require(Action::Read)?;
     let approver = user.user.role >= roles::APPROVAL_COUNT_ROLE;
-    let mut due = VecDeque::from([Change::Alerts, Change::Posts]);
-    if approver {
-        due.push_back(Change::Counts);
-    }
+    // The page was drawn with the alert line and the counts as they are now: only changes
+    // follow. The newest post's number comes at once (a list compares it with its own).
+    let due = VecDeque::from([Change::Posts]);
     let connection = Connection {
         posts: state.live.latest.subscribe(),
         alerts: state.banner.subscribe(),
-        counts: approver.then(|| state.live.counts.subscribe()),
+        counts: approver.then(|| {
+            let mut counts = state.live.counts.subscribe();
+            counts.mark_unchanged();
+            counts
+        }),
         due,
         user,
         state,
@@ -490,28 +492,42 @@ pub async fn new_posts(
         StreamOrder::Newest
     };
     let filter = params.filter(order)?;
-    let handle_form = attention && Action::MarkHandled.allowed(user.user.role);
+    let actions = CardActions::for_user(&user, back);
     let seq = state.live.latest();
-    let mut items = Vec::new();
-    for (_, item) in state.live.after(after) {
-        let wanted = if attention {
-            needs_attention(&filter, &item)
-        } else {
-            passes(&filter, &item)
-        };
-        if !wanted {
-            continue;
+    let wanted: Vec<Arc<LiveItem>> = state
+        .live
+        .after(after)
+        .into_iter()
+        .map(|(_, item)| item)
+        .filter(|item| {
+            if attention {
+                needs_attention(&filter, item)
+            } else {
+                passes(&filter, item)
+            }
+        })
+        .collect();
+    // The cases of their conversations, as they are now.
+    let views = blocking(&state, move |store| {
+        let mut views = Vec::with_capacity(wanted.len());
+        for item in wanted {
+            let mut view = item.view.clone();
+            attach_case(store, &mut view, &item.post.post)?;
+            views.push(view);
         }
+        Ok(views)
+    })
+    .await?;
+    let mut items = Vec::with_capacity(views.len());
+    for view in &views {
         let html = PostItem {
-            post: &item.view,
-            handle_form,
-            csrf: &user.csrf,
-            back: &back,
+            post: view,
+            actions: &actions,
         }
         .render()
         .map_err(|e| ApiError::Internal(e.to_string()))?;
         items.push(NewPost {
-            id: format!("{}/{}", item.view.network, item.view.id),
+            id: format!("{}/{}", view.network, view.id),
             html,
         });
     }

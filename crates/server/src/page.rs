@@ -15,7 +15,7 @@ use axum::{
 use crate::{
     ApiError, AppState,
     auth::{CurrentUser, LoginRequired},
-    banner::{self, BannerAlert},
+    banner::{self, AlertLine},
     roles::{self, Action},
 };
 
@@ -31,8 +31,8 @@ pub struct NavCounts {
 pub struct PageContext {
     /// Who is asking.
     pub user: CurrentUser,
-    /// The open alerts this person has not dismissed, for the banner.
-    pub banner: Vec<BannerAlert>,
+    /// The alert line.
+    pub alerts: AlertLine,
     /// The counts in the navigation.
     pub counts: NavCounts,
 }
@@ -67,12 +67,12 @@ impl FromRequestParts<AppState> for PageContext {
         })
         .await;
         let failed = |error: ApiError| LoginRequired::failed(error);
-        let (banner, counts) = read
+        let (alerts, counts) = read
             .map_err(|e| failed(ApiError::from(e)))?
             .map_err(|e| failed(ApiError::from(e)))?;
         Ok(PageContext {
             user,
-            banner,
+            alerts,
             counts,
         })
     }
@@ -95,8 +95,8 @@ pub struct Layout {
     pub(crate) user: Option<UserView>,
     pub(crate) csrf: String,
     pub(crate) nav: &'static str,
-    /// The open alerts the person has not dismissed.
-    pub(crate) banner: Vec<BannerAlert>,
+    /// The alert line.
+    pub(crate) alerts: AlertLine,
 }
 
 impl Layout {
@@ -115,7 +115,7 @@ impl Layout {
             }),
             csrf: user.csrf.clone(),
             nav,
-            banner: page.banner.clone(),
+            alerts: page.alerts.clone(),
         }
     }
 
@@ -126,7 +126,7 @@ impl Layout {
             user: None,
             csrf: String::new(),
             nav: "",
-            banner: Vec::new(),
+            alerts: AlertLine::default(),
         }
     }
 }

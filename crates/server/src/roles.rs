@@ -39,8 +39,10 @@ pub enum Action {
     ReadAudit,
     /// Download the whole audit log as CSV.
     ExportAudit,
-    /// Change one's own password (with the current one).
+    /// Change one's own password (with the current one), and one's own second factor.
     ChangeOwnPassword,
+    /// Erase everything stored about one author, on their request.
+    EraseData,
 }
 
 /// The least role that sees the count of drafts waiting for approval in the navigation.
@@ -48,7 +50,7 @@ pub const APPROVAL_COUNT_ROLE: Role = Role::Approver;
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Read,
         Action::MarkHandled,
         Action::SaveSearch,
@@ -65,6 +67,7 @@ impl Action {
         Action::ReadAudit,
         Action::ExportAudit,
         Action::ChangeOwnPassword,
+        Action::EraseData,
     ];
 
     /// The least trusted role that may do this: the one table of permissions.
@@ -82,7 +85,7 @@ impl Action {
             | Action::ReadAudit
             | Action::DraftStatement => Role::Officer,
             Action::ExportAudit | Action::ApproveStatement => Role::Approver,
-            Action::ManageUsers => Role::Admin,
+            Action::ManageUsers | Action::EraseData => Role::Admin,
         }
     }
 

@@ -241,10 +241,16 @@ pub struct PostView {
     pub author_name: Option<String>,
     /// The healthcare professional role found in the author's bio.
     pub professional: Option<String>,
+    /// Who the author is, in words (`Public`, `Staff`, `Peer NHS organisation`...), when the
+    /// post is analysed.
+    pub author_kind: Option<&'static str>,
     /// Creation time, RFC 3339.
     pub created_at: String,
     /// Creation time for people (UK time).
     pub created_label: String,
+    /// Creation time, for how long ago it was.
+    #[serde(skip)]
+    pub created: Timestamp,
     /// The title (news, feedback).
     pub title: Option<String>,
     /// The text, personal data replaced by `[kind removed]`.
@@ -253,10 +259,14 @@ pub struct PostView {
     pub personal_data: Vec<&'static str>,
     /// Sentiment label, when analysed.
     pub sentiment: Option<&'static str>,
+    /// The sentiment in words (`Negative`).
+    pub sentiment_label: Option<&'static str>,
     /// Sentiment score from -1 to 1.
     pub sentiment_score: Option<f32>,
     /// Detected intents.
     pub intents: Vec<&'static str>,
+    /// Detected intents in words (`Complaint`, `Safety concern`).
+    pub intent_labels: Vec<&'static str>,
     /// Theme labels.
     pub themes: Vec<String>,
     /// Priority 0-100.
@@ -269,6 +279,82 @@ pub struct PostView {
     pub handled: Option<String>,
     /// The post it replies to, if any.
     pub reply_to: Option<String>,
+    /// The case of the post's conversation, when one is open or was.
+    pub case: Option<CaseLink>,
+}
+
+/// The case of a post's conversation, as a card links to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseLink {
+    /// The case id.
+    pub id: String,
+    /// Its page.
+    pub href: String,
+    /// Who holds it.
+    pub assignee: Option<String>,
+    /// Its state in words.
+    pub state: &'static str,
+    /// Whether it is closed.
+    pub closed: bool,
+}
+
+impl CaseLink {
+    /// The link to `case`.
+    pub fn new(case: &engage::Case) -> CaseLink {
+        CaseLink {
+            id: case.id.clone(),
+            href: format!("/inbox/case?id={}", crate::auth::form_urlencode(&case.id)),
+            assignee: case.assignee.clone(),
+            state: case_state_label(case.state),
+            closed: case.state == engage::CaseState::Closed,
+        }
+    }
+}
+
+/// A case's state in words.
+pub const fn case_state_label(state: engage::CaseState) -> &'static str {
+    match state {
+        engage::CaseState::New => "New",
+        engage::CaseState::Assigned => "Assigned",
+        engage::CaseState::Drafting => "Reply being written",
+        engage::CaseState::AwaitingApproval => "Waiting for approval",
+        engage::CaseState::Answered => "Answered",
+        engage::CaseState::Closed => "Closed",
+    }
+}
+
+/// An intent in words.
+pub const fn intent_label(kind: IntentKind) -> &'static str {
+    match kind {
+        IntentKind::Complaint => "Complaint",
+        IntentKind::Compliment => "Compliment",
+        IntentKind::Question => "Question",
+        IntentKind::Misinformation => "Misinformation",
+        IntentKind::Safety => "Safety concern",
+        IntentKind::Other => "Other",
+    }
+}
+
+/// A sentiment in words.
+pub const fn sentiment_label(label: SentimentLabel) -> &'static str {
+    match label {
+        SentimentLabel::Negative => "Negative",
+        SentimentLabel::Neutral => "Neutral",
+        SentimentLabel::Positive => "Positive",
+    }
+}
+
+/// How long ago `at` was, in words (`just now`, `12 min ago`, `3 h ago`, `yesterday`,
+/// `4 days ago`), for times shown with the exact time on hover.
+pub fn ago(at: Timestamp, now: Timestamp) -> String {
+    let seconds = now.duration_since(at).as_secs();
+    match seconds {
+        ..60 => "just now".to_owned(),
+        60..3_600 => format!("{} min ago", seconds / 60),
+        3_600..86_400 => format!("{} h ago", seconds / 3_600),
+        86_400..172_800 => "yesterday".to_owned(),
+        _ => format!("{} days ago", seconds / 86_400),
+    }
 }
 
 /// Replaces each personal data span (byte offsets) with `[kind removed]`.
@@ -323,14 +409,17 @@ impl PostView {
             author: post.author.handle.clone(),
             author_name: post.author.display_name.clone(),
             professional: analysis.and_then(|a| a.professional.as_ref().map(|r| r.role.clone())),
+            author_kind: analysis.map(|a| a.author.kind.label()),
             created_at: post.created_at.to_string(),
             created_label: zoned.strftime("%-d %b %Y %H:%M").to_string(),
+            created: post.created_at,
             title: post.title.clone(),
             text,
             personal_data: analysis
                 .map(|a| a.personal_data.iter().map(|p| p.kind.as_str()).collect())
                 .unwrap_or_default(),
             sentiment: analysis.map(|a| a.sentiment.label.as_str()),
+            sentiment_label: analysis.map(|a| sentiment_label(a.sentiment.label)),
             sentiment_score: analysis.map(|a| a.sentiment.score),
             intents: analysis
                 .map(|a| {
@@ -338,6 +427,15 @@ impl PostView {
                         .iter()
                         .filter(|i| i.detected)
                         .map(|i| i.kind.as_str())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            intent_labels: analysis
+                .map(|a| {
+                    a.intents
+                        .iter()
+                        .filter(|i| i.detected)
+                        .map(|i| intent_label(i.kind))
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -364,7 +462,20 @@ impl PostView {
                 }
             }),
             reply_to: post.reply_to.clone(),
+            case: None,
         }
+    }
+
+    /// How long ago the post was written, in words.
+    pub fn ago(&self) -> String {
+        ago(self.created, Timestamp::now())
+    }
+
+    /// Whether the case of the post's conversation is held by `name`.
+    pub fn held_by(&self, name: &str) -> bool {
+        self.case
+            .as_ref()
+            .is_some_and(|c| c.assignee.as_deref() == Some(name))
     }
 
     /// The CSS class of the priority badge.
@@ -389,6 +500,48 @@ pub fn path_segment(value: &str) -> String {
         }
     }
     out
+}
+
+/// What a person may do from a post's card, with their form token and the page to come back
+/// to.
+#[derive(Debug, Clone, Default)]
+pub struct CardActions {
+    /// Start or take a case, and reply.
+    pub work: bool,
+    /// Mark the post as handled.
+    pub handle: bool,
+    /// The person's name (a case they hold says "yours").
+    pub me: String,
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// The page to come back to after marking a post as handled.
+    pub back: String,
+}
+
+impl CardActions {
+    /// The actions `user` may take, coming back to `back`.
+    pub fn for_user(user: &crate::auth::CurrentUser, back: String) -> CardActions {
+        CardActions {
+            work: crate::roles::Action::WorkCases.allowed(user.user.role),
+            handle: crate::roles::Action::MarkHandled.allowed(user.user.role),
+            me: user.user.name.clone(),
+            csrf: user.csrf.clone(),
+            back,
+        }
+    }
+}
+
+/// Adds the case of the post's conversation to its view, when there is one.
+pub fn attach_case(
+    store: &dyn store::WebStore,
+    view: &mut PostView,
+    post: &model::Post,
+) -> Result<(), store::StoreError> {
+    view.case = store
+        .case(&engage::thread_key(post))?
+        .as_ref()
+        .map(CaseLink::new);
+    Ok(())
 }
 
 /// Monitor names by id.

@@ -1,12 +1,12 @@
 // The desk's one live connection per browser, shared by its tabs: a shared worker holds the
 // Server-Sent Events stream of /live and passes each event to every page connected to it.
 // A page lets go of it on pagehide (a page kept by the back/forward cache holds nothing) and
-// takes it again on pageshow; when no page is connected the stream is closed.
+// takes it again on pageshow; when no page is connected the stream is closed. Nothing is
+// replayed to a page that connects later: it was drawn with what is current, and the newest
+// post's number comes with the next post.
 "use strict";
 var ports = [];
 var source = null;
-// The last event of each kind, given to a page that connects later.
-var last = {};
 
 function send(message) {
   for (var i = 0; i < ports.length; i += 1) { ports[i].postMessage(message); }
@@ -16,9 +16,7 @@ function open() {
   source = new EventSource("/live");
   ["posts", "alerts", "counts"].forEach(function (kind) {
     source.addEventListener(kind, function (event) {
-      var message = { kind: kind, data: event.data, id: event.lastEventId };
-      last[kind] = message;
-      send(message);
+      send({ kind: kind, data: event.data, id: event.lastEventId });
     });
   });
 }
@@ -26,7 +24,6 @@ function open() {
 function close() {
   if (source) { source.close(); }
   source = null;
-  last = {};
 }
 
 self.onconnect = function (connected) {
@@ -40,9 +37,5 @@ self.onconnect = function (connected) {
     }
   };
   port.start();
-  if (!source) {
-    open();
-  } else {
-    Object.keys(last).forEach(function (kind) { port.postMessage(last[kind]); });
-  }
+  if (!source) { open(); }
 };

@@ -47,13 +47,11 @@
       .catch(function () { fetching = false; });
   }
 
-  // The signatures of the alert line's items, as the server names the line in the event id:
-  // an unchanged line is not replaced, so screen readers do not hear it again.
+  // The alert line's signature, as the server names the line in the event id: an unchanged
+  // line is not replaced, so screen readers do not hear it again.
   function signature() {
-    var items = banner.querySelectorAll("[data-alert]");
-    var parts = [];
-    for (var i = 0; i < items.length; i += 1) { parts.push(items[i].getAttribute("data-alert")); }
-    return parts.join(" ");
+    var line = banner.querySelector("[data-alert]");
+    return line ? line.getAttribute("data-alert") : "";
   }
 
   function receive(message) {

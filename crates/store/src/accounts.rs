@@ -18,7 +18,9 @@ use model::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{AlertStore, DirectoryStore, EngageStore, Store, StoreError};
+use crate::{
+    AlertStore, DirectoryStore, EngageStore, ProtectionStore, SigninStore, Store, StoreError,
+};
 
 pub use model::{Role, UnknownRole};
 
@@ -625,11 +627,26 @@ pub fn add_up<'a>(
 
 /// Everything the web application needs from a store.
 pub trait WebStore:
-    Store + AccountStore + DeskStore + AlertStore + EngageStore + DirectoryStore
+    Store
+    + AccountStore
+    + DeskStore
+    + AlertStore
+    + EngageStore
+    + DirectoryStore
+    + ProtectionStore
+    + SigninStore
 {
 }
 
-impl<T: Store + AccountStore + DeskStore + AlertStore + EngageStore + DirectoryStore> WebStore
-    for T
+impl<
+    T: Store
+        + AccountStore
+        + DeskStore
+        + AlertStore
+        + EngageStore
+        + DirectoryStore
+        + ProtectionStore
+        + SigninStore,
+> WebStore for T
 {
 }

@@ -18,10 +18,12 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod cancel;
 pub mod directory;
 pub mod engage;
 mod prepared;
 pub mod protection;
+pub mod signin;
 pub mod sqlite;
 
 use std::ops::{Add, AddAssign};
@@ -34,12 +36,14 @@ pub use accounts::{
     StreamEntry, StreamFilter, StreamOrder, User, WebStore,
 };
 pub use alerts::{AlertEvent, AlertFilter, AlertStore, SavedHealth, StoredAlert};
+pub use cancel::{Cancel, CancelOnDrop};
 pub use directory::{DirectoryConflict, DirectoryStore, ImportSummary, ImportedEntry, RowConflict};
 pub use engage::{AuditQuery, AuditReport, DraftFilter, EngageStore, MatrixVersion, Review};
 pub use prepared::PreparedAnalysis;
 pub use protection::{
     AuthorRef, ErasureSummary, ProtectionStore, RetentionPolicy, RetentionSummary,
 };
+pub use signin::{SecondFactor, SigninStore};
 pub use sqlite::SqliteStore;
 
 /// Storage of posts, their history and the resume positions of live sources.
@@ -109,7 +113,7 @@ pub trait Store: Send + Sync {
 }
 
 /// What [`Store::apply`] did with a batch: one count per change (a tombstone for a post not yet
-/// seen counts as `deleted`).
+/// seen counts as `deleted`; an account's new handle as `handles`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApplySummary {
     /// Posts seen for the first time.
@@ -124,6 +128,8 @@ pub struct ApplySummary {
     pub deleted: u64,
     /// Older versions that arrived after a newer one: kept in history only.
     pub history_only: u64,
+    /// Account handles learnt from the network (Bluesky identity events).
+    pub handles: u64,
 }
 
 impl ApplySummary {
@@ -135,6 +141,7 @@ impl ApplySummary {
             + self.unchanged
             + self.deleted
             + self.history_only
+            + self.handles
     }
 }
 
@@ -155,6 +162,7 @@ impl AddAssign for ApplySummary {
         self.unchanged += other.unchanged;
         self.deleted += other.deleted;
         self.history_only += other.history_only;
+        self.handles += other.handles;
     }
 }
 
@@ -367,6 +375,9 @@ pub enum StoreError {
         /// What is wrong with the query.
         message: String,
     },
+    /// A read stopped through its [`Cancel`]: its deadline passed or whoever asked went away.
+    #[error("the query was stopped before it finished: it took too long, or it was abandoned")]
+    Cancelled,
     /// The audit key is unusable (a malformed key, an unreadable or uncreatable key file).
     #[error("{path}: {reason}")]
     AuditKey {

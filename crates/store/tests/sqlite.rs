@@ -71,6 +71,227 @@ mod tests {
         )
     }
 
+    /// A search within the query limits that keeps SQLite busy for seconds: posts of one word
+    /// said 2,000 times, and a phrase of that word 62 times long that must not appear, which
+    /// the index checks at every position of every post.
+    fn slow_search_store() -> (tempfile::TempDir, Arc<SqliteStore>, SearchQuery) {
+        let (dir, store) = open();
+        let text = "the ".repeat(2_000);
+        let changes: Vec<Change> = (0..3_000)
+            .map(|i| {
+                let created = Timestamp::from_second(1_700_000_000 + i).unwrap();
+                let mut post =
+                    Post::new(Network::X, i.to_string(), author("a", "A"), &text, created);
+                post.raw = "{}".into();
+                Change::Upsert(Box::new(post))
+            })
+            .collect();
+        store.apply(&changes).unwrap();
+        let query = SearchQuery {
+            text: Some(parse(&format!("the NOT \"{}\"", ["the"; 62].join(" "))).unwrap()),
+            ..SearchQuery::default()
+        };
+        (dir, Arc::new(store), query)
+    }
+
+    #[test]
+    fn a_cancelled_search_stops_within_a_second() {
+        let (_dir, store, query) = slow_search_store();
+        let cancel = store::Cancel::new();
+        let (done, finished) = std::sync::mpsc::channel();
+        let reader = {
+            let (store, cancel) = (Arc::clone(&store), cancel.clone());
+            std::thread::spawn(move || {
+                let result = cancel.scope(|| store.search(&query));
+                done.send(std::time::Instant::now()).unwrap();
+                result
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            finished.try_recv().is_err(),
+            "the search ended within 300 ms: the test data must make it slower"
+        );
+        let cancelled_at = std::time::Instant::now();
+        cancel.cancel();
+        let ended_at = finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap();
+        assert!(
+            ended_at.duration_since(cancelled_at) < std::time::Duration::from_secs(1),
+            "the search went on for {:?} after it was cancelled",
+            ended_at.duration_since(cancelled_at)
+        );
+        assert!(matches!(reader.join().unwrap(), Err(StoreError::Cancelled)));
+        // A read started in a cancelled scope does not run; the store still serves others.
+        assert!(matches!(
+            cancel.scope(|| store.count_posts()),
+            Err(StoreError::Cancelled)
+        ));
+        assert_eq!(store.count_posts().unwrap(), 3_000);
+    }
+
+    #[test]
+    fn web_writes_never_fail_because_an_import_is_running() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        use store::{AccountStore, Role};
+        // Issue 14, finding 10: an import next to a busy server made a web write fail with
+        // "database is locked" after waiting 5.2 s. Two stores on one file, as two processes
+        // would have: one imports batch after batch, the other writes as the web server does.
+        let (dir, web) = open();
+        let import = SqliteStore::open(dir.path().join("switchboard.db")).unwrap();
+        let stop = AtomicBool::new(false);
+        let text = "Waited nine hours in A&E, the nurses were kind but the wait was awful. ";
+        // Batches are made ahead on a thread of their own, as an import's reader does, so the
+        // importing store goes from one transaction straight to the next.
+        let (ready, batches) = std::sync::mpsc::sync_channel::<Vec<Change>>(2);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for batch in 0_i64.. {
+                    let changes: Vec<Change> = (0..10_000)
+                        .map(|i| {
+                            let n = batch * 10_000 + i;
+                            let created = Timestamp::from_second(1_700_000_000 + n).unwrap();
+                            let mut post = Post::new(
+                                Network::X,
+                                n.to_string(),
+                                author("a", "A"),
+                                text.repeat(3),
+                                created,
+                            );
+                            post.raw = text.repeat(6);
+                            Change::Upsert(Box::new(post))
+                        })
+                        .collect();
+                    if ready.send(changes).is_err() {
+                        break;
+                    }
+                }
+            });
+            let importer = scope.spawn(|| {
+                let mut written = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    import.apply(&batches.recv().unwrap()).unwrap();
+                    written += 1;
+                }
+                drop(batches);
+                written
+            });
+            let started = std::time::Instant::now();
+            let mut writes = 0;
+            let mut failure = None;
+            while started.elapsed() < std::time::Duration::from_secs(8) {
+                let name = format!("person{writes}");
+                let written = web.add_user(&name, Role::Viewer, "hash");
+                if !matches!(written, Ok(Some(_))) {
+                    failure = Some(format!(
+                        "web write {writes} failed after {:?} of importing: {written:?}",
+                        started.elapsed()
+                    ));
+                    break;
+                }
+                writes += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            stop.store(true, Ordering::Relaxed);
+            let batches = importer.join().unwrap();
+            assert_eq!(failure, None);
+            assert!(batches >= 2, "the import wrote only {batches} batches");
+            assert!(writes >= 10, "only {writes} web writes in 8 s");
+        });
+    }
+
+    #[test]
+    fn jetstream_identity_handle_replaces_the_bare_did() {
+        // Issue 14, finding 13: an identity event carries the handle that should replace a
+        // bare DID on screen (Jetstream posts carry only the DID).
+        let (_dir, store) = open();
+        let did = "did:plc:g4ut2w5755qxi3fe7mfs72p4";
+        let jetstream_post = |rkey: &str, created: &str| {
+            let author = Author {
+                id: did.to_owned(),
+                handle: did.to_owned(),
+                ..Author::default()
+            };
+            let mut post = Post::new(
+                Network::Bluesky,
+                format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                author,
+                "Ward 7 were brilliant",
+                at(created),
+            );
+            post.raw = "{}".into();
+            Change::Upsert(Box::new(post))
+        };
+        let handle = |name: &str, when: &str| {
+            Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: did.to_owned(),
+                handle: name.to_owned(),
+                at: at(when),
+            })
+        };
+        let shown = |rkey: &str| -> String {
+            store
+                .post(
+                    Network::Bluesky,
+                    &format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                )
+                .unwrap()
+                .unwrap()
+                .post
+                .author
+                .handle
+        };
+        store
+            .apply(&[jetstream_post("a", "2026-05-25T10:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), did);
+        let summary = store
+            .apply(&[handle("ward7.northgate.nhs.uk", "2026-05-25T11:00:00Z")])
+            .unwrap();
+        assert_eq!(summary.handles, 1);
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        // A later post that comes with the DID only keeps the handle.
+        store
+            .apply(&[jetstream_post("b", "2026-05-25T12:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        assert_eq!(shown("b"), "ward7.northgate.nhs.uk");
+        // A handle announced before any post of the account is shown once its posts arrive.
+        let other = "did:plc:hqvhxrowqbemo5e4wjnj6zao";
+        store
+            .apply(&[Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: other.to_owned(),
+                handle: "matron.bsky.social".to_owned(),
+                at: at("2026-05-25T09:00:00Z"),
+            })])
+            .unwrap();
+        let mut early = Post::new(
+            Network::Bluesky,
+            format!("at://{other}/app.bsky.feed.post/c"),
+            Author {
+                id: other.to_owned(),
+                handle: other.to_owned(),
+                ..Author::default()
+            },
+            "Thank you",
+            at("2026-05-25T13:00:00Z"),
+        );
+        early.raw = "{}".into();
+        store.apply(&[Change::Upsert(Box::new(early))]).unwrap();
+        let stored = store
+            .post(
+                Network::Bluesky,
+                &format!("at://{other}/app.bsky.feed.post/c"),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.post.author.handle, "matron.bsky.social");
+    }
+
     #[test]
     fn apply_is_idempotent_and_round_trips() {
         let (_dir, store) = open();

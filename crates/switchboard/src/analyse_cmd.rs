@@ -64,7 +64,7 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
     bar.finish_and_clear();
     drop(store);
     let seconds = started.elapsed().as_secs_f64();
-    println!(
+    outln!(
         "Analysed {read} posts ({saved} analyses saved) in {seconds:.1} s with {engine}; \
          {} posts/s.",
         if seconds > 0.0 {
@@ -72,6 +72,6 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
         } else {
             0
         }
-    );
+    )?;
     Ok(())
 }

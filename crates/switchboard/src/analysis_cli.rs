@@ -106,15 +106,15 @@ pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
     for (name, b) in MODEL_FILES.iter().zip(&bytes) {
         let path = args.out.join(name);
         std::fs::write(&path, b).with_context(|| format!("writing {}", path.display()))?;
-        println!("wrote {} ({} bytes)", path.display(), b.len());
+        outln!("wrote {} ({} bytes)", path.display(), b.len())?;
     }
     for line in report {
-        println!("{line}");
+        outln!("{line}")?;
     }
-    println!(
+    outln!(
         "done in {:.1}s; rebuild to embed the new models",
         started.elapsed().as_secs_f32()
-    );
+    )?;
     Ok(())
 }
 
@@ -127,8 +127,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let analyser = Analyser::with_models(models)?;
     if args.task == EvalTask::Intents {
         let report = generated_intents(&analyser, args.posts.unwrap_or(20_000))?;
-        print!("{}", report.text);
-        println!("{} {:.4}", report.metric, report.value);
+        out!("{}", report.text)?;
+        outln!("{} {:.4}", report.metric, report.value)?;
         return Ok(());
     }
     let Some(data) = &args.data else {
@@ -147,8 +147,8 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         all_rows: args.all_rows,
     };
     let report = analyse::eval::evaluate(&analyser, task, data, opts)?;
-    print!("{}", report.text);
-    println!("{} {:.4}", report.metric, report.value);
+    out!("{}", report.text)?;
+    outln!("{} {:.4}", report.metric, report.value)?;
     Ok(())
 }
 

@@ -184,37 +184,37 @@ fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
     }
     latencies.sort();
 
-    println!(
+    outln!(
         "Import benchmark: {} generated X posts ({} MB of JSON Lines), {runs} run(s), medians.",
         args.posts,
         size / 1_000_000
-    );
-    println!(
+    )?;
+    outln!(
         "  parse only          {:>10.0} posts/s  ({parsed_posts} posts)",
         median(&mut parse_rates)
-    );
-    println!(
+    )?;
+    outln!(
         "  import end to end   {:>10.0} posts/s  (parse + store + full-text index)",
         median(&mut import_rates)
-    );
-    println!(
+    )?;
+    outln!(
         "  import with analysis {:>9.0} posts/s  (and every post analysed, in the same transactions; {:.0} % of the rate without)",
         median(&mut analysed_rates),
         100.0 * median(&mut analysed_rates) / median(&mut import_rates).max(1.0)
-    );
+    )?;
     if !peaks.is_empty() {
         let highest = peaks.iter().copied().fold(0.0, f64::max);
-        println!(
+        outln!(
             "  peak memory         {:>10}  (highest of the import runs)",
             megabytes(highest as u64)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "  search `{}`         {:>10.2} ms median, {:.2} ms p95  (newest 50 of {matches} matches in {total} posts)",
         args.term,
         millis(percentile(&latencies, 0.5)),
         millis(percentile(&latencies, 0.95)),
-    );
+    )?;
     Ok(())
 }
 

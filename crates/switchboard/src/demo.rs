@@ -65,10 +65,10 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         generate_cmd::write_file(config, &path)?;
         files.push(path);
     }
-    println!(
+    outln!(
         "Demo traffic for the fictional Northgate Valley NHS Foundation Trust written to {}.",
         folder.display()
-    );
+    )?;
     // The trust's directory first, so that who is speaking is known from the first post: the
     // accounts of the fortnight's traffic and of the live replay's.
     let replay = serve_cmd::Replay {
@@ -89,14 +89,14 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         let store = store::SqliteStore::open(&args.db.path)
             .with_context(|| format!("cannot open the database {}", args.db.path.display()))?;
         let summary = directory_cmd::import_file(&store, &directory_file, "demo")?;
-        println!(
+        outln!(
             "Directory of the trust's own, leader, peer and press accounts imported from {}: \
              {} entries ({} new), {} handles.",
             directory_file.display(),
             summary.added + summary.updated,
             summary.added,
             summary.handles
-        );
+        )?;
     }
     let store = open_store(&args.db)?;
     let analyser = Analyser::new().context("cannot load the analysis models")?;
@@ -113,7 +113,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         &pipeline,
         &import::rejects_path(&args.db.path),
     )?;
-    println!(
+    outln!(
         "Imported into {}: {} new posts, {} already there, {} deleted, {} analysed, {} rejected.",
         args.db.path.display(),
         summary.imported,
@@ -121,20 +121,21 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
         summary.deleted,
         summary.analysed,
         summary.rejected
-    );
+    )?;
     let stats = store.stats()?;
-    println!(
+    outln!(
         "\n{} posts stored by {} authors:",
-        stats.posts, stats.authors
-    );
+        stats.posts,
+        stats.authors
+    )?;
     for count in &stats.by_network {
-        println!("  {:<17} {:>8}", count.network.label(), count.posts);
+        outln!("  {:<17} {:>8}", count.network.label(), count.posts)?;
     }
     let db = args.db.path.display();
-    println!("\nTry:");
-    println!("  switchboard search --db {db} '\"A&E\" AND (wait* OR hours)' --limit 5");
-    println!("  switchboard search --db {db} 'thank* OR brilliant' --network mastodon --limit 5");
-    println!("  switchboard stats --db {db}");
+    outln!("\nTry:")?;
+    outln!("  switchboard search --db {db} '\"A&E\" AND (wait* OR hours)' --limit 5")?;
+    outln!("  switchboard search --db {db} 'thank* OR brilliant' --network mastodon --limit 5")?;
+    outln!("  switchboard stats --db {db}")?;
     drop(store);
     if args.no_serve {
         return Ok(());
@@ -144,11 +145,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot open the database {db}"))?,
     );
     let password = user_cmd::ensure_user(&store, "demo", store::Role::Admin)?;
-    println!("\nLog in as `demo` with the password `{password}` (an administrator).");
-    println!(
+    outln!("\nLog in as `demo` with the password `{password}` (an administrator).")?;
+    outln!(
         "A live replay adds new posts every few seconds; alerts it raises show in the banner \
          and under /alerts. Press Ctrl+C to stop."
-    );
+    )?;
     serve_cmd::serve_with_replay(store, &format!("127.0.0.1:{}", args.port), &replay)
 }
 

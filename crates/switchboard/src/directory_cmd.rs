@@ -70,13 +70,13 @@ pub fn run(args: &DirectoryArgs) -> anyhow::Result<()> {
         DirectoryCommand::Import { file, by } => {
             let store = open(&args.db)?;
             let summary = import_file(&store, file, by)?;
-            println!(
+            outln!(
                 "{}: {} added, {} updated, {} handles.",
                 file.display(),
                 summary.added,
                 summary.updated,
                 summary.handles
-            );
+            )?;
             Ok(())
         }
         DirectoryCommand::Export { out } => {
@@ -85,7 +85,7 @@ pub fn run(args: &DirectoryArgs) -> anyhow::Result<()> {
                 Some(path) => std::fs::write(path, text)
                     .with_context(|| format!("cannot write {}", path.display())),
                 None => {
-                    print!("{text}");
+                    out!("{text}")?;
                     Ok(())
                 }
             }
@@ -101,7 +101,7 @@ pub fn run(args: &DirectoryArgs) -> anyhow::Result<()> {
 fn list(store: &SqliteStore) -> anyhow::Result<()> {
     let directory = store.directory()?;
     if directory.is_empty() {
-        println!("The directory is empty: import a CSV file with `switchboard directory import`.");
+        outln!("The directory is empty: import a CSV file with `switchboard directory import`.")?;
     }
     for entry in directory.entries() {
         let code = entry
@@ -109,9 +109,9 @@ fn list(store: &SqliteStore) -> anyhow::Result<()> {
             .as_deref()
             .map(|c| format!(" [{c}]"))
             .unwrap_or_default();
-        println!("{} ({}){code}", entry.name, entry.kind.label());
+        outln!("{} ({}){code}", entry.name, entry.kind.label())?;
         for handle in &entry.handles {
-            println!("    {:<9} {}", handle.network.label(), handle.handle);
+            outln!("    {:<9} {}", handle.network.label(), handle.handle)?;
         }
     }
     Ok(())
@@ -216,7 +216,7 @@ fn add_peers(
             .iter()
             .find(|e| e.ods_code.as_deref() == Some(organisation.code.as_str()))
         {
-            println!("{code}: already in the directory as {}.", entry.name);
+            outln!("{code}: already in the directory as {}.", entry.name)?;
             continue;
         }
         let mut entry = ods::peer_entry(organisation);
@@ -248,9 +248,9 @@ fn add_peers(
     match store.import_directory(&rows, &audit)? {
         Ok(summary) => {
             for name in &names {
-                println!("Added {name}.");
+                outln!("Added {name}.")?;
             }
-            println!("{} peer organisation(s) added.", summary.added);
+            outln!("{} peer organisation(s) added.", summary.added)?;
             Ok(())
         }
         Err(conflicts) => bail!(

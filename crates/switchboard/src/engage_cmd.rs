@@ -163,12 +163,12 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<()> {
     match &args.command {
         MatrixCommand::Check { file } => {
             let m = parse_file(file, &read(file)?)?;
-            println!(
+            outln!(
                 "{}: valid, {} rules, {} templates",
                 file.display(),
                 m.rules.len(),
                 m.templates.len()
-            );
+            )?;
             Ok(())
         }
         MatrixCommand::Set { file, by } => {
@@ -178,21 +178,21 @@ pub fn matrix(args: &MatrixArgs) -> anyhow::Result<()> {
             let (_, old, _) = active(&store)?;
             let diff = diff_lines(&old, &text, 2);
             if diff.is_empty() && store.active_matrix()?.is_some() {
-                println!("the active matrix is already this text; nothing changed");
+                outln!("the active matrix is already this text; nothing changed")?;
                 return Ok(());
             }
             let now = Timestamp::now();
             let audit = NewAuditEntry::new(now, by, "matrix.set", "matrix", diff.clone());
             let v = store.set_matrix(&text, by, &diff, now, &audit)?;
-            println!("matrix version {} is active (set by {by})", v.version);
-            print!("{diff}");
+            outln!("matrix version {} is active (set by {by})", v.version)?;
+            out!("{diff}")?;
             Ok(())
         }
         MatrixCommand::Show => {
             let store = open(&args.db)?;
             let (_, text, source) = active(&store)?;
-            println!("# {source}");
-            print!("{text}");
+            outln!("# {source}")?;
+            out!("{text}")?;
             Ok(())
         }
         MatrixCommand::Test {
@@ -273,7 +273,7 @@ fn test(
         }
     }
     let total = posts.len().max(1) as f64;
-    println!(
+    outln!(
         "{} stored posts through {source}{}",
         posts.len(),
         if analysed_now > 0 {
@@ -281,15 +281,21 @@ fn test(
         } else {
             String::new()
         }
-    );
-    println!(
+    )?;
+    outln!(
         "{:<22} {:>8} {:>7}  {:<5} {:<36} {:<7} {:<18} approval",
-        "rule", "posts", "share", "case", "action", "limit", "senders"
-    );
+        "rule",
+        "posts",
+        "share",
+        "case",
+        "action",
+        "limit",
+        "senders"
+    )?;
     for (i, rule) in m.rules.iter().enumerate() {
         let n = counts.get(i).copied().unwrap_or_default();
         let senders: Vec<&str> = rule.senders.iter().map(|r| r.as_str()).collect();
-        println!(
+        outln!(
             "{:<22} {:>8} {:>6.1}%  {:<5} {:<36} {:<7} {:<18} {}",
             rule.name,
             n,
@@ -299,19 +305,19 @@ fn test(
             rule.respond_within.map_or("-".into(), format_duration),
             senders.join(","),
             rule.approval.map_or("none", Role::as_str)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "{:<22} {:>8} {:>6.1}%",
         "(no rule: ignored)",
         none,
         none as f64 * 100.0 / total
-    );
+    )?;
     for (i, rule) in m.rules.iter().enumerate() {
         if let Some(s) = shown.get(i).filter(|s| !s.is_empty()) {
-            println!("\n{} — {}:", rule.name, rule.action.describe());
+            outln!("\n{} — {}:", rule.name, rule.action.describe())?;
             for line in s {
-                println!("  {line}");
+                outln!("  {line}")?;
             }
         }
     }
@@ -324,16 +330,17 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
     match &args.command {
         AuditCommand::Verify { heads } => {
             let report = store.verify_audit(heads)?;
-            println!(
+            outln!(
                 "audit key: id {} (from {})",
-                report.key_id, report.key_source
-            );
+                report.key_id,
+                report.key_source
+            )?;
             match (&report.head, &report.checkpoint) {
                 (Some(head), Some(checkpoint)) => {
-                    println!("last entry: {head}\ncheckpoint outside the database: {checkpoint}")
+                    outln!("last entry: {head}\ncheckpoint outside the database: {checkpoint}")?
                 }
-                (Some(head), None) => println!("last entry: {head}"),
-                (None, _) => println!("the audit log is empty"),
+                (Some(head), None) => outln!("last entry: {head}")?,
+                (None, _) => outln!("the audit log is empty")?,
             }
             if let Some(broken) = &report.broken {
                 bail!(
@@ -348,11 +355,12 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
                     report.entries
                 );
             }
-            println!(
+            outln!(
                 "audit log verified: {} entries, chain intact, keyed hashes match, the end matches \
                  the checkpoint ({} details erased on request)",
-                report.entries, report.erased
-            );
+                report.entries,
+                report.erased
+            )?;
             Ok(())
         }
         AuditCommand::Export { csv } => {
@@ -371,7 +379,7 @@ pub fn audit(args: &AuditArgs) -> anyhow::Result<()> {
                 }
             }
             w.flush()?;
-            println!("{n} audit entries written to {}", csv.display());
+            outln!("{n} audit entries written to {}", csv.display())?;
             Ok(())
         }
     }
@@ -391,7 +399,7 @@ pub fn publish(args: &PublishArgs) -> anyhow::Result<()> {
         loop {
             let (sent, failed) = publish_due(&store, &mut clients, Timestamp::now()).await?;
             if sent + failed > 0 {
-                println!("{sent} post(s) published, {failed} failed (they are retried next time)");
+                outln!("{sent} post(s) published, {failed} failed (they are retried next time)")?;
             }
             if args.once {
                 return Ok(());
@@ -596,21 +604,21 @@ fn bench(db: &DbArgs, arrivals: usize, stored: usize) -> anyhow::Result<()> {
     }
     total.sort();
     engine.sort();
-    println!(
+    outln!(
         "arrival to case over {arrivals} posts ({cases} cases opened), one post per transaction:"
-    );
-    println!(
+    )?;
+    outln!(
         "  whole path (apply + analyse + save analysis + route + case write): median {:?}, p95 {:?}, p99 {:?}",
         percentile(&total, 0.5),
         percentile(&total, 0.95),
         percentile(&total, 0.99)
-    );
-    println!(
+    )?;
+    outln!(
         "  engine step + store write (route + case and audit written):       median {:?}, p95 {:?}, p99 {:?}",
         percentile(&engine, 0.5),
         percentile(&engine, 0.95),
         percentile(&engine, 0.99)
-    );
+    )?;
 
     // 2. The matrix over stored posts: store `stored` posts with their analyses, read them
     // back page by page with their analyses, and evaluate the matrix on each.
@@ -686,25 +694,25 @@ fn bench(db: &DbArgs, arrivals: usize, stored: usize) -> anyhow::Result<()> {
         }
     }
     let whole = started.elapsed();
-    println!("matrix over {read} stored posts (read with analyses from SQLite, then evaluated):");
-    println!(
+    outln!("matrix over {read} stored posts (read with analyses from SQLite, then evaluated):")?;
+    outln!(
         "  read + evaluate: {:.1?} = {:.0} posts/s; evaluation alone: {:.0} posts/s",
         whole,
         read as f64 / whole.as_secs_f64(),
         read as f64 / eval_time.as_secs_f64().max(1e-9)
-    );
+    )?;
     for (k, rule) in matrix.rules.iter().enumerate() {
-        println!(
+        outln!(
             "    {:<22} {:>9}",
             rule.name,
             counts.get(k).copied().unwrap_or_default()
-        );
+        )?;
     }
-    println!(
+    outln!(
         "    {:<22} {:>9}",
         "(no rule)",
         counts.last().copied().unwrap_or_default()
-    );
+    )?;
     let mut samples = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
@@ -718,10 +726,10 @@ fn bench(db: &DbArgs, arrivals: usize, stored: usize) -> anyhow::Result<()> {
         samples.push(n as f64 / t.elapsed().as_secs_f64());
     }
     samples.sort_by(f64::total_cmp);
-    println!(
+    outln!(
         "  evaluation alone, 1,000,000 posts in memory x5: median {:.0} posts/s",
         samples.get(2).copied().unwrap_or_default()
-    );
+    )?;
     drop(store);
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -6,12 +6,15 @@
 //! and their analyses in one transaction.
 //! Every change is an idempotent upsert or delete, so a run killed at any moment and started
 //! again ends with exactly the posts of a clean run. Rejected records go to a rejects file
-//! beside the database (JSON Lines, appended, one line per record with file, line and reason).
+//! beside the database (JSON Lines, one line per record with file, line and reason). The file
+//! keeps the rejects of the last import of each file: importing a file again replaces its
+//! lines, so a reject is listed once however often its file is imported, and goes once the
+//! file is mended.
 
 use std::{
-    collections::BTreeMap,
-    fs::{File, OpenOptions},
-    io::{BufWriter, Read, Write},
+    collections::{BTreeMap, HashSet},
+    fs::File,
+    io::{BufRead, BufWriter, Read, Write},
     ops::Range,
     path::{Path, PathBuf},
     sync::{
@@ -30,7 +33,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
 use model::directory::Directory;
 use model::{Change, Post};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::{ApplySummary, PostAnalysis, PreparedAnalysis, Store};
 
 use crate::common::{DbArgs, open_store};
@@ -51,6 +54,10 @@ pub struct ImportArgs {
     /// Changes written per transaction.
     #[arg(long, default_value_t = 10_000)]
     pub batch: usize,
+    /// The largest post imported: its text and title together, in bytes. A larger post is
+    /// rejected (and listed in the rejects file), so one huge post cannot swell every page.
+    #[arg(long, default_value_t = ingest::DEFAULT_MAX_POST_BYTES, value_name = "BYTES")]
+    pub max_post_bytes: usize,
     /// Store the posts without analysing them (`switchboard analyse` can do it later).
     #[arg(long)]
     pub no_analyse: bool,
@@ -94,6 +101,8 @@ pub struct ImportSummary {
     pub duplicates: u64,
     /// Posts marked deleted.
     pub deleted: u64,
+    /// Account handles learnt (Bluesky identity events), shown instead of bare account ids.
+    pub handles: u64,
     /// Analyses saved (new posts, edits, and posts analysed by an older engine).
     pub analysed: u64,
     /// Items understood and not imported, by kind.
@@ -113,39 +122,46 @@ impl ImportSummary {
         self.refreshed += applied.refreshed;
         self.duplicates += applied.unchanged + applied.history_only;
         self.deleted += applied.deleted;
+        self.handles += applied.handles;
     }
 
-    fn print(&self) {
+    fn print(&self) -> std::io::Result<()> {
         let rate = if self.seconds > 0.0 {
             self.read as f64 / self.seconds
         } else {
             0.0
         };
-        println!(
+        outln!(
             "Read {} records from {} file(s) in {:.1} s ({rate:.0} records/s).",
-            self.read, self.files, self.seconds
-        );
-        println!("  imported   {:>10}", self.imported);
-        println!("  updated    {:>10}", self.updated);
-        println!("  refreshed  {:>10}", self.refreshed);
-        println!("  duplicates {:>10}", self.duplicates);
-        println!("  deleted    {:>10}", self.deleted);
-        println!("  analysed   {:>10}", self.analysed);
-        let skipped: u64 = self.skipped.values().sum();
-        println!("  skipped    {skipped:>10}");
-        for (kind, count) in &self.skipped {
-            println!("    {count:>8}  {kind}");
+            self.read,
+            self.files,
+            self.seconds
+        )?;
+        outln!("  imported   {:>10}", self.imported)?;
+        outln!("  updated    {:>10}", self.updated)?;
+        outln!("  refreshed  {:>10}", self.refreshed)?;
+        outln!("  duplicates {:>10}", self.duplicates)?;
+        outln!("  deleted    {:>10}", self.deleted)?;
+        if self.handles > 0 {
+            outln!("  handles    {:>10}", self.handles)?;
         }
-        println!("  rejected   {:>10}", self.rejected);
+        outln!("  analysed   {:>10}", self.analysed)?;
+        let skipped: u64 = self.skipped.values().sum();
+        outln!("  skipped    {skipped:>10}")?;
+        for (kind, count) in &self.skipped {
+            outln!("    {count:>8}  {kind}")?;
+        }
+        outln!("  rejected   {:>10}", self.rejected)?;
         if let (true, Some(path)) = (self.rejected > 0, &self.rejects_file) {
-            println!("Rejected records are listed in {}.", path.display());
+            outln!("Rejected records are listed in {}.", path.display())?;
         }
         if self.files_failed > 0 {
-            println!(
+            outln!(
                 "{} file(s) could not be read: see the messages above.",
                 self.files_failed
-            );
+            )?;
         }
+        Ok(())
     }
 }
 
@@ -228,6 +244,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     let options = ImportOptions {
         format: args.format.0,
         csv: args.csv_map.clone().unwrap_or_default(),
+        max_post_bytes: args.max_post_bytes,
     };
     let analyser = if args.no_analyse {
         None
@@ -251,9 +268,9 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     summary.seconds = started.elapsed().as_secs_f64();
     crate::serve_cmd::tag_monitors(&args.db.path)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
     } else {
-        summary.print();
+        summary.print()?;
     }
     if summary.files_failed > 0 && summary.files == 0 {
         anyhow::bail!("no file could be imported");
@@ -301,7 +318,7 @@ pub fn import_paths(
     let (sender, receiver) = bounded::<Message>(4);
     let workers = thread::available_parallelism().map_or(1, usize::from);
     let (jobs, work) = bounded::<AnalysisJob>(4 * workers);
-    let mut rejects = RejectsFile::new(rejects_path);
+    let mut rejects = RejectsFile::new(rejects_path, paths);
     let mut summary = ImportSummary::default();
 
     let counts = thread::scope(|scope| -> anyhow::Result<ReadCounts> {
@@ -571,9 +588,14 @@ fn progress_bar(total_bytes: u64) -> ProgressBar {
     bar
 }
 
-/// The rejects file, opened on the first rejection only.
+/// The rejects file of a run: the lines of files not imported in this run are kept, the lines
+/// of this run's files replaced by this run's rejects. Written to a file beside it and renamed
+/// over it at the end, so a run killed midway leaves the previous list whole.
 struct RejectsFile {
     path: PathBuf,
+    /// The files of this run, as the rejects file names them (absolute paths).
+    files: HashSet<String>,
+    /// The new list being written, once started.
     writer: Option<BufWriter<File>>,
     error: Option<std::io::Error>,
 }
@@ -588,35 +610,72 @@ struct RejectLine<'a> {
     excerpt: Option<&'a str>,
 }
 
+/// The file a line of the rejects file is about.
+#[derive(Deserialize)]
+struct RejectFile {
+    file: String,
+}
+
+/// A file as the rejects file names it: its absolute path.
+fn reject_name(file: &Path) -> String {
+    std::path::absolute(file)
+        .unwrap_or_else(|_| file.to_owned())
+        .display()
+        .to_string()
+}
+
 impl RejectsFile {
-    fn new(path: &Path) -> Self {
+    fn new(path: &Path, files: &[PathBuf]) -> Self {
         RejectsFile {
             path: path.to_owned(),
+            files: files.iter().map(|file| reject_name(file)).collect(),
             writer: None,
             error: None,
         }
+    }
+
+    /// The new list, written beside the rejects file.
+    fn temporary(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push(".new");
+        PathBuf::from(name)
+    }
+
+    /// Starts the new list with the earlier lines about files not imported in this run.
+    fn start(&mut self) -> std::io::Result<()> {
+        let mut writer = BufWriter::new(File::create(self.temporary())?);
+        match File::open(&self.path) {
+            Ok(earlier) => {
+                for line in std::io::BufReader::new(earlier).lines() {
+                    let line = line?;
+                    let replaced = serde_json::from_str::<RejectFile>(&line)
+                        .is_ok_and(|reject| self.files.contains(&reject.file));
+                    if !replaced && !line.trim().is_empty() {
+                        writer.write_all(line.as_bytes())?;
+                        writer.write_all(b"\n")?;
+                    }
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
+        }
+        self.writer = Some(writer);
+        Ok(())
     }
 
     fn write(&mut self, file: &Path, rejected: &Rejected) {
         if self.error.is_some() {
             return;
         }
-        if self.writer.is_none() {
-            match OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-            {
-                Ok(opened) => self.writer = Some(BufWriter::new(opened)),
-                Err(error) => {
-                    self.error = Some(error);
-                    return;
-                }
-            }
+        if self.writer.is_none()
+            && let Err(error) = self.start()
+        {
+            self.error = Some(error);
+            return;
         }
         let line = RejectLine {
             at: jiff::Timestamp::now().to_string(),
-            file: file.display().to_string(),
+            file: reject_name(file),
             line: rejected.location.line,
             pointer: rejected.location.pointer.as_deref(),
             reason: &rejected.reason,
@@ -632,16 +691,37 @@ impl RejectsFile {
         }
     }
 
+    /// Puts the new list in place (or removes the file when nothing is left in it).
     fn finish(mut self) -> anyhow::Result<()> {
+        let shown = self.path.display().to_string();
+        let context = || format!("cannot write the rejects file {shown}");
         if let Some(error) = self.error.take() {
-            return Err(error)
-                .with_context(|| format!("cannot write the rejects file {}", self.path.display()));
+            let _ = std::fs::remove_file(self.temporary());
+            return Err(error).with_context(context);
         }
-        if let Some(mut writer) = self.writer.take() {
-            writer.flush().with_context(|| {
-                format!("cannot write the rejects file {}", self.path.display())
-            })?;
+        if self.writer.is_none() {
+            if !self.path.exists() {
+                return Ok(());
+            }
+            // Earlier rejects of this run's files are gone now: the list is rewritten without.
+            self.start().with_context(context)?;
         }
-        Ok(())
+        if let Some(writer) = self.writer.take() {
+            let file = writer.into_inner().map_err(|error| error.into_error());
+            file.and_then(|file| file.sync_all())
+                .with_context(context)?;
+        }
+        let temporary = self.temporary();
+        if std::fs::metadata(&temporary).is_ok_and(|meta| meta.len() == 0) {
+            std::fs::remove_file(&temporary).with_context(context)?;
+            match std::fs::remove_file(&self.path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(error).with_context(context);
+                }
+                _ => {}
+            }
+            return Ok(());
+        }
+        std::fs::rename(&temporary, &self.path).with_context(context)
     }
 }

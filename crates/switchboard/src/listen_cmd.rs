@@ -64,7 +64,7 @@ pub struct ListenArgs {
 /// The settings file of `switchboard listen`. Connectors are tables named by the connector's
 /// name, e.g. `[jetstream.bluesky]`; secrets are never written here, only the names of the
 /// environment variables holding them.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ListenConfig {
     /// Bluesky Jetstream connectors, by name.
@@ -88,6 +88,30 @@ pub struct ListenConfig {
     /// How long posts and raw payloads are kept (enforced daily by `serve`, and by
     /// `switchboard retention run`).
     pub retention: store::RetentionPolicy,
+    /// Single sign-on through the organisation's OpenID Connect provider (served by `serve`).
+    pub oidc: Option<signin::oidc::OidcConfig>,
+    /// The largest post taken from a connector: its text and title together, in bytes (its
+    /// payload may be eight times that). Larger posts are counted as rejected and left out.
+    pub max_post_bytes: usize,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        ListenConfig {
+            jetstream: BTreeMap::new(),
+            mastodon: BTreeMap::new(),
+            x: BTreeMap::new(),
+            facebook: BTreeMap::new(),
+            rss: BTreeMap::new(),
+            gdelt: BTreeMap::new(),
+            monitors: Vec::new(),
+            alerts: AlertConfig::default(),
+            notify: NotifyConfig::default(),
+            retention: store::RetentionPolicy::default(),
+            oidc: None,
+            max_post_bytes: ingest::DEFAULT_MAX_POST_BYTES,
+        }
+    }
 }
 
 /// A monitor in the settings file.
@@ -273,7 +297,8 @@ pub fn spawn_sources(
     let mut running = Vec::new();
     let mut start = |source: Box<dyn FnOnce(SourceContext) -> Running>, name: &str| {
         let cursor = store.cursor(name)?;
-        let ctx = SourceContext::new(name, sender.clone(), cursor, signal.clone());
+        let mut ctx = SourceContext::new(name, sender.clone(), cursor, signal.clone());
+        ctx.max_post_bytes = config.max_post_bytes;
         running.push(source(ctx));
         anyhow::Ok(())
     };

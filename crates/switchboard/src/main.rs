@@ -1,4 +1,26 @@
 //! The `switchboard` command line: a thin layer that wires the library crates together.
+//!
+//! Standard output is written with [`out!`] and [`outln!`], never `print!`: a command whose
+//! reader goes away (`switchboard search … | head`) then ends quietly instead of panicking.
+#![deny(clippy::print_stdout)]
+
+/// Writes to standard output like `print!`, but returns the `io::Result` instead of panicking
+/// when the reader has gone (`switchboard search … | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// Writes a line to standard output like `println!`, but returns the `io::Result` instead of
+/// panicking when the reader has gone.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
 
 mod analyse_cmd;
 mod analysis_cli;
@@ -14,6 +36,8 @@ mod protection_cmd;
 mod search;
 mod serve_cmd;
 mod user_cmd;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -66,7 +90,28 @@ enum Command {
     Directory(directory_cmd::DirectoryArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader of the output went away (`| head`): what it wanted, it has.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("Error: {error:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether the error comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|error| error.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_env("SWITCHBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),

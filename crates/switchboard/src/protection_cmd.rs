@@ -57,15 +57,15 @@ pub fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
         RetentionCommand::Run { config } => {
             let policy = ListenConfig::load(config)?.retention;
             if policy.is_empty() {
-                println!(
+                outln!(
                     "{} sets no retention periods ([retention] table): nothing to remove",
                     config.display()
-                );
+                )?;
                 return Ok(());
             }
             let store = open(&args.db)?;
             let summary = run_retention(&store, &policy)?;
-            println!(
+            outln!(
                 "retention: {} posts removed ({} earlier versions, {} authors left with no post), \
                  {} raw payloads emptied, {} posts past their period kept for open cases",
                 summary.posts,
@@ -73,7 +73,7 @@ pub fn retention(args: &RetentionArgs) -> anyhow::Result<()> {
                 summary.authors,
                 summary.payloads,
                 summary.kept_for_open_cases
-            );
+            )?;
             Ok(())
         }
     }
@@ -111,7 +111,7 @@ pub fn erase(args: &EraseArgs) -> anyhow::Result<()> {
             args.author
         );
     }
-    println!(
+    outln!(
         "erased: {} posts, {} earlier versions, {} cases, {} notes, {} drafts, samples in {} \
          alerts, the detail of {} audit entries; the audit log records the erasure",
         summary.posts,
@@ -121,7 +121,7 @@ pub fn erase(args: &EraseArgs) -> anyhow::Result<()> {
         summary.drafts,
         summary.alerts,
         summary.audit_details
-    );
+    )?;
     Ok(())
 }
 

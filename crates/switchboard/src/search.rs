@@ -57,18 +57,18 @@ pub fn search(args: &SearchArgs) -> anyhow::Result<()> {
     })?;
     if args.json {
         for stored in &found {
-            println!("{}", serde_json::to_string(&stored.post)?);
+            outln!("{}", serde_json::to_string(&stored.post)?)?;
         }
         return Ok(());
     }
     if found.is_empty() {
-        println!("No posts match.");
+        outln!("No posts match.")?;
         return Ok(());
     }
     for stored in &found {
-        println!("{}", render(stored));
+        outln!("{}", render(stored))?;
     }
-    println!("{} post(s), newest first.", found.len());
+    outln!("{} post(s), newest first.", found.len())?;
     Ok(())
 }
 
@@ -131,30 +131,33 @@ pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
                 "day": count.day.to_string(), "posts": count.posts,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{} posts ({} deleted) by {} authors; {} earlier versions kept.",
-        stats.posts, stats.deleted, stats.authors, stats.history_versions
-    );
+        stats.posts,
+        stats.deleted,
+        stats.authors,
+        stats.history_versions
+    )?;
     if let (Some(oldest), Some(newest)) = (stats.oldest, stats.newest) {
-        println!(
+        outln!(
             "From {} to {}.",
             oldest.strftime("%Y-%m-%d %H:%M UTC"),
             newest.strftime("%Y-%m-%d %H:%M UTC")
-        );
+        )?;
     }
-    println!("\nBy network:");
+    outln!("\nBy network:")?;
     for count in &stats.by_network {
-        println!(
+        outln!(
             "  {:<17} {:>10}  ({} deleted)",
             count.network.label(),
             count.posts,
             count.deleted
-        );
+        )?;
     }
-    println!("\nBy day (UTC):");
+    outln!("\nBy day (UTC):")?;
     let busiest = stats
         .by_day
         .iter()
@@ -164,7 +167,7 @@ pub fn stats(args: &StatsArgs) -> anyhow::Result<()> {
         .max(1);
     for count in &stats.by_day {
         let bar = "#".repeat(((count.posts * 40).div_ceil(busiest)) as usize);
-        println!("  {}  {:>9}  {bar}", count.day, count.posts);
+        outln!("  {}  {:>9}  {bar}", count.day, count.posts)?;
     }
     Ok(())
 }

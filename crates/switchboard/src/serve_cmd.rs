@@ -70,6 +70,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
         .as_ref()
         .map(|(config, _, _)| config.retention.clone())
         .filter(|policy| !policy.is_empty());
+    let oidc = live
+        .as_ref()
+        .and_then(|(config, _, _)| config.oidc.clone())
+        .map(|config| {
+            let secret = std::env::var(&config.client_secret_env).ok();
+            if secret.is_none() {
+                eprintln!(
+                    "Single sign-on: {} is not set, so the identity provider will be asked as a public client.",
+                    config.client_secret_env
+                );
+            }
+            (config, secret)
+        });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,6 +106,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<()> {
             server::AppState::new(store, config(args.secure_cookies)).with_alert_hub(hub);
         if let Some(running) = &running {
             state = state.with_live_health(live_health(running.healths().to_vec()));
+        }
+        if let Some((config, secret)) = oidc {
+            state = state.with_oidc(config, secret);
         }
         let listener = bind(&args.addr).await?;
         tokio::select! {
@@ -152,7 +168,7 @@ async fn bind(addr: &str) -> anyhow::Result<tokio::net::TcpListener> {
         .await
         .with_context(|| format!("cannot serve on {addr}; is another server using this port?"))?;
     let bound = listener.local_addr()?;
-    println!("Switchboard is serving http://{bound}");
+    outln!("Switchboard is serving http://{bound}")?;
     Ok(listener)
 }
 
@@ -283,6 +299,7 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let at = |c: &Change| match c {
         Change::Upsert(post) => post.created_at,
         Change::Delete(deletion) => deletion.deleted_at.unwrap_or(now),
+        Change::Handle(handle) => handle.at,
     };
     changes.sort_by_key(at);
     // The generator follows the day's rhythm (quiet at night); the replay spaces changes evenly
@@ -315,6 +332,7 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
                 post.created_at = due;
             }
             Change::Delete(deletion) => deletion.deleted_at = Some(due),
+            Change::Handle(handle) => handle.at = due,
         }
         timed.push((due, change));
     }

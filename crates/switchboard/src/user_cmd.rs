@@ -89,13 +89,13 @@ pub fn run(args: &UserArgs) -> anyhow::Result<()> {
             let password = read_password(password.clone())?;
             let hash = server::auth::hash_password(&password)?;
             match store.add_user(name.trim(), *role, &hash)? {
-                Some(user) => println!("Added {} as {}.", user.name, user.role.label()),
+                Some(user) => outln!("Added {} as {}.", user.name, user.role.label())?,
                 None => bail!("`{name}` exists already; use `switchboard user password {name}`"),
             }
         }
         UserCommand::List => {
             for user in store.users()? {
-                println!("{:<24} {}", user.name, user.role.as_str());
+                outln!("{:<24} {}", user.name, user.role.as_str())?;
             }
         }
         UserCommand::Password { name, password } => {
@@ -105,10 +105,10 @@ pub fn run(args: &UserArgs) -> anyhow::Result<()> {
             let password = read_password(password.clone())?;
             let hash = server::auth::hash_password(&password)?;
             store.set_password(user.id, &hash)?;
-            println!(
+            outln!(
                 "Password of {} changed; their sessions have ended.",
                 user.name
-            );
+            )?;
         }
     }
     Ok(())

@@ -192,9 +192,11 @@ impl Mastodon {
                     continue;
                 }
                 event.push('\n');
-                let found: Vec<Parsed> =
-                    mastodon::parse_sse(Box::new(Cursor::new(std::mem::take(&mut event))))
-                        .collect();
+                let found: Vec<Parsed> = mastodon::parse_sse(
+                    Box::new(Cursor::new(std::mem::take(&mut event))),
+                    crate::DEFAULT_MAX_POST_BYTES,
+                )
+                .collect();
                 advance(cursor, &found);
                 ctx.send_parsed(found, cursor.clone()).await?;
             }

@@ -30,6 +30,7 @@ mod tests;
 
 use std::{future::Future, time::Duration};
 
+use model::Change;
 use tokio::sync::{mpsc, watch};
 
 pub use health::{Health, HealthSnapshot};
@@ -121,6 +122,9 @@ pub struct SourceContext {
     shutdown: watch::Receiver<bool>,
     /// The reconnect backoff (tests use short waits).
     pub backoff: Backoff,
+    /// The largest post passed on (see [`crate::check_size`]); larger ones are counted as
+    /// rejected and left out.
+    pub max_post_bytes: usize,
 }
 
 impl SourceContext {
@@ -141,6 +145,7 @@ impl SourceContext {
             health,
             shutdown,
             backoff: Backoff::default(),
+            max_post_bytes: crate::DEFAULT_MAX_POST_BYTES,
         }
     }
 
@@ -214,6 +219,18 @@ impl SourceContext {
         records: Vec<Record>,
         cursor: Option<String>,
     ) -> Result<(), SourceError> {
+        let mut records = records;
+        records.retain(|record| match record {
+            Record::Change(Change::Upsert(post)) => match crate::check_size(post, self.max_post_bytes) {
+                Ok(()) => true,
+                Err(rejected) => {
+                    self.health.rejected();
+                    tracing::warn!(source = %self.name, %rejected, "A post over the size limit was left out.");
+                    false
+                }
+            },
+            _ => true,
+        });
         let posts = records
             .iter()
             .filter(|record| matches!(record, Record::Change(_)))

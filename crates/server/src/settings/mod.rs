@@ -1,6 +1,7 @@
 //! The settings pages: monitors and people (and, beside them, whatever else the desk is
 //! configured with). One module per page, merged here.
 
+pub mod erasure;
 pub mod monitors;
 pub mod users;
 
@@ -13,4 +14,5 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(monitors::routes())
         .merge(users::routes())
+        .merge(erasure::routes())
 }

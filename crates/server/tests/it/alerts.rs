@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use alert::{AlertUpdate, UpdateKind};
+use alert::{AlertUpdate, Severity, UpdateKind};
 use jiff::Timestamp;
 use reqwest::StatusCode;
 use store::{AlertStore, EngageStore, SavedHealth};
 
-use crate::app::{TestApp, add_alert, wait_for_event};
+use crate::app::{TestApp, add_alert_with, wait_for_event};
 
 #[tokio::test]
 async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_statement() {
@@ -21,8 +21,8 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
 
     // An open page's live connection: the alert line arrives when the pipeline publishes.
     let mut body = officer.open_live().await;
-    wait_for_event(&mut body, "event: alerts", Duration::from_secs(5)).await;
-    let id = add_alert(&app.store, "data breach");
+    wait_for_event(&mut body, "event: posts", Duration::from_secs(5)).await;
+    let id = add_alert_with(&app.store, "data breach", Severity::Critical);
     let stored = app.store.alert(id).unwrap().unwrap();
     app.hub.publish(AlertUpdate {
         kind: UpdateKind::Opened,
@@ -198,6 +198,74 @@ async fn an_alert_reaches_open_pages_and_its_crisis_view_takes_an_approved_state
     assert!(!page.contains("role=\"alert\""));
     let page = approver.get("/stream").await.text().await.unwrap();
     assert!(page.contains("role=\"alert\""));
+}
+
+/// The alert line of a page (from its opening tag to the end of the banner's container).
+fn alert_area(page: &str) -> &str {
+    let start = page.find("id=\"alert-banner\"").expect("the alert area");
+    let end = page[start..]
+        .find("<main")
+        .map_or(page.len(), |e| start + e);
+    &page[start..end]
+}
+
+// See: issue 12, item 4 (five banners filled 400 px of every desktop page, critical below
+// warnings, order changing between loads).
+#[tokio::test]
+async fn alerts_take_one_compact_line_and_only_a_new_critical_alert_a_full_banner() {
+    let app = TestApp::start().await;
+    let warning = add_alert_with(&app.store, "parking", Severity::Warning);
+    let critical = add_alert_with(&app.store, "power cut", Severity::Critical);
+    add_alert_with(&app.store, "car park fire", Severity::Warning);
+    add_alert_with(&app.store, "open day", Severity::Info);
+    let stored = app.store.alert(critical).unwrap().unwrap();
+    app.hub.publish(AlertUpdate {
+        kind: UpdateKind::Opened,
+        alert: stored.alert,
+    });
+    let mut officer = app.login("officer").await;
+    let mut page = String::new();
+    for _ in 0..50 {
+        page = officer.get("/stream").await.text().await.unwrap();
+        if page.contains("power cut") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let area = alert_area(&page).to_owned();
+    // One line: counts by severity, most severe first, and a link to every alert.
+    let critical_at = area.find("1 critical").expect("the critical count");
+    let warnings_at = area.find("2 warnings").expect("the warning count");
+    let info_at = area
+        .find("1 for information")
+        .expect("the information count");
+    assert!(critical_at < warnings_at && warnings_at < info_at, "{area}");
+    assert!(area.contains("href=\"/alerts\""));
+    // The full banner for the new critical alert only, with its crisis view and dismissal.
+    assert_eq!(area.matches("role=\"alert\"").count(), 1, "{area}");
+    assert!(area.contains(&format!("href=\"/alerts/{critical}\"")));
+    assert!(area.contains(&format!("/alerts/{critical}/dismiss")));
+    assert!(!area.contains("parking") && !area.contains(&format!("/alerts/{warning}/")));
+    // The same on every load.
+    for _ in 0..3 {
+        let again = officer.get("/dashboard").await.text().await.unwrap();
+        assert_eq!(alert_area(&again), area);
+    }
+    // Dismissed: the banner folds into the line for this person, in every session of theirs.
+    let csrf = officer.csrf.clone();
+    officer
+        .post_form(&format!("/alerts/{critical}/dismiss"), &[("csrf", &csrf)])
+        .await;
+    let mut later = app.login("officer").await;
+    let page = later.get("/stream").await.text().await.unwrap();
+    let area = alert_area(&page);
+    assert!(
+        !area.contains("role=\"alert\"") && area.contains("1 critical"),
+        "{area}"
+    );
+    let mut approver = app.login("approver").await;
+    let page = approver.get("/stream").await.text().await.unwrap();
+    assert_eq!(alert_area(&page).matches("role=\"alert\"").count(), 1);
 }
 
 #[tokio::test]

@@ -8,8 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 use model::{
     Author, Change, Network, Post,
     analysis::{
-        Analysis, Intent, IntentKind, Language, LanguageSource, PersonalData, PersonalDataKind,
-        Priority, Sentiment, SentimentLabel, Theme,
+        Analysis, AuthorKind, Intent, IntentKind, Language, LanguageSource, PersonalData,
+        PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
     },
 };
 use reqwest::{StatusCode, header};
@@ -109,15 +109,71 @@ pub fn add_posts(store: &SqliteStore, posts: &[(Post, Analysis)]) {
     store.tag_posts(&tags).unwrap();
 }
 
-/// Saves an open watch-phrase alert (driven by post x/1001) and returns its store id.
+/// Forty posts over the last two days on three networks, each linking to its original, a
+/// quarter of them urgent complaints, from the public, staff and a peer organisation; an open
+/// alert: the usual weight of the pages.
+pub fn add_busy_traffic(app: &TestApp) {
+    let now = Timestamp::now();
+    let posts: Vec<_> = (0..40_i64)
+        .map(|i| {
+            let at = now
+                .checked_sub(SignedDuration::from_mins(5 + i * 70))
+                .unwrap();
+            let network = [Network::X, Network::Mastodon, Network::Bluesky][(i % 3) as usize];
+            let (label, intent, priority) = if i % 4 == 0 {
+                (SentimentLabel::Negative, IntentKind::Complaint, 85)
+            } else {
+                (SentimentLabel::Positive, IntentKind::Compliment, 10)
+            };
+            let mut post = post(
+                network,
+                &format!("walk{i}"),
+                &format!("walker_{i}"),
+                &format!(
+                    "Post number {i} about the outpatients clinic and its waiting times: the \
+                     letters came late, the phone line rang out twice, and the car park was full \
+                     again this morning, so we nearly missed the appointment altogether"
+                ),
+                at,
+            );
+            post.url = Some(format!("https://example.social/{network}/walk{i}"));
+            let mut analysis = analysis(label, intent, priority);
+            analysis.author.kind = match i % 5 {
+                0 => AuthorKind::Staff,
+                1 => AuthorKind::PeerOrganisation,
+                _ => AuthorKind::Public,
+            };
+            (post, analysis)
+        })
+        .collect();
+    add_posts(&app.store, &posts);
+    add_alert(&app.store, "power cut");
+}
+
+/// Tells the server's alert board that alert `id` changed (as a pipeline in the process would),
+/// so that pages show it at once.
+pub fn publish_alert(app: &TestApp, id: i64) {
+    let stored = app.store.alert(id).unwrap().unwrap();
+    app.hub.publish(alert::AlertUpdate {
+        kind: UpdateKind::Opened,
+        alert: stored.alert,
+    });
+}
+
+/// Saves an open watch-phrase warning (driven by post x/1001) and returns its store id.
 pub fn add_alert(store: &SqliteStore, phrase: &str) -> i64 {
+    add_alert_with(store, phrase, Severity::Warning)
+}
+
+/// Saves an open watch-phrase alert of `severity` (driven by post x/1001); its store id.
+pub fn add_alert_with(store: &SqliteStore, phrase: &str, severity: Severity) -> i64 {
     let now = Timestamp::now();
     let alert = Alert {
         id: 1,
         scope: "all posts".into(),
         kind: AlertKind::WatchPhrase,
         detail: phrase.into(),
-        severity: Severity::Warning,
+        severity,
         title: format!("Watch-list phrase \"{phrase}\""),
         state: AlertState::Open,
         first_seen: now,
@@ -164,6 +220,14 @@ impl TestApp {
 
     /// Starts the app after `configure` has adjusted its state (publishers, schedules).
     pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> TestApp {
+        TestApp::start_bound(|state, _| configure(state)).await
+    }
+
+    /// [`TestApp::start_with`], telling `configure` the address the app will serve on (for
+    /// settings that name it, such as single sign-on's redirect address).
+    pub async fn start_bound(configure: impl FnOnce(&mut AppState, SocketAddr)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::open(dir.path().join("test.db")).unwrap());
         let hash = auth::hash_password(PASSWORD).unwrap();
@@ -225,9 +289,7 @@ impl TestApp {
         let hub = notify::AlertHub::default();
         let mut state = AppState::new(Arc::clone(&store) as Arc<dyn WebStore>, config)
             .with_alert_hub(hub.clone());
-        configure(&mut state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        configure(&mut state, addr);
         tokio::spawn(server::serve(listener, state));
         TestApp {
             addr,

@@ -137,6 +137,7 @@ async fn attempt(
             .status(),
         Action::ReadAudit => client.get("/audit").await.status(),
         Action::ExportAudit => client.get("/audit/export.csv").await.status(),
+        Action::EraseData => client.get("/settings/erase").await.status(),
     }
 }
 

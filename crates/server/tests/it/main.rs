@@ -15,5 +15,7 @@ mod browser;
 mod desk;
 mod engage;
 mod http;
+mod layout;
 mod protection;
+mod signin;
 mod walk;

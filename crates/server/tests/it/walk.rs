@@ -12,15 +12,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use jiff::{SignedDuration, Timestamp};
-use model::{
-    Network,
-    analysis::{IntentKind, SentimentLabel},
-};
 use serde_json::Value;
 
 use crate::{
-    app::{PASSWORD, TestApp, add_alert, add_posts, analysis, post},
+    app::{PASSWORD, TestApp, add_busy_traffic},
     browser::{Browser, Options, tools},
 };
 
@@ -28,37 +23,6 @@ use crate::{
 const STALL: Duration = Duration::from_secs(5);
 /// How many times the walk goes through the navigation.
 const ROUNDS: usize = 30;
-
-/// Forty posts over the last two days, a quarter of them urgent, and an open alert, so that the
-/// pages have their usual weight and the live pages their live streams.
-fn busy_app_data(app: &TestApp) {
-    let now = Timestamp::now();
-    let posts: Vec<_> = (0..40_i64)
-        .map(|i| {
-            let at = now
-                .checked_sub(SignedDuration::from_mins(5 + i * 70))
-                .unwrap();
-            let network = [Network::X, Network::Mastodon, Network::Bluesky][(i % 3) as usize];
-            let (label, intent, priority) = if i % 4 == 0 {
-                (SentimentLabel::Negative, IntentKind::Complaint, 85)
-            } else {
-                (SentimentLabel::Positive, IntentKind::Compliment, 10)
-            };
-            (
-                post(
-                    network,
-                    &format!("walk{i}"),
-                    &format!("walker_{i}"),
-                    &format!("Post number {i} about the outpatients clinic and its waiting times"),
-                    at,
-                ),
-                analysis(label, intent, priority),
-            )
-        })
-        .collect();
-    add_posts(&app.store, &posts);
-    add_alert(&app.store, "power cut");
-}
 
 /// Runs `script` in the current tab; `None` while the tab is between two documents.
 async fn poll(browser: &Browser, script: &str) -> Option<Value> {
@@ -158,7 +122,7 @@ async fn every_navigation_item_thirty_times_without_a_stall() {
         return;
     };
     let app = TestApp::start().await;
-    busy_app_data(&app);
+    add_busy_traffic(&app);
     let options = Options {
         size: (1366, 900),
         page_load: "none",
@@ -204,7 +168,7 @@ async fn six_open_tabs_do_not_starve_a_seventh() {
         return;
     };
     let app = TestApp::start().await;
-    busy_app_data(&app);
+    add_busy_traffic(&app);
     let options = Options {
         size: (1366, 900),
         page_load: "none",

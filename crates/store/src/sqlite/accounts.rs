@@ -11,7 +11,9 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use model::{Network, analysis::IntentKind};
-use rusqlite::{Connection, OptionalExtension, Row, params, types::Value};
+use rusqlite::{
+    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params, types::Value,
+};
 
 use super::{SqliteStore, fts, write::SECOND};
 use crate::{
@@ -48,7 +50,7 @@ fn network(index: usize, value: &str) -> rusqlite::Result<Network> {
 }
 
 /// Reads `id, name, role, password_hash, created_at` from `row`, starting at `at`.
-fn user(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+pub(super) fn user(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     let role: String = row.get(at + 2)?;
     Ok(User {
         id: row.get(at)?,
@@ -331,7 +333,7 @@ impl AccountStore for SqliteStore {
         let writer = self.writer();
         let conn = writer.conn();
         let result = (|| -> rusqlite::Result<Option<i64>> {
-            let tx = conn.unchecked_transaction()?;
+            let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
             let networks = to_json(&monitor.networks)?;
             let languages = to_json(&monitor.languages)?;
             let authors = to_json(&monitor.authors)?;
@@ -409,7 +411,7 @@ impl AccountStore for SqliteStore {
         let writer = self.writer();
         let conn = writer.conn();
         let result = (|| -> rusqlite::Result<u64> {
-            let tx = conn.unchecked_transaction()?;
+            let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
             let mut saved = 0;
             {
                 let mut insert = tx.prepare_cached(

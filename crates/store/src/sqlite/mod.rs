@@ -2,9 +2,19 @@
 //!
 //! Design and invariants:
 //! - One writer connection behind a mutex does every write; [`Store::apply`] runs one
-//!   `BEGIN IMMEDIATE` transaction per call. A few reader connections (opened on demand, at most
-//!   [`MAX_IDLE_READERS`] kept) serve reads while an import writes: WAL lets readers see the last
-//!   committed state without waiting. An in-memory store has no readers; it reads on the writer.
+//!   `BEGIN IMMEDIATE` transaction per call. A pool of reader connections (opened on demand, at
+//!   most [`MAX_READERS`], kept open once opened) serves reads while an import writes: WAL lets
+//!   readers see the last committed state without waiting. A read that finds every reader busy
+//!   waits for one, so a burst of requests never opens more files or caches than that. An
+//!   in-memory store has no readers; it reads on the writer.
+//! - Writers of one file take turns across processes: a bulk writer (an import, `analyse`, a
+//!   live connector) lets every writer that announced itself go first before each of its
+//!   transactions, so a web request's write waits for at most the one bulk transaction under
+//!   way, never for a whole import (SQLite's own busy handler polls and can lose every time).
+//!   The turns are `flock`s on a small file beside the database (`switchboard.db-writers`):
+//!   a shared lock announces a writer, an exclusive lock taken and dropped waits for them.
+//! - Reads run inside a [`crate::Cancel`] scope can be stopped while they run (see
+//!   [`crate::cancel`]).
 //! - The schema comes from versioned SQL files in `migrations/sqlite/`, embedded in the binary;
 //!   `PRAGMA user_version` records how many have run. A file from a newer build is refused.
 //! - The posts' integer primary key follows creation time in microseconds, so "newest first"
@@ -28,13 +38,15 @@ pub(crate) mod packed;
 mod protection;
 mod read;
 pub mod seal;
+mod signin;
 mod write;
 
 use std::{
     collections::HashMap,
+    fs::{File, OpenOptions},
     path::Path,
     sync::{
-        Mutex, MutexGuard, PoisonError,
+        Condvar, Mutex, MutexGuard, PoisonError,
         mpsc::{self, RecvTimeoutError},
     },
     thread::JoinHandle,
@@ -46,11 +58,11 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
 use crate::{
     AnalysisBacklog, ApplySummary, PostVersion, PreparedAnalysis, SearchQuery, Stats, Store,
-    StoreError, StoredPost,
+    StoreError, StoredPost, cancel,
 };
 
 /// The migrations, in order; migration `n` (from 1) brings the schema to `user_version = n`.
-const MIGRATIONS: [&str; 10] = [
+const MIGRATIONS: [&str; 11] = [
     include_str!("../../migrations/sqlite/0001_posts.sql"),
     include_str!("../../migrations/sqlite/0002_cursors.sql"),
     include_str!("../../migrations/sqlite/0003_fts_hashsize.sql"),
@@ -61,13 +73,20 @@ const MIGRATIONS: [&str; 10] = [
     include_str!("../../migrations/sqlite/0008_alert_dismissals.sql"),
     include_str!("../../migrations/sqlite/0009_directory.sql"),
     include_str!("../../migrations/sqlite/0010_audit_keyed.sql"),
+    include_str!("../../migrations/sqlite/0011_signin.sql"),
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
-/// Reader connections kept open between reads.
-pub const MAX_IDLE_READERS: usize = 4;
+/// Reader connections open at most: more reads at once wait for one of them.
+pub const MAX_READERS: usize = 8;
+
+/// How often a read waiting for a reader connection checks whether it was cancelled.
+const READER_WAIT_CHECK: Duration = Duration::from_millis(50);
+
+/// Virtual machine steps between two checks of the read's cancellation.
+const PROGRESS_STEPS: i32 = 10_000;
 
 /// How long a statement waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,6 +96,9 @@ pub struct SqliteStore {
     /// The file as given, for messages.
     name: String,
     writer: Mutex<write::Writer>,
+    /// Turns at writing shared with other processes; `None` in memory, or when the file beside
+    /// the database cannot be made (then SQLite's busy timeout alone arbitrates).
+    turns: Option<File>,
     /// `None` for an in-memory database (reads use the writer).
     readers: Option<Readers>,
     /// Kept for its `Drop`: stops the checkpoint thread. `None` for an in-memory database.
@@ -122,9 +144,52 @@ impl Drop for Checkpointer {
     }
 }
 
+/// The pool of reader connections.
+/// The writer connection, with this process's write announced (see [`SqliteStore::writer`]).
+/// The announcement is released before the connection's mutex (fields drop in order): the
+/// lock belongs to the file, shared by every thread of the process, so the next thread must
+/// not announce itself before this one's announcement is gone.
+struct WriterGuard<'a> {
+    _announced: Option<Announced<'a>>,
+    writer: MutexGuard<'a, write::Writer>,
+}
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = write::Writer;
+
+    fn deref(&self) -> &write::Writer {
+        &self.writer
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut write::Writer {
+        &mut self.writer
+    }
+}
+
+/// A shared lock on the turns file, released when dropped.
+struct Announced<'a>(&'a File);
+
+impl Drop for Announced<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+/// The pool of reader connections.
 struct Readers {
     path: std::path::PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    pool: Mutex<Pool>,
+    /// Signalled when a connection goes back to the pool.
+    returned: Condvar,
+}
+
+/// The reader connections not in use, and how many are open in all.
+#[derive(Default)]
+struct Pool {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -168,11 +233,21 @@ impl SqliteStore {
         checkpoints
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| map_err(&name, e))?;
+        let mut turns_path = path.as_os_str().to_owned();
+        turns_path.push("-writers");
+        let turns = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(turns_path)
+            .ok();
         Ok(SqliteStore {
             writer: Mutex::new(write::Writer::new(conn)),
+            turns,
             readers: Some(Readers {
                 path: path.to_path_buf(),
-                idle: Mutex::new(Vec::new()),
+                pool: Mutex::new(Pool::default()),
+                returned: Condvar::new(),
             }),
             _checkpointer: Some(Checkpointer::start(checkpoints)),
             seal,
@@ -190,6 +265,7 @@ impl SqliteStore {
         seal::seal(&conn, &seal.key, jiff::Timestamp::now()).map_err(|e| map_err(&name, e))?;
         Ok(SqliteStore {
             writer: Mutex::new(write::Writer::new(conn)),
+            turns: None,
             readers: None,
             _checkpointer: None,
             seal,
@@ -202,12 +278,39 @@ impl SqliteStore {
         &self.name
     }
 
-    fn writer(&self) -> MutexGuard<'_, write::Writer> {
+    fn lock_writer(&self) -> MutexGuard<'_, write::Writer> {
         self.writer.lock().unwrap_or_else(|poisoned| {
             let mut writer = poisoned.into_inner();
             writer.forget_cache();
             writer
         })
+    }
+
+    /// The writer connection for a short write (a web request's): announced to bulk writers
+    /// in other processes, which let it go first, for as long as the guard lives.
+    fn writer(&self) -> WriterGuard<'_> {
+        let writer = self.lock_writer();
+        let announced = self
+            .turns
+            .as_ref()
+            .filter(|file| file.lock_shared().is_ok())
+            .map(Announced);
+        WriterGuard {
+            _announced: announced,
+            writer,
+        }
+    }
+
+    /// The writer connection for a bulk write (a batch of an import, of analyses, of a live
+    /// connector): first waits until the writers announced by other processes are done.
+    fn bulk_writer(&self) -> MutexGuard<'_, write::Writer> {
+        let writer = self.lock_writer();
+        if let Some(file) = &self.turns
+            && file.lock().is_ok()
+        {
+            let _ = file.unlock();
+        }
+        writer
     }
 
     /// Runs `f` in one immediate transaction on the writer connection: committed when `f`
@@ -234,35 +337,75 @@ impl SqliteStore {
         run().map_err(|e| self.err(e))
     }
 
-    /// Runs `f` on a reader connection (or the writer for an in-memory store).
+    /// Runs `f` on a reader connection (or the writer for an in-memory store), stoppable by
+    /// the [`crate::Cancel`] of the current scope.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let Some(readers) = &self.readers else {
             let writer = self.writer();
-            return f(writer.conn()).map_err(|e| self.err(e));
+            return self.run_read(writer.conn(), f);
         };
-        let idle = readers
-            .idle
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => self.open_reader(&readers.path)?,
-        };
-        let result = f(&conn).map_err(|e| self.err(e));
-        let mut idle = readers.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
-        }
+        let conn = self.checkout(readers)?;
+        let result = self.run_read(&conn, f);
+        let mut pool = readers.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.idle.push(conn);
+        drop(pool);
+        readers.returned.notify_one();
         result
+    }
+
+    /// Runs one read on `conn`, registered with the current scope's cancellation.
+    fn run_read<T>(
+        &self,
+        conn: &Connection,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let Some(registered) = cancel::register(conn) else {
+            return Err(StoreError::Cancelled);
+        };
+        let result = f(conn);
+        drop(registered);
+        result.map_err(|e| self.err(e))
+    }
+
+    /// A reader connection: an idle one, a new one while fewer than [`MAX_READERS`] are open,
+    /// or the next one given back.
+    fn checkout(&self, readers: &Readers) -> Result<Connection, StoreError> {
+        let mut pool = readers.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(conn);
+            }
+            if pool.open < MAX_READERS {
+                pool.open += 1;
+                drop(pool);
+                let opened = self.open_reader(&readers.path);
+                if opened.is_err() {
+                    let mut pool = readers.pool.lock().unwrap_or_else(PoisonError::into_inner);
+                    pool.open -= 1;
+                    drop(pool);
+                    readers.returned.notify_one();
+                }
+                return opened;
+            }
+            if cancel::current_is_cancelled() {
+                return Err(StoreError::Cancelled);
+            }
+            pool = readers
+                .returned
+                .wait_timeout(pool, READER_WAIT_CHECK)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     fn open_reader(&self, path: &Path) -> Result<Connection, StoreError> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_URI;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| self.err(e))?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(|e| self.err(e))?;
         configure(&conn, false).map_err(|e| self.err(e))?;
+        conn.progress_handler(PROGRESS_STEPS, Some(cancel::current_is_cancelled))
+            .map_err(|e| self.err(e))?;
         Ok(conn)
     }
 
@@ -273,7 +416,7 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn apply(&self, changes: &[Change]) -> Result<ApplySummary, StoreError> {
-        let mut writer = self.writer();
+        let mut writer = self.bulk_writer();
         writer
             .apply(changes, &[])
             .map(|(summary, _)| summary)
@@ -285,7 +428,7 @@ impl Store for SqliteStore {
         changes: &[Change],
         analyses: &[PreparedAnalysis],
     ) -> Result<(ApplySummary, u64), StoreError> {
-        let mut writer = self.writer();
+        let mut writer = self.bulk_writer();
         writer.apply(changes, analyses).map_err(|e| self.err(e))
     }
 
@@ -329,7 +472,7 @@ impl Store for SqliteStore {
     }
 
     fn save_prepared_analyses(&self, analyses: &[PreparedAnalysis]) -> Result<u64, StoreError> {
-        let mut writer = self.writer();
+        let mut writer = self.bulk_writer();
         writer.save_analyses(analyses).map_err(|e| self.err(e))
     }
 
@@ -407,6 +550,7 @@ fn map_err(name: &str, error: rusqlite::Error) -> StoreError {
             ErrorCode::DiskFull => StoreError::DiskFull { path },
             ErrorCode::ReadOnly => StoreError::ReadOnly { path },
             ErrorCode::DatabaseCorrupt => StoreError::Corrupt { path },
+            ErrorCode::OperationInterrupted => StoreError::Cancelled,
             _ => StoreError::Database {
                 path,
                 message: error.to_string(),

@@ -131,12 +131,12 @@ fn quality(analyser: &Analyser, posts: u64, seed: u64) -> anyhow::Result<()> {
         }
     }
     let elapsed = clock.elapsed();
-    println!(
+    outln!(
         "quality seed {seed}: {seen} posts over {days} days replayed in {:.1} s ({:.0} posts/s \
          with analysis)",
         elapsed.as_secs_f64(),
         seen as f64 / elapsed.as_secs_f64()
-    );
+    )?;
     let volume =
         |kind: AlertKind| matches!(kind, AlertKind::VolumeSpike | AlertKind::NegativeSurge);
     let mut delays = Vec::new();
@@ -153,15 +153,21 @@ fn quality(analyser: &Analyser, posts: u64, seed: u64) -> anyhow::Result<()> {
             Some(alert) => {
                 let delay = alert.first_seen.as_second() - incident.start.as_second();
                 delays.push(delay);
-                println!(
+                outln!(
                     "  incident {:?} at {} (peak x{:.1}): first alert after {delay} s: {} [{}]",
-                    incident.kind, incident.start, incident.peak, alert.title, alert.scope
-                );
+                    incident.kind,
+                    incident.start,
+                    incident.peak,
+                    alert.title,
+                    alert.scope
+                )?;
             }
-            None => println!(
+            None => outln!(
                 "  incident {:?} at {} (peak x{:.1}): NOT detected",
-                incident.kind, incident.start, incident.peak
-            ),
+                incident.kind,
+                incident.start,
+                incident.peak
+            )?,
         }
     }
     let cooldown = i64::try_from(AlertConfig::default().cooldown_secs).unwrap_or(0);
@@ -176,14 +182,16 @@ fn quality(analyser: &Analyser, posts: u64, seed: u64) -> anyhow::Result<()> {
         })
         .collect();
     for alarm in &false_alarms {
-        println!(
+        outln!(
             "  false alarm at {}: {} [{}]",
-            alarm.first_seen, alarm.title, alarm.scope
-        );
+            alarm.first_seen,
+            alarm.title,
+            alarm.scope
+        )?;
     }
     delays.sort_unstable();
     let per_post = |kind: AlertKind| opened.iter().filter(|a| a.kind == kind).count() as f64 / days;
-    println!(
+    outln!(
         "  detected {}/{} incidents; delay median {} s, max {} s; false spike/surge alarms {:.2} \
          per day; single-post alerts per day: high priority {:.1}, watch phrase {:.1}",
         delays.len(),
@@ -193,7 +201,7 @@ fn quality(analyser: &Analyser, posts: u64, seed: u64) -> anyhow::Result<()> {
         false_alarms.len() as f64 / days,
         per_post(AlertKind::HighPriorityPost),
         per_post(AlertKind::WatchPhrase),
-    );
+    )?;
     Ok(())
 }
 
@@ -424,7 +432,7 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
     }
     let delivered = lines.len() as f64 / took.as_secs_f64();
     let post_rate = expected.len() as f64 / took.as_secs_f64();
-    println!(
+    outln!(
         "latency: {} events ({} posts) sent in {:.1} s ({delivered:.0} events/s, {post_rate:.0} \
          posts/s); {} of {} probe webhooks received; latency median {:.1} ms, p99 {:.1} ms, max {:.1} ms; posts missing \
          from the store: {missing}; pipeline stored {} changes, analysed {}, {} alert updates; \
@@ -441,7 +449,7 @@ async fn latency(args: &AlertBenchArgs, analyser: Analyser) -> anyhow::Result<()
         stats.analysed,
         stats.alert_updates,
         health.snapshot(),
-    );
+    )?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
@@ -482,19 +490,19 @@ async fn sweep(seconds: u64) -> anyhow::Result<()> {
         let _ = source.await;
         server.abort();
         let carried = events == total;
-        println!(
+        outln!(
             "sweep: {rate} events/s for {seconds} s: {events}/{total} delivered in {:.2} s{} \
              (errors {})",
             took.as_secs_f64(),
             if carried { "" } else { " — NOT carried" },
             health.snapshot().errors
-        );
+        )?;
         if !carried {
             break;
         }
         best = rate;
     }
-    println!("sweep: highest rate carried without loss or delay: {best} events/s");
+    outln!("sweep: highest rate carried without loss or delay: {best} events/s")?;
     Ok(())
 }
 

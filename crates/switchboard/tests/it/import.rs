@@ -76,6 +76,44 @@ fn every_sample_folder_imports_and_a_second_import_changes_nothing() {
 }
 
 #[test]
+fn every_recorded_post_in_the_samples_folder_is_stored() {
+    // Issue 14, finding 13: on recorded payloads, 515 of 518 posts were stored. The figures
+    // are the distinct posts of each network in the samples folder, counted by
+    // scripts/count_sample_posts.py, which walks the payloads' documented shapes on its own.
+    let expected = [
+        ("x", 686),
+        ("mastodon", 63),
+        ("bluesky", 226),
+        ("facebook", 60),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for folder in ["x-twitter", "mastodon", "bluesky", "facebook"] {
+        for entry in fs::read_dir(samples().join(folder)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    let mut args: Vec<&str> = files.iter().map(|path| path.to_str().unwrap()).collect();
+    args.push("--no-analyse");
+    let summary = import_json(dir.path(), &args);
+    let stats = run(switchboard(dir.path()).args(["stats", "--json"]));
+    let stats: Value = serde_json::from_str(&stdout(&stats)).unwrap();
+    for (network, posts) in expected {
+        let stored = stats["by_network"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["network"] == network)
+            .and_then(|row| row["posts"].as_u64());
+        assert_eq!(stored, Some(posts), "{network}: {stats}");
+    }
+    let total: u64 = expected.iter().map(|(_, posts)| posts).sum();
+    assert_eq!(stats["posts"].as_u64(), Some(total), "{stats}");
+    // Only the error bodies and the cut-off stream line are rejected, nothing else.
+    assert_eq!(count(&summary, "rejected"), 5, "{summary}");
+}
+
+#[test]
 fn search_finds_phrases_boolean_and_prefix_terms_with_filters() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("feedback.csv");
@@ -298,4 +336,121 @@ fn killing_an_import_and_running_it_again_loses_nothing_and_doubles_nothing() {
         &[data.to_str().unwrap(), "--batch", "2000", "--no-analyse"],
     );
     assert_eq!(snapshot(killed.path()), expected);
+}
+
+#[test]
+fn printing_commands_end_quietly_when_the_reader_goes() {
+    // Issue 14, finding 12: `switchboard search … | head` panicked with "failed printing to
+    // stdout" and a backtrace.
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("x.jsonl");
+    let output = run(switchboard(dir.path()).args([
+        "generate",
+        "--posts",
+        "3000",
+        "--format",
+        "x",
+        "--seed",
+        "3",
+        "--out",
+        data.to_str().unwrap(),
+    ]));
+    assert!(output.status.success(), "{}", stderr(&output));
+    import_json(dir.path(), &[data.to_str().unwrap(), "--no-analyse"]);
+    let commands: [&[&str]; 3] = [
+        &["search", "*", "--limit", "3000"],
+        &["search", "*", "--limit", "3000", "--json"],
+        &["generate", "--posts", "20000", "--format", "mastodon"],
+    ];
+    for args in commands {
+        let mut child = switchboard(dir.path())
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        drop(reader);
+        let output = child.wait_with_output().unwrap();
+        let errors = stderr(&output);
+        assert!(
+            !errors.contains("panicked") && !errors.contains("Broken pipe"),
+            "{args:?}: {errors}"
+        );
+        assert!(
+            output.status.success(),
+            "{args:?}: {:?} {errors}",
+            output.status
+        );
+    }
+}
+
+#[test]
+fn rejects_are_written_once_per_run() {
+    // Issue 14, finding 8: the rejects file was appended on every run, so importing the same
+    // file again listed the same reject again.
+    let dir = tempfile::tempdir().unwrap();
+    let rejects_path = dir.path().join("switchboard.rejects.jsonl");
+    let first = dir.path().join("first.csv");
+    let second = dir.path().join("second.csv");
+    fs::write(
+        &first,
+        "id,date,comment\n1,2024-05-01,Kind nurses\n2,yesterday,Long wait\n",
+    )
+    .unwrap();
+    fs::write(
+        &second,
+        "id,date,comment\n1,2024-05-01,Lovely ward\n2,someday,Cold food\n",
+    )
+    .unwrap();
+    let lines = || -> Vec<Value> {
+        fs::read_to_string(&rejects_path)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let files = |rejects: &[Value]| -> Vec<String> {
+        let mut files: Vec<String> = rejects
+            .iter()
+            .map(|reject| {
+                let file = reject["file"].as_str().unwrap();
+                std::path::Path::new(file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    for _ in 0..3 {
+        let summary = import_json(dir.path(), &[first.to_str().unwrap()]);
+        assert_eq!(count(&summary, "rejected"), 1, "{summary}");
+        assert_eq!(files(&lines()), ["first.csv"]);
+    }
+    import_json(dir.path(), &[second.to_str().unwrap()]);
+    assert_eq!(files(&lines()), ["first.csv", "second.csv"]);
+    import_json(
+        dir.path(),
+        &[first.to_str().unwrap(), second.to_str().unwrap()],
+    );
+    assert_eq!(files(&lines()), ["first.csv", "second.csv"]);
+    // The first file mended: its reject goes, the second file's stays.
+    fs::write(
+        &first,
+        "id,date,comment\n1,2024-05-01,Kind nurses\n2,2024-05-02,Long wait\n",
+    )
+    .unwrap();
+    let summary = import_json(dir.path(), &[first.to_str().unwrap()]);
+    assert_eq!(count(&summary, "rejected"), 0, "{summary}");
+    assert_eq!(files(&lines()), ["second.csv"]);
+    assert_eq!(lines()[0]["line"], 3);
 }

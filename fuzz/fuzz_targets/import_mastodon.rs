@@ -1,0 +1,10 @@
+//! One JSON document (an API response or one JSON Lines line) through the mastodon importer.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let doc = String::from_utf8_lossy(data);
+    let mut out = Vec::new();
+    ingest::mastodon::parse_document(&doc, &mut out);
+});
