@@ -252,17 +252,27 @@ impl Case {
         NewAuditEntry::new(now, &actor.name, action, self.subject(), detail)
     }
 
-    /// Assigns the case: anyone who works cases may take it themselves; officers and above may
-    /// give it to anyone.
+    /// Assigns the case: anyone who works cases may take a case nobody holds (or keep their
+    /// own); officers and above may give any case to anyone. A squad member cannot take a case
+    /// someone else holds, so "close own case" never reaches another person's case.
     pub fn assign(
         &mut self,
         actor: &Actor,
         assignee: &str,
         now: Timestamp,
     ) -> Result<NewAuditEntry, CaseError> {
-        let ok = actor.role.at_least(Role::Officer)
-            || (actor.role.may_work_cases() && actor.name == assignee);
-        Case::allow(actor, ok, "assign this case to someone else")?;
+        if !actor.role.at_least(Role::Officer) {
+            Case::allow(
+                actor,
+                actor.role.may_work_cases() && actor.name == assignee,
+                "assign this case to someone else",
+            )?;
+            let held_by_another = self
+                .assignee
+                .as_deref()
+                .is_some_and(|holder| holder != actor.name);
+            Case::allow(actor, !held_by_another, "take a case someone else holds")?;
+        }
         if matches!(
             self.state,
             CaseState::New | CaseState::Assigned | CaseState::Closed
@@ -492,6 +502,38 @@ mod tests {
         assert_eq!(note.case_id, "x:10");
         case.reopen("11", rule, "switchboard", t(100)).unwrap();
         assert_eq!((case.state, case.post_id.as_str()), (CaseState::New, "11"));
+    }
+
+    #[test]
+    fn squad_cannot_take_a_case_held_by_an_officer_and_close_it() {
+        // Issue 14, finding 7: "take" reassigned a case held by an officer without a check, and
+        // "close own case" then applied.
+        let m = Matrix::default_matrix().unwrap();
+        let rule = m.rule("complaint").unwrap();
+        let (mut case, _) = Case::open(&post("10", None), rule, t(0)).unwrap();
+        let squad = Actor::new("nina", Role::Squad);
+        let other_squad = Actor::new("sam", Role::Squad);
+        let officer = Actor::new("olu", Role::Officer);
+        case.assign(&officer, "olu", t(1)).unwrap();
+        assert!(matches!(
+            case.assign(&squad, "nina", t(2)),
+            Err(CaseError::NotAllowed { .. })
+        ));
+        assert_eq!(case.assignee.as_deref(), Some("olu"));
+        assert!(matches!(
+            case.close(&squad, "done", t(3)),
+            Err(CaseError::NotAllowed { .. })
+        ));
+        assert_ne!(case.state, CaseState::Closed);
+        // A case nobody holds, or one's own, may be taken; another squad member's may not.
+        let (mut free, _) = Case::open(&post("11", None), rule, t(0)).unwrap();
+        free.assign(&squad, "nina", t(4)).unwrap();
+        free.assign(&squad, "nina", t(5)).unwrap();
+        assert!(free.assign(&other_squad, "sam", t(6)).is_err());
+        // An officer may hand any case on, to a squad member too.
+        case.assign(&officer, "nina", t(7)).unwrap();
+        case.close(&squad, "done", t(8)).unwrap();
+        assert_eq!(case.state, CaseState::Closed);
     }
 
     #[test]

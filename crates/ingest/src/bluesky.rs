@@ -227,8 +227,38 @@ impl Document<'_> {
         let event_time = time_us.and_then(time_from_micros);
         match string(event, "kind") {
             Some("commit") => self.commit(event, event_time),
+            Some("identity") => self.identity(event, event_time),
             Some(kind) => self.skip(format!("bluesky {kind} event")),
             None => self.reject("/kind", "a Jetstream event without a `kind`"),
+        }
+    }
+
+    /// An identity event: the account's handle, when it has one (`handle.invalid` and a
+    /// missing handle say it has none), replaces the bare DID shown for its posts; otherwise
+    /// the event is skipped.
+    fn identity(&mut self, event: &Value, event_time: Option<Timestamp>) {
+        let identity = event.get("identity");
+        let did = identity
+            .and_then(|identity| string(identity, "did"))
+            .or_else(|| string(event, "did"));
+        let handle = identity
+            .and_then(|identity| string(identity, "handle"))
+            .filter(|handle| !handle.is_empty() && *handle != "handle.invalid");
+        let at = identity
+            .and_then(|identity| string(identity, "time"))
+            .and_then(|time| time.parse::<Timestamp>().ok())
+            .or(event_time);
+        match (did, handle, at) {
+            (Some(did), Some(handle), Some(at)) => {
+                self.out
+                    .push(Ok(Record::Change(Change::Handle(model::HandleChange {
+                        network: Network::Bluesky,
+                        author_id: did.to_owned(),
+                        handle: handle.to_owned(),
+                        at,
+                    }))));
+            }
+            _ => self.skip("bluesky identity event"),
         }
     }
 
@@ -716,6 +746,7 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Change(Change::Handle(_))) => 2,
                 Ok(Record::Skipped { .. }) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
@@ -778,6 +809,79 @@ mod tests {
                 "no expectation for {name}"
             );
         }
+    }
+
+    #[test]
+    fn jetstream_identity_and_account_events_are_skipped_and_counted_not_rejected() {
+        // Issue 14, finding 13: Jetstream `account` and `identity` events were reported as
+        // rejects; an identity event's handle should replace the bare DID on screen. The
+        // recorded events, and the same identity event with the handle it carries when the
+        // account has one (as Jetstream sends it).
+        let recorded = std::fs::read_to_string(
+            Path::new(SAMPLES).join("jetstream__v1-golden-10-events.jsonl"),
+        )
+        .unwrap();
+        let identity = recorded
+            .lines()
+            .find(|line| line.contains("\"kind\":\"identity\""))
+            .unwrap();
+        let account = recorded
+            .lines()
+            .find(|line| line.contains("\"kind\":\"account\""))
+            .unwrap();
+        let with_handle = identity.replacen(
+            "\"seq\"",
+            "\"handle\":\"ward7.northgate.nhs.uk\",\"seq\"",
+            1,
+        );
+        let deactivated = account.replace(
+            "\"active\":true",
+            "\"active\":false,\"status\":\"deactivated\"",
+        );
+        let text = [
+            identity,
+            account,
+            with_handle.as_str(),
+            deactivated.as_str(),
+        ]
+        .join("\n");
+        let path = Path::new("events.jsonl");
+        let (format, reader) = input::open_reader(
+            path,
+            Box::new(std::io::Cursor::new(text.into_bytes())),
+            None,
+        )
+        .unwrap();
+        let items: Vec<Parsed> = input::parse(path, format, reader, &ImportOptions::default())
+            .unwrap()
+            .collect();
+        assert!(items.iter().all(Result::is_ok), "{items:?}");
+        let skipped: Vec<&str> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Skipped { kind }) => Some(kind.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                "bluesky identity event",
+                "bluesky account event",
+                "bluesky account event"
+            ]
+        );
+        let handles: Vec<&model::HandleChange> = items
+            .iter()
+            .filter_map(|item| match item {
+                Ok(Record::Change(Change::Handle(handle))) => Some(handle),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(handles.len(), 1);
+        assert_eq!(handles[0].handle, "ward7.northgate.nhs.uk");
+        assert_eq!(handles[0].author_id, "did:plc:g4ut2w5755qxi3fe7mfs72p4");
+        assert_eq!(handles[0].network, Network::Bluesky);
     }
 
     #[test]

@@ -176,6 +176,11 @@ fn detect_json(text: &str) -> Option<Format> {
     if has("\"time_us\"") && has("\"did\"") && has("\"kind\"") {
         return Some(Format::Jetstream);
     }
+    // Mastodon's streaming API over WebSocket: {"stream": [...], "event": "...", "payload": "..."}
+    // with the status as a JSON string, so its own field names are escaped.
+    if has("\"stream\"") && has("\"event\"") {
+        return Some(Format::Mastodon);
+    }
     // X batch compliance results: {"id", "action": "delete", "created_at", "reason"}.
     if has("\"action\"") && has("\"reason\"") && !has("\"acct\"") {
         return Some(Format::X);

@@ -94,7 +94,26 @@ enum Context<'p> {
     Single,
     /// A comment embedded in the feed item with this id.
     CommentOf(&'p str),
+    /// A reply nested under a comment: the post the thread belongs to, and the comment.
+    ReplyOf {
+        /// The post (or photo) the thread belongs to.
+        post: &'p str,
+        /// The comment answered.
+        comment: &'p str,
+    },
 }
+
+/// The edges whose `data[]` items are posts of their own: a Page's or group's posts, feed,
+/// photos and videos.
+const POST_EDGES: [&str; 7] = [
+    "posts",
+    "feed",
+    "photos",
+    "videos",
+    "published_posts",
+    "visitor_posts",
+    "tagged",
+];
 
 /// Reads one object and pushes what it is.
 fn object(raw: &RawValue, pointer: &str, context: Context<'_>, out: &mut Vec<Parsed>) {
@@ -110,8 +129,16 @@ fn object(raw: &RawValue, pointer: &str, context: Context<'_>, out: &mut Vec<Par
         }
     };
     let said = item.created_time.is_some() || item.message.is_some() || item.story.is_some();
-    let edges = [("posts", &item.posts), ("feed", &item.feed)];
-    for (name, edge) in edges {
+    let edges = [
+        &item.posts,
+        &item.feed,
+        &item.photos,
+        &item.videos,
+        &item.published_posts,
+        &item.visitor_posts,
+        &item.tagged,
+    ];
+    for (name, edge) in POST_EDGES.into_iter().zip(edges) {
         for (index, raw) in edge.iter().flat_map(|edge| edge.data.iter().enumerate()) {
             object(
                 raw,
@@ -145,7 +172,8 @@ fn object(raw: &RawValue, pointer: &str, context: Context<'_>, out: &mut Vec<Par
         }
         return;
     }
-    let comment = matches!(context, Context::CommentOf(_)) || item.is_comment();
+    let comment =
+        matches!(context, Context::CommentOf(_) | Context::ReplyOf { .. }) || item.is_comment();
     let built = if comment {
         item.comment(raw, pointer, context)
     } else {
@@ -153,12 +181,24 @@ fn object(raw: &RawValue, pointer: &str, context: Context<'_>, out: &mut Vec<Par
     };
     match built {
         Ok(post) => {
-            let post_id = post.id.clone();
+            let id = post.id.clone();
+            let thread = post.thread_id.clone();
             out.push(Ok(Record::Change(Change::Upsert(Box::new(post)))));
-            if !comment && let Some(comments) = &item.comments {
+            if let Some(comments) = &item.comments {
                 for (index, raw) in comments.data.iter().enumerate() {
                     let pointer = format!("{pointer}/comments/data/{index}");
-                    object(raw, &pointer, Context::CommentOf(&post_id), out);
+                    let context = match (comment, &thread) {
+                        (false, _) => Context::CommentOf(&id),
+                        (true, Some(thread)) => Context::ReplyOf {
+                            post: thread,
+                            comment: &id,
+                        },
+                        (true, None) => Context::ReplyOf {
+                            post: &id,
+                            comment: &id,
+                        },
+                    };
+                    object(raw, &pointer, context, out);
                 }
             }
         }
@@ -281,6 +321,18 @@ struct Object<'a> {
     posts: Option<Comments<'a>>,
     #[serde(borrow, default)]
     feed: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    photos: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    videos: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    published_posts: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    visitor_posts: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    tagged: Option<Comments<'a>>,
+    #[serde(borrow, default)]
+    message_tags: Option<Tags<'a>>,
     #[serde(default)]
     like_count: Option<u64>,
     #[serde(default)]
@@ -291,14 +343,57 @@ struct Object<'a> {
     attachments: Option<Attachments<'a>>,
     #[serde(borrow, default)]
     attachment: Option<Attachment<'a>>,
-    #[serde(default)]
-    name: Option<IgnoredAny>,
+    #[serde(borrow, default)]
+    name: Option<Name<'a>>,
     #[serde(default)]
     fan_count: Option<IgnoredAny>,
     #[serde(default)]
     category: Option<IgnoredAny>,
     #[serde(default)]
     about: Option<IgnoredAny>,
+}
+
+/// A `name`: a photo's caption, a Page's or person's name; anything else is passed over.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Name<'a> {
+    Text(#[serde(borrow)] Cow<'a, str>),
+    Other(IgnoredAny),
+}
+
+/// `message_tags`: a list of the people and Pages tagged, or (older versions) lists keyed by
+/// offset.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Tags<'a> {
+    List(#[serde(borrow)] Vec<Tag<'a>>),
+    ByOffset(#[serde(borrow)] std::collections::BTreeMap<Cow<'a, str>, Vec<Tag<'a>>>),
+    Other(IgnoredAny),
+}
+
+/// One tag of `message_tags`.
+#[derive(Deserialize)]
+struct Tag<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+}
+
+impl Tags<'_> {
+    /// The names tagged, in order, each once.
+    fn names(&self) -> Vec<String> {
+        let tags: Vec<&Tag<'_>> = match self {
+            Tags::List(list) => list.iter().collect(),
+            Tags::ByOffset(by_offset) => by_offset.values().flatten().collect(),
+            Tags::Other(_) => Vec::new(),
+        };
+        let mut names: Vec<String> = Vec::new();
+        for name in tags.iter().filter_map(|tag| tag.name.as_deref()) {
+            if !names.iter().any(|known| known == name) {
+                names.push(name.to_owned());
+            }
+        }
+        names
+    }
 }
 
 #[derive(Deserialize)]
@@ -500,9 +595,16 @@ impl Object<'_> {
         }
     }
 
+    /// The words: the message, else the story ("… updated their cover photo."), else a
+    /// photo's or video's caption (`name`), else the title of what is attached.
     fn text(&self) -> String {
         if let Some(text) = self.message.as_deref().or(self.story.as_deref()) {
             return text.to_owned();
+        }
+        if let Some(Name::Text(caption)) = &self.name
+            && self.created_time.is_some()
+        {
+            return caption.clone().into_owned();
         }
         let attachments = self.attachments.iter().flat_map(|list| &list.data);
         attachments
@@ -519,6 +621,11 @@ impl Object<'_> {
 
     fn fill(&self, post: &mut Post, raw: &RawValue) {
         post.hashtags = hashtags(&post.text);
+        post.mentions = self
+            .message_tags
+            .as_ref()
+            .map(Tags::names)
+            .unwrap_or_default();
         let attachments: Vec<&Attachment<'_>> = self
             .attachments
             .iter()
@@ -598,7 +705,7 @@ impl Object<'_> {
         };
         let created_at = self.time(pointer, raw)?;
         let post_id = match context {
-            Context::CommentOf(post) => Some(post.to_owned()),
+            Context::CommentOf(post) | Context::ReplyOf { post, .. } => Some(post.to_owned()),
             _ => {
                 let post = link
                     .post
@@ -616,6 +723,10 @@ impl Object<'_> {
             .map(str::to_owned);
         let parent = parent.or_else(|| match (link.reply, link.comment, link.post) {
             (Some(_), Some(comment), Some(post)) => Some(format!("{post}_{comment}")),
+            _ => None,
+        });
+        let parent = parent.or_else(|| match context {
+            Context::ReplyOf { comment, .. } => Some(comment.to_owned()),
             _ => None,
         });
         let mut post = Post::new(
@@ -759,6 +870,7 @@ mod tests {
             match item {
                 Ok(Record::Change(Change::Upsert(_))) => counts.0 += 1,
                 Ok(Record::Change(Change::Delete(_))) => counts.1 += 1,
+                Ok(Record::Change(Change::Handle(_))) => counts.2 += 1,
                 Ok(Record::Skipped { .. }) => counts.2 += 1,
                 Ok(Record::Cursor(_)) => {}
                 Err(_) => counts.3 += 1,
@@ -769,6 +881,63 @@ mod tests {
 
     fn time(text: &str) -> Timestamp {
         text.parse().unwrap()
+    }
+
+    fn parse_text(doc: &str) -> Vec<Parsed> {
+        let mut out = Vec::new();
+        parse_document(doc, &mut out);
+        out
+    }
+
+    #[test]
+    fn comments_nested_under_photos_and_posts_are_imported() {
+        // Issue 14, finding 13: Graph API comments nested under photos, and under posts with
+        // story and message tags, were missed. Shapes as the Graph API reference gives them:
+        // a Page with its `photos` edge (`GET /{page-id}?fields=photos{name,created_time,
+        // comments{message,created_time,from,comments}}`), a photo's caption in `name`, and
+        // replies nested under the comment they answer.
+        let page = r#"{"id":"109118975134543","name":"Northgate Valley NHS Foundation Trust",
+          "photos":{"data":[{"id":"1021349045011523","created_time":"2024-05-01T10:00:00+0000",
+            "name":"Our new A&E opens today","from":{"name":"Northgate Valley NHS Foundation Trust","id":"109118975134543"},
+            "name_tags":[{"id":"109118975134543","name":"Northgate","offset":0,"length":9}],
+            "comments":{"data":[
+              {"id":"1021349045011523_2001","message":"Waited 6 hours last week, hope this helps",
+               "created_time":"2024-05-01T11:00:00+0000","from":{"name":"Jane Doe","id":"555"},
+               "comments":{"data":[{"id":"1021349045011523_2002","message":"Sorry to hear that, Jane",
+                 "created_time":"2024-05-01T11:30:00+0000","from":{"name":"Northgate Valley NHS Foundation Trust","id":"109118975134543"}}]}},
+              {"id":"1021349045011523_2003","message":"Brilliant news","created_time":"2024-05-01T12:00:00+0000"}],
+              "paging":{"cursors":{"before":"QVFI","after":"QVFJ"}}}}],
+            "paging":{"cursors":{"before":"a","after":"b"}}},
+          "posts":{"data":[{"id":"109118975134543_3001","created_time":"2024-05-02T10:00:00+0000",
+            "story":"Northgate Valley NHS Foundation Trust updated their cover photo.",
+            "story_tags":[{"id":"109118975134543","name":"Northgate Valley NHS Foundation Trust","type":"page","offset":0,"length":38}],
+            "message":"Thank you Ward 7!","message_tags":[{"id":"777","name":"Ward 7","type":"page","offset":10,"length":6}],
+            "comments":{"data":[{"id":"3001_4001","message":"Lovely @Ward 7 team","created_time":"2024-05-02T11:00:00+0000",
+              "message_tags":[{"id":"777","name":"Ward 7 team","type":"user","offset":7,"length":11}],
+              "comments":{"data":[{"id":"3001_4002","message":"Thank you!","created_time":"2024-05-02T11:05:00+0000"}]}}]}}]}}"#;
+        let items = parse_text(page);
+        assert_eq!(tally(&items), (7, 0, 1, 0), "{items:?}");
+        let tagged_comment = post(&items, "3001_4001");
+        assert_eq!(tagged_comment.mentions, ["Ward 7 team"]);
+        let photo = post(&items, "1021349045011523");
+        assert_eq!(photo.text, "Our new A&E opens today");
+        let reply = post(&items, "1021349045011523_2002");
+        assert_eq!(reply.reply_to.as_deref(), Some("1021349045011523_2001"));
+        assert_eq!(reply.thread_id.as_deref(), Some("1021349045011523"));
+        let comment = post(&items, "1021349045011523_2001");
+        assert_eq!(comment.reply_to.as_deref(), Some("1021349045011523"));
+        let story = post(&items, "109118975134543_3001");
+        assert_eq!(story.text, "Thank you Ward 7!");
+        let tagged = post(&items, "3001_4002");
+        assert_eq!(tagged.reply_to.as_deref(), Some("3001_4001"));
+        assert_eq!(tagged.thread_id.as_deref(), Some("109118975134543_3001"));
+        // The photos list itself (`GET /{page-id}/photos`) gives the same photo and comments.
+        let list = format!(
+            r#"{{"data":[{}]}}"#,
+            &page[page.find("{\"id\":\"1021349045011523\"").unwrap()
+                ..page.find("],\n            \"paging\"").unwrap()]
+        );
+        assert_eq!(tally(&parse_text(&list)), (4, 0, 0, 0));
     }
 
     #[test]

@@ -323,13 +323,16 @@ impl Document<'_> {
     fn object(&mut self, value: &Value, object: &Map<String, Value>) {
         if let Some(error) = object.get("error").and_then(Value::as_str) {
             self.reject("", error_advice(error, object.get("error_description")));
-        } else if let (Some(event), Some(payload)) = (
+        } else if let (Some(event), true) = (
             object.get("event").and_then(Value::as_str),
-            object.get("payload"),
+            object.contains_key("payload") || object.contains_key("stream"),
         ) {
-            let data = match payload {
-                Value::String(text) => text.clone(),
-                other => other.to_string(),
+            // A WebSocket streaming message: the payload is the event's data as a JSON string
+            // (or a bare id for `delete`); some events (`filters_changed`) have none.
+            let data = match object.get("payload") {
+                Some(Value::String(text)) => text.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
             };
             stream_event(event, &data, self.out);
         } else if object.contains_key("notification_groups") {
@@ -908,6 +911,7 @@ mod tests {
             let slot = match item {
                 Ok(Record::Change(Change::Upsert(_))) => 0,
                 Ok(Record::Change(Change::Delete(_))) => 1,
+                Ok(Record::Change(Change::Handle(_))) => 2,
                 Ok(Record::Skipped { .. }) => 2,
                 Ok(Record::Cursor(_)) => 3,
                 Err(_) => 4,
@@ -981,6 +985,60 @@ mod tests {
         lines[2] = &broken_data;
         let damaged = import_bytes(lines.join(&b'\n'));
         assert_eq!(tally(&damaged), [4, 1, 0, 0, 1]);
+    }
+
+    #[test]
+    fn websocket_streaming_messages_give_the_same_posts_as_the_event_stream() {
+        // Issue 14, finding 13: Mastodon's streaming events as sent over WebSocket (one JSON
+        // object per message, the status as a JSON string in `payload`) were not imported.
+        // The recorded event streams, re-sent as the WebSocket API frames the same events.
+        for name in [
+            "mastodonpy__local__stream-user-mixed.sse",
+            "mastodonpy__local__stream-direct-conversation.sse",
+        ] {
+            let recorded = std::fs::read(Path::new(SAMPLES).join(name)).unwrap();
+            let from_sse = import_bytes(recorded.clone());
+            let text = String::from_utf8(recorded).unwrap();
+            let mut messages = vec![
+                serde_json::json!({"stream": ["user"], "event": "filters_changed"}).to_string(),
+            ];
+            for block in text.split("\n\n") {
+                let mut event = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(value) = line.strip_prefix("event: ") {
+                        event = Some(value);
+                    } else if let Some(value) = line.strip_prefix("data: ") {
+                        data = Some(value);
+                    }
+                }
+                if let (Some(event), Some(data)) = (event, data) {
+                    messages.push(
+                        serde_json::json!({"stream": ["user"], "event": event, "payload": data})
+                            .to_string(),
+                    );
+                }
+            }
+            let path = Path::new("websocket.jsonl");
+            let bytes = messages.join("\n").into_bytes();
+            let (format, reader) =
+                input::open_reader(path, Box::new(Cursor::new(bytes)), None).unwrap();
+            assert_eq!(format, Format::Mastodon, "{name}");
+            let from_websocket: Vec<Parsed> =
+                input::parse(path, format, reader, &ImportOptions::default())
+                    .unwrap()
+                    .collect();
+            let mut expected = tally(&from_sse);
+            expected[2] += 1;
+            assert_eq!(tally(&from_websocket), expected, "{name}");
+            let ids = |items: &[Parsed]| {
+                posts(items)
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(ids(&from_websocket), ids(&from_sse), "{name}");
+        }
     }
 
     #[test]

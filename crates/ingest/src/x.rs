@@ -1141,6 +1141,7 @@ mod tests {
             match item {
                 Ok(Record::Change(Change::Upsert(_))) => counts.0 += 1,
                 Ok(Record::Change(Change::Delete(_))) => counts.1 += 1,
+                Ok(Record::Change(Change::Handle(_))) => counts.2 += 1,
                 Ok(Record::Skipped { .. }) => counts.2 += 1,
                 Ok(Record::Cursor(_)) => {}
                 Err(_) => counts.3 += 1,

@@ -257,7 +257,23 @@ pub struct Deletion {
     pub deleted_at: Option<Timestamp>,
 }
 
-/// What a source hands to the store: a post to insert or update, or a deletion.
+/// An account's handle, as the network announced it (a Bluesky identity event): it replaces
+/// the bare account id shown for posts that came without a handle (Jetstream posts carry only
+/// the DID).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandleChange {
+    /// The network.
+    pub network: Network,
+    /// The network's stable id of the account (the DID).
+    pub author_id: String,
+    /// The handle people type (`name.bsky.social`).
+    pub handle: String,
+    /// When the network announced it.
+    pub at: Timestamp,
+}
+
+/// What a source hands to the store: a post to insert or update, a deletion, or an account's
+/// new handle.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum Change {
@@ -265,6 +281,8 @@ pub enum Change {
     Upsert(Box<Post>),
     /// Mark the post deleted.
     Delete(Deletion),
+    /// Show this handle for the account's posts.
+    Handle(HandleChange),
 }
 
 impl Change {
@@ -273,6 +291,7 @@ impl Change {
         match self {
             Change::Upsert(post) => post.network,
             Change::Delete(deletion) => deletion.network,
+            Change::Handle(handle) => handle.network,
         }
     }
 
@@ -280,7 +299,7 @@ impl Change {
     pub fn post(&self) -> Option<&Post> {
         match self {
             Change::Upsert(post) => Some(post),
-            Change::Delete(_) => None,
+            Change::Delete(_) | Change::Handle(_) => None,
         }
     }
 }

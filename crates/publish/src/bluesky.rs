@@ -306,6 +306,16 @@ impl Bluesky {
     /// The root and parent strong references for a reply to the post at `uri`
     /// (`at://did/app.bsky.feed.post/rkey`), read with `com.atproto.repo.getRecord`.
     pub async fn reply_refs(&self, uri: &str) -> Result<(StrongRef, StrongRef), PublishError> {
+        match self.reply_refs_unredacted(uri).await {
+            Ok(refs) => Ok(refs),
+            Err(error) => Err(self.redacted(error).await),
+        }
+    }
+
+    async fn reply_refs_unredacted(
+        &self,
+        uri: &str,
+    ) -> Result<(StrongRef, StrongRef), PublishError> {
         #[derive(Deserialize)]
         struct Got {
             uri: String,
@@ -359,8 +369,29 @@ impl Bluesky {
         Ok((root, parent))
     }
 
-    /// Posts, as a reply when `reply` gives the thread's root and the parent.
+    /// Posts, as a reply when `reply` gives the thread's root and the parent. Neither the app
+    /// password nor the session token ever appears in an error.
     pub async fn post(
+        &self,
+        post: &Outgoing,
+        reply: Option<(&StrongRef, &StrongRef)>,
+    ) -> Result<Published, PublishError> {
+        match self.post_unredacted(post, reply).await {
+            Ok(published) => Ok(published),
+            Err(error) => Err(self.redacted(error).await),
+        }
+    }
+
+    /// `error` with this account's secrets taken out.
+    async fn redacted(&self, error: PublishError) -> PublishError {
+        let session = self.session.lock().await.clone();
+        let token = session
+            .map(|session| session.access_jwt)
+            .unwrap_or_default();
+        error.redacted(&[&self.password, &token])
+    }
+
+    async fn post_unredacted(
         &self,
         post: &Outgoing,
         reply: Option<(&StrongRef, &StrongRef)>,

@@ -16,9 +16,14 @@
 //!   duplicate text (403), which is treated the same way.
 //!
 //! TLS is rustls with the ring provider only ([`install_crypto_provider`]).
+//!
+//! What a network answers is never trusted with secrets: every error a client returns has its
+//! credentials, and anything shaped like a token, replaced by `[redacted]` ([`redact_secrets`]),
+//! since error messages are stored on drafts and shown on pages.
 
 pub mod bluesky;
 pub mod mastodon;
+mod redact;
 mod retry;
 pub mod x;
 
@@ -28,6 +33,7 @@ use jiff::Timestamp;
 
 pub use bluesky::{Bluesky, StrongRef};
 pub use mastodon::Mastodon;
+pub use redact::redact_secrets;
 pub use retry::RetryPolicy;
 pub use x::X;
 
@@ -124,6 +130,39 @@ pub struct Published {
     pub attempts: u32,
     /// Whether an earlier attempt had already created it (found instead of posted again).
     pub recovered: bool,
+}
+
+impl PublishError {
+    /// The same error with `known` secrets, and anything shaped like a token, redacted from
+    /// what the network said.
+    pub fn redacted(self, known: &[&str]) -> PublishError {
+        let clean = |text: String| redact_secrets(&text, known);
+        match self {
+            PublishError::Config(message) => PublishError::Config(clean(message)),
+            PublishError::Unauthorized { network, message } => PublishError::Unauthorized {
+                network,
+                message: clean(message),
+            },
+            PublishError::Rejected {
+                network,
+                status,
+                message,
+            } => PublishError::Rejected {
+                network,
+                status,
+                message: clean(message),
+            },
+            PublishError::GaveUp {
+                network,
+                attempts,
+                last,
+            } => PublishError::GaveUp {
+                network,
+                attempts,
+                last: clean(last),
+            },
+        }
+    }
 }
 
 /// Why a post could not be sent.

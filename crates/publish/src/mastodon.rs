@@ -54,8 +54,19 @@ impl Mastodon {
         )
     }
 
-    /// Posts a status, replying to the status `in_reply_to` when given.
+    /// Posts a status, replying to the status `in_reply_to` when given. The access token never
+    /// appears in an error, even when the server echoes it.
     pub async fn post(
+        &self,
+        post: &Outgoing,
+        in_reply_to: Option<&str>,
+    ) -> Result<Published, PublishError> {
+        self.post_unredacted(post, in_reply_to)
+            .await
+            .map_err(|error| error.redacted(&[&self.token]))
+    }
+
+    async fn post_unredacted(
         &self,
         post: &Outgoing,
         in_reply_to: Option<&str>,

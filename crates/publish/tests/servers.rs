@@ -155,6 +155,70 @@ mod tests {
         (state.clone(), serve(app).await)
     }
 
+    /// Answers every request with `status` and a body that echoes what the client sent: its
+    /// Authorization header and JSON body, as careless or hostile servers do.
+    async fn echo(status: u16) -> String {
+        let reply = move |headers: HeaderMap, body: String| async move {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let text = format!("Unauthorised request. You sent: {auth} with {body}");
+            fail(
+                status,
+                json!({"error": text, "message": text, "detail": text}),
+            )
+        };
+        serve(Router::new().fallback(reply)).await
+    }
+
+    #[tokio::test]
+    async fn upstream_errors_that_echo_the_access_token_are_redacted() {
+        // Issue 14, finding 11: an upstream error body that echoed the access token was stored
+        // and shown on the draft page.
+        let token = "mastodon-secret-token-0123456789";
+        for status in [401, 422, 503] {
+            let base = echo(status).await;
+            let mastodon = Mastodon::new(&base, token, policy()).unwrap();
+            let error = mastodon
+                .post(&outgoing("d1", "Hello"), None)
+                .await
+                .unwrap_err();
+            let shown = error.to_string();
+            assert!(!shown.contains(token), "mastodon {status}: {shown}");
+            assert!(shown.contains("[redacted]"), "mastodon {status}: {shown}");
+
+            let x_token = "x-bearer-token-AAAAAAAAAAAAAAAAAAAAA";
+            let x = X::new(&base, x_token, policy()).unwrap();
+            let shown = x
+                .post(&outgoing("d2", "Hello"), None)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(!shown.contains(x_token), "x {status}: {shown}");
+        }
+        let base = echo(401).await;
+        let password = "abcd-efgh-ijkl-mnop";
+        let bluesky = Bluesky::new(&base, "trust.bsky.social", password, policy()).unwrap();
+        let shown = bluesky
+            .post(&outgoing("d3", "Hello"), None)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(!shown.contains(password), "bluesky: {shown}");
+        assert!(shown.contains("[redacted]"), "bluesky: {shown}");
+        // Tokens of the common shapes are redacted even when the client does not know them.
+        let shown = publish::redact_secrets(
+            "GET /me?access_token=EAAGm0PX4ZCpsBAJ2cmC8 failed; Bearer abc.def-ghi; \
+             jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjIn0.c2lnbmF0dXJl",
+            &[],
+        );
+        assert!(!shown.contains("EAAGm0PX4ZCpsBAJ2cmC8"), "{shown}");
+        assert!(!shown.contains("abc.def-ghi"), "{shown}");
+        assert!(!shown.contains("eyJzdWIiOiJkaWQ6cGxjIn0"), "{shown}");
+    }
+
     #[tokio::test]
     async fn mastodon_reply_is_posted_once_with_its_reply_id() {
         let (state, base) = mastodon(&[]).await;

@@ -113,7 +113,7 @@ pub trait Store: Send + Sync {
 }
 
 /// What [`Store::apply`] did with a batch: one count per change (a tombstone for a post not yet
-/// seen counts as `deleted`).
+/// seen counts as `deleted`; an account's new handle as `handles`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ApplySummary {
     /// Posts seen for the first time.
@@ -128,6 +128,8 @@ pub struct ApplySummary {
     pub deleted: u64,
     /// Older versions that arrived after a newer one: kept in history only.
     pub history_only: u64,
+    /// Account handles learnt from the network (Bluesky identity events).
+    pub handles: u64,
 }
 
 impl ApplySummary {
@@ -139,6 +141,7 @@ impl ApplySummary {
             + self.unchanged
             + self.deleted
             + self.history_only
+            + self.handles
     }
 }
 
@@ -159,6 +162,7 @@ impl AddAssign for ApplySummary {
         self.unchanged += other.unchanged;
         self.deleted += other.deleted;
         self.history_only += other.history_only;
+        self.handles += other.handles;
     }
 }
 

@@ -203,6 +203,96 @@ mod tests {
     }
 
     #[test]
+    fn jetstream_identity_handle_replaces_the_bare_did() {
+        // Issue 14, finding 13: an identity event carries the handle that should replace a
+        // bare DID on screen (Jetstream posts carry only the DID).
+        let (_dir, store) = open();
+        let did = "did:plc:g4ut2w5755qxi3fe7mfs72p4";
+        let jetstream_post = |rkey: &str, created: &str| {
+            let author = Author {
+                id: did.to_owned(),
+                handle: did.to_owned(),
+                ..Author::default()
+            };
+            let mut post = Post::new(
+                Network::Bluesky,
+                format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                author,
+                "Ward 7 were brilliant",
+                at(created),
+            );
+            post.raw = "{}".into();
+            Change::Upsert(Box::new(post))
+        };
+        let handle = |name: &str, when: &str| {
+            Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: did.to_owned(),
+                handle: name.to_owned(),
+                at: at(when),
+            })
+        };
+        let shown = |rkey: &str| -> String {
+            store
+                .post(
+                    Network::Bluesky,
+                    &format!("at://{did}/app.bsky.feed.post/{rkey}"),
+                )
+                .unwrap()
+                .unwrap()
+                .post
+                .author
+                .handle
+        };
+        store
+            .apply(&[jetstream_post("a", "2026-05-25T10:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), did);
+        let summary = store
+            .apply(&[handle("ward7.northgate.nhs.uk", "2026-05-25T11:00:00Z")])
+            .unwrap();
+        assert_eq!(summary.handles, 1);
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        // A later post that comes with the DID only keeps the handle.
+        store
+            .apply(&[jetstream_post("b", "2026-05-25T12:00:00Z")])
+            .unwrap();
+        assert_eq!(shown("a"), "ward7.northgate.nhs.uk");
+        assert_eq!(shown("b"), "ward7.northgate.nhs.uk");
+        // A handle announced before any post of the account is shown once its posts arrive.
+        let other = "did:plc:hqvhxrowqbemo5e4wjnj6zao";
+        store
+            .apply(&[Change::Handle(model::HandleChange {
+                network: Network::Bluesky,
+                author_id: other.to_owned(),
+                handle: "matron.bsky.social".to_owned(),
+                at: at("2026-05-25T09:00:00Z"),
+            })])
+            .unwrap();
+        let mut early = Post::new(
+            Network::Bluesky,
+            format!("at://{other}/app.bsky.feed.post/c"),
+            Author {
+                id: other.to_owned(),
+                handle: other.to_owned(),
+                ..Author::default()
+            },
+            "Thank you",
+            at("2026-05-25T13:00:00Z"),
+        );
+        early.raw = "{}".into();
+        store.apply(&[Change::Upsert(Box::new(early))]).unwrap();
+        let stored = store
+            .post(
+                Network::Bluesky,
+                &format!("at://{other}/app.bsky.feed.post/c"),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.post.author.handle, "matron.bsky.social");
+    }
+
+    #[test]
     fn apply_is_idempotent_and_round_trips() {
         let (_dir, store) = open();
         let mut a = post(

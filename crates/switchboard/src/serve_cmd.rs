@@ -299,6 +299,7 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
     let at = |c: &Change| match c {
         Change::Upsert(post) => post.created_at,
         Change::Delete(deletion) => deletion.deleted_at.unwrap_or(now),
+        Change::Handle(handle) => handle.at,
     };
     changes.sort_by_key(at);
     // The generator follows the day's rhythm (quiet at night); the replay spaces changes evenly
@@ -331,6 +332,7 @@ fn replay_changes(replay: &Replay) -> anyhow::Result<Vec<(Timestamp, Change)>> {
                 post.created_at = due;
             }
             Change::Delete(deletion) => deletion.deleted_at = Some(due),
+            Change::Handle(handle) => handle.at = due,
         }
         timed.push((due, change));
     }

@@ -60,6 +60,11 @@ fn key(change: &Change) -> Key {
     match change {
         Change::Upsert(post) => (post.network, post.id.clone(), false),
         Change::Delete(deletion) => (deletion.network, deletion.id.clone(), true),
+        Change::Handle(handle) => (
+            handle.network,
+            format!("handle of {}", handle.author_id),
+            false,
+        ),
     }
 }
 

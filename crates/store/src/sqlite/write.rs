@@ -14,7 +14,7 @@
 
 use std::{collections::HashMap, sync::mpsc, thread};
 
-use model::{Author, Change, Deletion, Network, Post, RelationKind};
+use model::{Author, Change, Deletion, HandleChange, Network, Post, RelationKind};
 use rusqlite::{
     Connection, OptionalExtension, Transaction, TransactionBehavior, params, types::Value,
 };
@@ -72,6 +72,7 @@ enum Outcome {
     Unchanged,
     Deleted,
     HistoryOnly,
+    Handle,
 }
 
 impl Writer {
@@ -148,7 +149,7 @@ impl Writer {
                             .iter()
                             .map(|change| match change {
                                 Change::Upsert(post) => Some(super::packed::pack(&post.raw)),
-                                Change::Delete(_) => None,
+                                Change::Delete(_) | Change::Handle(_) => None,
                             })
                             .collect();
                         if packed.send(payloads).is_err() {
@@ -167,6 +168,7 @@ impl Writer {
                 let outcome = match change {
                     Change::Upsert(post) => batch.upsert(post)?,
                     Change::Delete(deletion) => batch.delete(deletion)?,
+                    Change::Handle(handle) => batch.handle(handle)?,
                 };
                 match outcome {
                     Outcome::Inserted => summary.inserted += 1,
@@ -175,6 +177,7 @@ impl Writer {
                     Outcome::Unchanged => summary.unchanged += 1,
                     Outcome::Deleted => summary.deleted += 1,
                     Outcome::HistoryOnly => summary.history_only += 1,
+                    Outcome::Handle => summary.handles += 1,
                 }
             }
             Ok(summary)
@@ -564,6 +567,31 @@ impl<'p> Batch<'_, 'p> {
         Ok(())
     }
 
+    /// Shows an account's announced handle for its posts: the author row gets it (made when
+    /// the account has no post yet, so its first posts find it).
+    fn handle(&mut self, change: &HandleChange) -> rusqlite::Result<Outcome> {
+        let url = match change.network {
+            Network::Bluesky => Some(format!("https://bsky.app/profile/{}", change.handle)),
+            _ => None,
+        };
+        self.tx
+            .prepare_cached(
+                "INSERT INTO authors (network, identity, author_id, handle, verified, url,
+                     profile_at, profile_hash)
+                 VALUES (?1, 'id:' || ?2, ?2, ?3, 0, ?4, ?5, 0)
+                 ON CONFLICT (network, identity) DO UPDATE SET handle = excluded.handle,
+                     url = coalesce(excluded.url, url)",
+            )?
+            .execute(params![
+                change.network.as_str(),
+                change.author_id,
+                change.handle,
+                url,
+                change.at.as_microsecond()
+            ])?;
+        Ok(Outcome::Handle)
+    }
+
     fn delete(&mut self, deletion: &Deletion) -> rusqlite::Result<Outcome> {
         let deleted_at = deletion.deleted_at.map_or(self.now, |t| t.as_microsecond());
         match self.current(deletion.network, &deletion.id)? {
@@ -656,9 +684,11 @@ impl<'p> Batch<'_, 'p> {
             Some(stored) if stored.hash != hash && profile_at >= stored.profile_at => {
                 self.tx
                     .prepare_cached(
-                        "UPDATE authors SET author_id = ?3, handle = ?4, display_name = ?5,
-                             bio = ?6, followers = ?7, verified = ?8, url = ?9, profile_at = ?10,
-                             profile_hash = ?11
+                        "UPDATE authors SET author_id = ?3,
+                             handle = CASE WHEN ?4 = ?3 THEN handle ELSE ?4 END,
+                             display_name = ?5, bio = ?6, followers = ?7, verified = ?8,
+                             url = CASE WHEN ?4 = ?3 THEN coalesce(?9, url) ELSE ?9 END,
+                             profile_at = ?10, profile_hash = ?11
                          WHERE network = ?1 AND identity = ?2",
                     )?
                     .execute(values)?;
@@ -748,7 +778,8 @@ fn in_key_order(changes: &[Change]) -> Vec<&Change> {
     let mut ordered: Vec<&Change> = changes.iter().collect();
     ordered.sort_by_key(|change| match change {
         Change::Upsert(post) => post.created_at.as_microsecond(),
-        Change::Delete(_) => i64::MAX,
+        // Deletions and handles after the posts of the batch, which they may be about.
+        Change::Delete(_) | Change::Handle(_) => i64::MAX,
     });
     ordered
 }
