@@ -400,6 +400,77 @@ pub fn pxtextmining_phase1(path: &Path) -> Result<Vec<Labelled>, Error> {
     Ok(out)
 }
 
+/// The rows of a phase-1 pxtextmining file read for complaint and compliment, and the rows
+/// passed over.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Criticality {
+    /// One row per comment: the text, the label (`complaint` for criticality below 0,
+    /// `compliment` above 0, `neither` at 0) and the criticality as the value.
+    pub rows: Vec<Labelled>,
+    /// Rows whose criticality is not a whole number from -5 to 5 (`-o`, `NA`, `xx`, `-9`).
+    pub passed_over: usize,
+    /// Rows with an empty comment.
+    pub empty: usize,
+}
+
+/// Whether a CSV header is a phase-1 pxtextmining file (`feedback` and `criticality`).
+pub fn is_phase1(path: &Path) -> bool {
+    csv::Reader::from_path(path)
+        .ok()
+        .and_then(|mut r| r.headers().ok().cloned())
+        .is_some_and(|h| h.iter().any(|c| c == "feedback") && h.iter().any(|c| c == "criticality"))
+}
+
+/// A phase-1 pxtextmining file (`code,label,subcategory,feedback,criticality,...`) read for
+/// complaint and compliment: `criticality` runs from -5 (highly critical) to +5 (highly
+/// positive); below 0 is a complaint, above 0 a compliment, 0 neither. Rows whose criticality
+/// is not a whole number in that range are passed over and counted.
+pub fn pxtextmining_criticality(path: &Path) -> Result<Criticality, Error> {
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| err(path, format!("cannot read CSV: {e}")))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(path, format!("no header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            err(
+                path,
+                format!("no `{name}` column: not a phase-1 pxtextmining file"),
+            )
+        })
+    };
+    let (text_col, crit_col) = (col("feedback")?, col("criticality")?);
+    let mut out = Criticality::default();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| err(path, format!("bad CSV row: {e}")))?;
+        let text = rec.get(text_col).unwrap_or("").trim();
+        let Some(value) = rec
+            .get(crit_col)
+            .and_then(|c| c.trim().parse::<i8>().ok())
+            .filter(|v| (-5..=5).contains(v))
+        else {
+            out.passed_over += 1;
+            continue;
+        };
+        if text.is_empty() {
+            out.empty += 1;
+            continue;
+        }
+        let label = match value {
+            v if v < 0 => "complaint",
+            v if v > 0 => "compliment",
+            _ => "neither",
+        };
+        out.rows.push(Labelled {
+            text: text.to_owned(),
+            labels: vec![label.to_owned()],
+            value: Some(f32::from(value)),
+        });
+    }
+    Ok(out)
+}
+
 /// The rows of a JSON Lines file, and the lines that could not be used.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JsonLines {
@@ -518,7 +589,20 @@ mod tests {
             assert_eq!(rows.len(), 2140);
             assert_eq!(rows.iter().filter(|r| r.labels[0] == "fake").count(), 1020);
         }
+        if let Some(p) = data("pxtextmining/phase1_text_data.dev.csv") {
+            // Counted with Python's csv module: 8,350 rows, 27 whose criticality is not a
+            // whole number from -5 to 5; 1,490 below 0, 2,017 at 0, 4,816 above.
+            let read = pxtextmining_criticality(&p).unwrap();
+            assert_eq!((read.passed_over, read.empty), (27, 0));
+            let count = |l: &str| read.rows.iter().filter(|r| r.labels[0] == l).count();
+            assert_eq!(
+                (count("complaint"), count("neither"), count("compliment")),
+                (1490, 2017, 4816)
+            );
+            assert!(is_phase1(&p));
+        }
         if let Some(p) = data("pxtextmining/v6framework_230831.dev.csv") {
+            assert!(!is_phase1(&p));
             let (names, rows) = pxtextmining_v6(&p).unwrap();
             assert_eq!(names.len(), 49);
             assert_eq!(rows.len(), 6795 - 508);

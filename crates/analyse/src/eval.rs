@@ -8,6 +8,9 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use model::analysis::IntentKind;
+use model::{Author, Network, Post};
+
 use crate::datasets::{self, Labelled};
 use crate::train::f1;
 use crate::{Analyser, Error, Prepared};
@@ -19,6 +22,10 @@ pub enum Task {
     Sentiment,
     /// Complaint or not.
     Complaint,
+    /// Compliment or not (patient feedback with a positive criticality).
+    Compliment,
+    /// Irony or not (TweetEval irony).
+    Irony,
     /// Patient-experience themes.
     Themes,
     /// Fake or real health news.
@@ -79,7 +86,11 @@ fn dataset_err(path: &Path, message: &str) -> Error {
 
 fn hold_out(rows: Vec<Labelled>, path: &Path, opts: Options, text: &mut String) -> Vec<Labelled> {
     let name = file_name(path);
-    let trained = ["complaints-data.dev.csv", "v6framework_230831.dev.csv"];
+    let trained = [
+        "complaints-data.dev.csv",
+        "v6framework_230831.dev.csv",
+        "phase1_text_data.dev.csv",
+    ];
     if trained.contains(&name.as_str()) && !opts.all_rows {
         let total = rows.len();
         let kept: Vec<Labelled> = rows
@@ -105,7 +116,16 @@ fn is_jsonl(path: &Path) -> bool {
 
 fn refuse_training_file(path: &Path) -> Result<(), Error> {
     let n = file_name(path);
-    if n == "Constraint_Train.csv" || n == "combined_2013-2016_dedup.tsv" || n.ends_with("-A.txt") {
+    let irony_train = n == "train_text.txt"
+        && path
+            .parent()
+            .and_then(|p| p.file_name())
+            .is_some_and(|d| d == "irony");
+    if n == "Constraint_Train.csv"
+        || n == "combined_2013-2016_dedup.tsv"
+        || n.ends_with("-A.txt")
+        || irony_train
+    {
         return Err(dataset_err(
             path,
             "the models were trained on this file; evaluate on a validation or held-out file",
@@ -209,12 +229,19 @@ fn class_of_score(s: f32) -> usize {
     }
 }
 
-fn sentiment_label(analyser: &Analyser, prep: &Prepared, opts: Options) -> (usize, f32) {
+/// The sentiment class and score of a text: the lexicon's alone, or the full analysis's
+/// (which reads irony in complaints, see [`Analyser::analyse`]).
+fn sentiment_label(
+    analyser: &Analyser,
+    text: &str,
+    prep: &Prepared,
+    opts: Options,
+) -> (usize, f32) {
     if opts.lexicon_only {
         let s = prep.lexicon.compound;
         return (class_of_score(s), s);
     }
-    let s = analyser.sentiment(prep);
+    let s = analyser.analyse_text(text).sentiment;
     let k = match s.label {
         model::analysis::SentimentLabel::Negative => 0,
         model::analysis::SentimentLabel::Neutral => 1,
@@ -249,7 +276,7 @@ fn eval_sentiment(analyser: &Analyser, path: &Path, opts: Options) -> Result<Rep
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for r in &rows {
         let prep = analyser.prepare(&r.text);
-        let (k, score) = sentiment_label(analyser, &prep, opts);
+        let (k, score) = sentiment_label(analyser, &r.text, &prep, opts);
         if numeric {
             xs.push(f64::from(score));
             ys.push(f64::from(r.value.unwrap_or(0.0)));
@@ -289,6 +316,125 @@ fn eval_sentiment(analyser: &Analyser, path: &Path, opts: Options) -> Result<Rep
     }
 }
 
+/// Precision, recall and F1 of the positive class (1) of gold/predicted pairs.
+fn positive_class(pairs: &[(usize, usize)]) -> (f64, f64, f64) {
+    let tp = pairs.iter().filter(|p| **p == (1, 1)).count();
+    let fp = pairs.iter().filter(|p| **p == (0, 1)).count();
+    let fn_ = pairs.iter().filter(|p| **p == (1, 0)).count();
+    let precision = if tp + fp > 0 {
+        tp as f64 / (tp + fp) as f64
+    } else {
+        0.0
+    };
+    let recall = if tp + fn_ > 0 {
+        tp as f64 / (tp + fn_) as f64
+    } else {
+        0.0
+    };
+    (precision, recall, f1(tp, fp, fn_))
+}
+
+/// The rows of a complaint or compliment file and whether they are patient feedback: a
+/// phase-1 pxtextmining file (criticality below 0 a complaint, above 0 a compliment, 0
+/// neither; rows whose criticality is not a number from -5 to 5 passed over and counted), the
+/// complaints tweets CSV, or JSON Lines.
+fn intent_rows(path: &Path, task: Task, text: &mut String) -> Result<(Vec<Labelled>, bool), Error> {
+    if is_jsonl(path) {
+        return Ok((jsonl_rows(path, text)?, false));
+    }
+    if datasets::is_phase1(path) {
+        let read = datasets::pxtextmining_criticality(path)?;
+        let _ = writeln!(
+            text,
+            "{}: {} rows; {} passed over (criticality not a number from -5 to 5), {} empty",
+            file_name(path),
+            read.rows.len(),
+            read.passed_over,
+            read.empty
+        );
+        return Ok((read.rows, true));
+    }
+    if task == Task::Compliment {
+        return Err(dataset_err(
+            path,
+            "compliment is measured on a phase-1 pxtextmining file (columns `feedback` and \
+             `criticality`) or JSON Lines",
+        ));
+    }
+    Ok((datasets::complaints(path)?, false))
+}
+
+/// Complaint or compliment, as the full analysis detects the intent: patient feedback files
+/// are analysed as feedback entries (the feedback complaint model), other files as social
+/// posts.
+fn eval_intent(
+    analyser: &Analyser,
+    path: &Path,
+    opts: Options,
+    task: Task,
+) -> Result<Report, Error> {
+    let mut text = String::new();
+    refuse_training_file(path)?;
+    let (rows, feedback) = intent_rows(path, task, &mut text)?;
+    let rows = hold_out(rows, path, opts, &mut text);
+    let (kind, positive, classes) = match task {
+        Task::Compliment => (
+            IntentKind::Compliment,
+            "compliment",
+            ["not_compliment", "compliment"],
+        ),
+        _ => (
+            IntentKind::Complaint,
+            "complaint",
+            ["not_complaint", "complaint"],
+        ),
+    };
+    let mut pairs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let analysis = if feedback {
+            let post = Post::new(
+                Network::Feedback,
+                "eval",
+                Author::default(),
+                r.text.as_str(),
+                jiff::Timestamp::UNIX_EPOCH,
+            );
+            analyser.analyse(&post)
+        } else {
+            analyser.analyse_text(&r.text)
+        };
+        let gold = usize::from(
+            r.labels
+                .iter()
+                .any(|l| l == positive || l == "1" || l == "true" || l == "yes"),
+        );
+        pairs.push((gold, usize::from(analysis.has_intent(kind))));
+    }
+    let _ = writeln!(
+        text,
+        "{positive} on {} rows of {} (analysed as {})",
+        rows.len(),
+        file_name(path),
+        if feedback {
+            "patient feedback"
+        } else {
+            "social posts"
+        }
+    );
+    per_class(&classes, &pairs, &mut text);
+    text.push_str(&confusion(&classes, &pairs));
+    let (precision, recall, pos_f1) = positive_class(&pairs);
+    let _ = writeln!(
+        text,
+        "{positive}: precision {precision:.4}, recall {recall:.4}, F1 {pos_f1:.4}"
+    );
+    Ok(Report {
+        text,
+        metric: "f1".into(),
+        value: pos_f1,
+    })
+}
+
 fn eval_binary(
     analyser: &Analyser,
     path: &Path,
@@ -298,13 +444,13 @@ fn eval_binary(
     let mut text = String::new();
     refuse_training_file(path)?;
     let (rows, classes, positive): (Vec<Labelled>, [&str; 2], &str) = match task {
-        Task::Complaint => {
+        Task::Irony => {
             let rows = if is_jsonl(path) {
                 jsonl_rows(path, &mut text)?
             } else {
-                datasets::complaints(path)?
+                datasets::tweeteval(path)?
             };
-            (rows, ["not_complaint", "complaint"], "complaint")
+            (rows, ["non_irony", "irony"], "irony")
         }
         _ => {
             let rows = if is_jsonl(path) {
@@ -320,18 +466,20 @@ fn eval_binary(
     for r in &rows {
         let prep = analyser.prepare(&r.text);
         let (p, t) = match task {
-            Task::Complaint => (
-                analyser.complaint(&prep, 1.0).0,
-                crate::threshold(&analyser.models().complaint),
+            Task::Irony => (
+                analyser.irony_probability(&prep),
+                crate::threshold(&analyser.models().irony),
             ),
             _ => (
                 analyser.misinformation_probability(&prep),
                 crate::threshold(&analyser.models().misinformation),
             ),
         };
-        let gold = usize::from(r.labels.iter().any(|l| {
-            l == positive || l == "1" || l == "true" || (task == Task::Complaint && l == "yes")
-        }));
+        let gold = usize::from(
+            r.labels
+                .iter()
+                .any(|l| l == positive || l == "1" || l == "true"),
+        );
         pairs.push((gold, usize::from(p >= t)));
     }
     let _ = writeln!(
@@ -342,18 +490,16 @@ fn eval_binary(
     );
     let (_, macro_f, weighted) = per_class(&classes, &pairs, &mut text);
     text.push_str(&confusion(&classes, &pairs));
-    let tp = pairs.iter().filter(|p| **p == (1, 1)).count();
-    let fp = pairs.iter().filter(|p| **p == (0, 1)).count();
-    let fn_ = pairs.iter().filter(|p| **p == (1, 0)).count();
-    let pos_f1 = f1(tp, fp, fn_);
+    let (precision, recall, pos_f1) = positive_class(&pairs);
     let _ = writeln!(
         text,
-        "{positive} F1 {pos_f1:.4}, macro F1 {macro_f:.4}, weighted F1 {weighted:.4}"
+        "{positive}: precision {precision:.4}, recall {recall:.4}, F1 {pos_f1:.4}; macro F1 \
+         {macro_f:.4}, weighted F1 {weighted:.4}"
     );
     Ok(match task {
-        Task::Complaint => Report {
+        Task::Irony => Report {
             text,
-            metric: "complaint_f1".into(),
+            metric: "f1".into(),
             value: pos_f1,
         },
         _ => Report {
@@ -449,6 +595,141 @@ fn eval_themes(analyser: &Analyser, path: &Path, opts: Options) -> Result<Report
     })
 }
 
+/// One generated post for [`generated_confusion`]: its analysis and what the generator wrote.
+#[derive(Debug, Clone)]
+pub struct Generated {
+    /// The analysis of the post.
+    pub analysis: model::analysis::Analysis,
+    /// The kind of post the generator meant (`complaint`, `staff_discussion`, `news`, ...).
+    pub kind: String,
+    /// The author's role in the generator's cast (`organisation`, `peer_trust`, `public`, ...).
+    pub role: String,
+}
+
+/// The intent an analysis leads with: safety, misinformation, complaint, question,
+/// compliment, in that order, else other.
+pub fn primary_intent(a: &model::analysis::Analysis) -> IntentKind {
+    [
+        IntentKind::Safety,
+        IntentKind::Misinformation,
+        IntentKind::Complaint,
+        IntentKind::Question,
+        IntentKind::Compliment,
+    ]
+    .into_iter()
+    .find(|k| a.has_intent(*k))
+    .unwrap_or(IntentKind::Other)
+}
+
+/// The intent a generated kind of post should lead with: its own for the five intents,
+/// `other` for staff discussion, news, organisations' posts and chatter.
+fn expected_intent(kind: &str) -> IntentKind {
+    match kind {
+        "complaint" => IntentKind::Complaint,
+        "compliment" => IntentKind::Compliment,
+        "question" => IntentKind::Question,
+        "misinformation" => IntentKind::Misinformation,
+        "safety" => IntentKind::Safety,
+        _ => IntentKind::Other,
+    }
+}
+
+/// A sanity check, not a target: the confusion of the analysis against the intent and the
+/// author the generator wrote (its texts are templates, so no rule or lexicon entry may be
+/// chosen on them). Prints the intent confusion (rows the generator's kinds, columns the
+/// leading intent), the author-kind confusion (rows the cast's roles), the share of complaint
+/// intents against the generator's share of complaints, and complaints read on organisations'
+/// posts; the headline is the share of posts whose leading intent is the expected one.
+pub fn generated_confusion(posts: &[Generated]) -> Report {
+    let mut text = String::new();
+    let mut kinds: Vec<&str> = posts.iter().map(|g| g.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let _ = writeln!(
+        text,
+        "intents on {} generated posts (rows: generator's kind; columns: leading intent)",
+        posts.len()
+    );
+    let _ = write!(text, "{:>18}", "");
+    for k in IntentKind::ALL {
+        let _ = write!(text, "{:>15}", k.as_str());
+    }
+    text.push('\n');
+    for kind in &kinds {
+        let _ = write!(text, "{kind:>18}");
+        for k in IntentKind::ALL {
+            let n = posts
+                .iter()
+                .filter(|g| g.kind == *kind && primary_intent(&g.analysis) == k)
+                .count();
+            let _ = write!(text, "{n:>15}");
+        }
+        text.push('\n');
+    }
+    let mut roles: Vec<&str> = posts.iter().map(|g| g.role.as_str()).collect();
+    roles.sort_unstable();
+    roles.dedup();
+    let _ = writeln!(
+        text,
+        "author kinds (rows: the cast's role; columns: the analysis's author kind)"
+    );
+    let _ = write!(text, "{:>18}", "");
+    for k in model::analysis::AuthorKind::ALL {
+        let _ = write!(text, "{:>19}", k.as_str());
+    }
+    text.push('\n');
+    for role in &roles {
+        let _ = write!(text, "{role:>18}");
+        for k in model::analysis::AuthorKind::ALL {
+            let n = posts
+                .iter()
+                .filter(|g| g.role == *role && g.analysis.author.kind == k)
+                .count();
+            let _ = write!(text, "{n:>19}");
+        }
+        text.push('\n');
+    }
+    let n = posts.len().max(1) as f64;
+    let complaints = posts
+        .iter()
+        .filter(|g| g.analysis.has_intent(IntentKind::Complaint))
+        .count();
+    let gold = posts.iter().filter(|g| g.kind == "complaint").count();
+    let on_organisations = posts
+        .iter()
+        .filter(|g| {
+            g.analysis.has_intent(IntentKind::Complaint)
+                && matches!(
+                    g.analysis.author.kind,
+                    model::analysis::AuthorKind::OwnOrganisation
+                        | model::analysis::AuthorKind::PeerOrganisation
+                )
+        })
+        .count();
+    let agree = posts
+        .iter()
+        .filter(|g| primary_intent(&g.analysis) == expected_intent(&g.kind))
+        .count() as f64
+        / n;
+    let _ = writeln!(
+        text,
+        "complaint intents {complaints} ({:.1} %), generator's complaints {gold} ({:.1} %); \
+         complaint intents on own or peer organisations' posts: {on_organisations}",
+        100.0 * complaints as f64 / n,
+        100.0 * gold as f64 / n
+    );
+    let _ = writeln!(
+        text,
+        "leading intent as the generator meant it: {:.1} %",
+        100.0 * agree
+    );
+    Report {
+        text,
+        metric: "agreement".into(),
+        value: agree,
+    }
+}
+
 /// Evaluates one task on one file.
 pub fn evaluate(
     analyser: &Analyser,
@@ -458,7 +739,8 @@ pub fn evaluate(
 ) -> Result<Report, Error> {
     match task {
         Task::Sentiment => eval_sentiment(analyser, path, opts),
-        Task::Complaint | Task::Misinformation => eval_binary(analyser, path, opts, task),
+        Task::Complaint | Task::Compliment => eval_intent(analyser, path, opts, task),
+        Task::Misinformation | Task::Irony => eval_binary(analyser, path, opts, task),
         Task::Themes => eval_themes(analyser, path, opts),
     }
 }

@@ -8,6 +8,7 @@
 //! Every label carries its reason. The trained models are embedded in the binary
 //! (`models/*.bin`, written by `switchboard train`, see [`train`]).
 
+pub mod author;
 pub mod datasets;
 pub mod eval;
 pub mod features;
@@ -23,8 +24,10 @@ pub mod train;
 use std::path::Path;
 
 use model::analysis::{
-    Analysis, Intent, IntentKind, PersonalDataKind, Priority, Sentiment, SentimentLabel, Theme,
+    Analysis, AuthorFinding, AuthorKind, AuthorKindSource, Intent, IntentKind, PersonalDataKind,
+    Priority, Sentiment, SentimentLabel, Theme,
 };
+use model::directory::Directory;
 use model::{Author, Post};
 
 use crate::features::{Features, FxHashMap, add_dense, extract_with};
@@ -52,18 +55,24 @@ pub enum Error {
 }
 
 /// The file names of the models, in `models/`.
-pub const MODEL_FILES: [&str; 4] = [
+pub const MODEL_FILES: [&str; 7] = [
     "sentiment.bin",
     "complaint.bin",
     "misinformation.bin",
     "themes.bin",
+    "compliment.bin",
+    "irony.bin",
+    "complaint_feedback.bin",
 ];
 
-const EMBEDDED: [&[u8]; 4] = [
+const EMBEDDED: [&[u8]; 7] = [
     include_bytes!("../models/sentiment.bin"),
     include_bytes!("../models/complaint.bin"),
     include_bytes!("../models/misinformation.bin"),
     include_bytes!("../models/themes.bin"),
+    include_bytes!("../models/compliment.bin"),
+    include_bytes!("../models/irony.bin"),
+    include_bytes!("../models/complaint_feedback.bin"),
 ];
 
 /// Sentiment classes of the sentiment model, in order.
@@ -200,6 +209,16 @@ impl Pipeline {
     }
 }
 
+/// Where a text was written, which decides the complaint model that reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Domain {
+    /// A social network post (X, Mastodon, Bluesky, Facebook, news): the tweets model.
+    Social,
+    /// A patient feedback comment (Friends and Family Test, Care Opinion): the model trained on
+    /// the phase-1 pxtextmining comments.
+    Feedback,
+}
+
 /// The decision threshold of a one-class model (tuned at training).
 pub fn threshold(model: &LinearModel) -> f32 {
     model.thresholds.first().copied().unwrap_or(0.5)
@@ -240,7 +259,7 @@ pub fn complaint_stacked(sentiment: &LinearModel, prep: &Prepared) -> Vec<(u64, 
     extra
 }
 
-/// The four trained models.
+/// The trained models.
 #[derive(Debug, Clone)]
 pub struct Models {
     /// Three-class sentiment (negative, neutral, positive).
@@ -251,9 +270,16 @@ pub struct Models {
     pub misinformation: LinearModel,
     /// Patient-experience themes (one sigmoid per theme, thresholds tuned).
     pub themes: LinearModel,
+    /// Compliment or not (one sigmoid; patient feedback with a positive criticality).
+    pub compliment: LinearModel,
+    /// Irony or not (one sigmoid; TweetEval irony).
+    pub irony: LinearModel,
+    /// Complaint or not in patient feedback comments (one sigmoid; phase-1 pxtextmining
+    /// comments with a negative criticality).
+    pub complaint_feedback: LinearModel,
     /// A short fingerprint of the model bytes, for the audit trail.
     pub fingerprint: String,
-    /// The four models side by side (same bucket count), for one sparse pass.
+    /// The models side by side (same bucket count), for one sparse pass.
     pub fused: Option<Fused>,
 }
 
@@ -262,9 +288,12 @@ const SENTIMENT: usize = 0;
 const COMPLAINT: usize = 1;
 const MISINFORMATION: usize = 2;
 const THEMES: usize = 3;
+const COMPLIMENT: usize = 4;
+const IRONY: usize = 5;
+const COMPLAINT_FEEDBACK: usize = 6;
 
 impl Models {
-    fn from_parts(parts: [&[u8]; 4]) -> Result<Self, Error> {
+    fn from_parts(parts: [&[u8]; 7]) -> Result<Self, Error> {
         let mut fp = 0xcbf2_9ce4_8422_2325u64;
         for p in parts {
             if p.is_empty() {
@@ -274,17 +303,31 @@ impl Models {
             }
             fp ^= features::hash(0, p);
         }
-        let [s, c, m, t] = parts;
+        let [s, c, m, t, p, i, f] = parts;
         let sentiment = LinearModel::from_bytes(s)?;
         let complaint = LinearModel::from_bytes(c)?;
         let misinformation = LinearModel::from_bytes(m)?;
         let themes = LinearModel::from_bytes(t)?;
-        let fused = Fused::new(&[&sentiment, &complaint, &misinformation, &themes]);
+        let compliment = LinearModel::from_bytes(p)?;
+        let irony = LinearModel::from_bytes(i)?;
+        let complaint_feedback = LinearModel::from_bytes(f)?;
+        let fused = Fused::new(&[
+            &sentiment,
+            &complaint,
+            &misinformation,
+            &themes,
+            &compliment,
+            &irony,
+            &complaint_feedback,
+        ]);
         Ok(Models {
             sentiment,
             complaint,
             misinformation,
             themes,
+            compliment,
+            irony,
+            complaint_feedback,
             fingerprint: format!("{:08x}", fp >> 32),
             fused,
         })
@@ -305,8 +348,11 @@ impl Models {
             })?);
         }
         match bytes.as_slice() {
-            [a, b, c, d] => Self::from_parts([a, b, c, d]),
-            _ => Err(Error::Model("four model files expected".into())),
+            [a, b, c, d, e, f, g] => Self::from_parts([a, b, c, d, e, f, g]),
+            _ => Err(Error::Model(format!(
+                "{} model files expected",
+                MODEL_FILES.len()
+            ))),
         }
     }
 }
@@ -401,6 +447,7 @@ pub struct Analyser {
     languages: lang::LanguageDetector,
     pii: pii::PiiFinder,
     people: people::People,
+    authors: author::Authors,
     rules: rules::Rules,
     engine: String,
     /// Per theme, a raw score below which its sigmoid cannot reach its threshold.
@@ -462,6 +509,7 @@ impl Analyser {
             languages: lang::LanguageDetector::new(),
             pii: pii::PiiFinder::new()?,
             people: people::People::new()?,
+            authors: author::Authors::new()?,
             rules,
         })
     }
@@ -483,7 +531,7 @@ impl Analyser {
 
     /// Analyses free text, as a post with no author and no declared language.
     pub fn analyse_text(&self, text: &str) -> Analysis {
-        self.analyse_parts(text, text, &Author::default(), None)
+        self.analyse_parts(text, text, &Author::default(), None, None)
     }
 
     /// Normalises, scores and extracts features, and runs the sentiment model once for the
@@ -523,6 +571,9 @@ impl Analyser {
             SENTIMENT => &self.models.sentiment,
             COMPLAINT => &self.models.complaint,
             MISINFORMATION => &self.models.misinformation,
+            COMPLIMENT => &self.models.compliment,
+            IRONY => &self.models.irony,
+            COMPLAINT_FEEDBACK => &self.models.complaint_feedback,
             _ => &self.models.themes,
         }
     }
@@ -584,29 +635,60 @@ impl Analyser {
         }
     }
 
-    /// The probability that prepared text is a complaint, from the model alone.
+    /// The probability that prepared text is a complaint, from the social-post model alone.
     pub fn complaint_probability(&self, prep: &Prepared) -> f32 {
+        self.complaint_probability_in(prep, Domain::Social)
+    }
+
+    /// The probability that prepared text is a complaint, from the model of its domain alone.
+    pub fn complaint_probability_in(&self, prep: &Prepared, domain: Domain) -> f32 {
         let extra = complaint_stacked(&self.models.sentiment, prep);
-        self.predict(COMPLAINT, prep, &extra)
+        let which = match domain {
+            Domain::Social => COMPLAINT,
+            Domain::Feedback => COMPLAINT_FEEDBACK,
+        };
+        self.predict(which, prep, &extra)
             .first()
             .copied()
             .unwrap_or(0.0)
     }
 
-    /// The complaint probability of the engine (the model, raised by healthcare complaint words
-    /// and phrases of the lexicon), with its reason.
-    /// The words that raised the model are only looked up when `pc` reaches `explain_from`.
+    /// The complaint model of a domain.
+    pub fn complaint_model(&self, domain: Domain) -> &LinearModel {
+        match domain {
+            Domain::Social => &self.models.complaint,
+            Domain::Feedback => &self.models.complaint_feedback,
+        }
+    }
+
+    /// [`Analyser::complaint_in`] for a social post.
     pub fn complaint(&self, prep: &Prepared, explain_from: f32) -> (f32, String) {
-        let pc = self.complaint_probability(prep);
+        self.complaint_in(prep, explain_from, Domain::Social)
+    }
+
+    /// The complaint probability of the engine (the model of the domain, raised by healthcare
+    /// complaint words and phrases of the lexicon), with its reason. The words that raised the
+    /// model are only looked up when `pc` reaches `explain_from`.
+    pub fn complaint_in(
+        &self,
+        prep: &Prepared,
+        explain_from: f32,
+        domain: Domain,
+    ) -> (f32, String) {
+        let pc = self.complaint_probability_in(prep, domain);
         let terms = &prep.lexicon.complaint_terms;
+        let prefix = match domain {
+            Domain::Social => "complaint model p=",
+            Domain::Feedback => "feedback complaint model p=",
+        };
         if terms.is_empty() {
             if pc < explain_from {
-                return (pc, model_p("complaint model p=", pc));
+                return (pc, model_p(prefix, pc));
             }
-            let mut reason = model_p("complaint model p=", pc);
+            let mut reason = model_p(prefix, pc);
             self.push_top_words(
                 &mut reason,
-                &self.models.complaint,
+                self.complaint_model(domain),
                 0,
                 &hashed_words(&prep.norm),
             );
@@ -614,14 +696,29 @@ impl Analyser {
         } else {
             let rule = (0.6 + 0.1 * terms.len() as f32).min(0.95);
             let quoted: Vec<String> = terms.iter().take(3).map(|t| format!("\"{t}\"")).collect();
-            (
-                pc.max(rule),
-                format!(
-                    "complaint model p={pc:.2}; healthcare complaint words {}",
-                    quoted.join(", ")
-                ),
-            )
+            let mut reason = model_p(prefix, pc);
+            reason.push_str("; healthcare complaint words ");
+            reason.push_str(&quoted.join(", "));
+            (pc.max(rule), reason)
         }
+    }
+
+    /// The probability that prepared text is a compliment, from the model alone.
+    pub fn compliment_probability(&self, prep: &Prepared) -> f32 {
+        let extra = stacked_pair(&self.models.sentiment, prep);
+        self.predict(COMPLIMENT, prep, &extra)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// The probability that prepared text is ironic, from the model alone.
+    pub fn irony_probability(&self, prep: &Prepared) -> f32 {
+        let extra = stacked_pair(&self.models.sentiment, prep);
+        self.predict(IRONY, prep, &extra)
+            .first()
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// The probability that prepared text is misinformation, from the model alone.
@@ -695,23 +792,126 @@ impl Analyser {
         }
     }
 
-    /// Analyses one post.
+    /// Irony in a complaint about care. Called for a post that sounds positive yet has negative
+    /// words, names a health service (hospital, ward, scan, GP...), and that either complaint
+    /// model reads as a complaint: when the irony model (TweetEval irony) finds it ironic, its
+    /// positive words are read as irony ("the lifts are out… Happy Monday!"): the sentiment
+    /// label turns negative (the score stays that of the words) and the thanks are set aside.
+    /// Other posts are left as they read: on general tweets the irony model flags far more
+    /// sincere positive posts than ironic ones (by the TweetEval sentiment labels, 58 positive
+    /// against 6 negative in validation among positive posts with negative words).
+    fn read_irony(&self, prep: &Prepared, sentiment: &mut Sentiment, intents: &mut [Intent]) {
+        let thanked = intents
+            .iter()
+            .any(|i| i.kind == IntentKind::Compliment && i.detected);
+        if sentiment.label != SentimentLabel::Positive && !thanked {
+            return;
+        }
+        let pi = self.irony_probability(prep);
+        if pi < threshold(&self.models.irony) {
+            return;
+        }
+        let mut note = model_p("ironic (irony model p=", pi);
+        note.push_str(") in a complaint");
+        if sentiment.label == SentimentLabel::Positive {
+            // The label is the reading; the score stays that of the words (lexicon and model).
+            sentiment.label = SentimentLabel::Negative;
+            sentiment.reason.push_str("; ");
+            sentiment.reason.push_str(&note);
+            sentiment.reason.push_str(": read as negative");
+        }
+        for intent in intents
+            .iter_mut()
+            .filter(|i| i.kind == IntentKind::Compliment && i.detected)
+        {
+            intent.detected = false;
+            intent.probability = intent.probability.min(0.3);
+            intent.reason.push_str("; set aside: ");
+            intent.reason.push_str(&note);
+        }
+    }
+
+    /// A post with both a complaint and thanks carries both intents, each with the parts of the
+    /// text that say it: the body is cut into clauses (at `.`, `!`, `?`, `;`, line breaks, and
+    /// before "but", "however", "although", "though", "whereas", "except"), each clause scored
+    /// by the lexicon and the thanks phrases. When one clause thanks or praises (a thanks phrase,
+    /// or a lexicon score of +0.3 or more) and another complains (healthcare complaint words,
+    /// or -0.3 or less), the compliment is detected too and both intents carry their clauses.
+    /// Only posts read as complaints with a clearly positive word (lexicon valence 2 or more)
+    /// and no compliment detected are cut.
+    fn mixed_spans(&self, body: &str, intents: &mut [Intent]) {
+        let Some(compliment) = intents.iter().find(|i| i.kind == IntentKind::Compliment) else {
+            return;
+        };
+        if compliment.detected || compliment.reason.contains("ironic") {
+            return;
+        }
+        let mut praise = Vec::new();
+        let mut blame = Vec::new();
+        for (start, end) in clauses(body).into_iter().take(32) {
+            let Some(clause) = body.get(start..end) else {
+                continue;
+            };
+            let norm = self.pipeline.normaliser.normalise(clause);
+            let lexicon = self.pipeline.lexicon.score(&norm);
+            let span = model::analysis::Span { start, end };
+            if !lexicon.complaint_terms.is_empty() || lexicon.compound <= -0.3 {
+                blame.push(span);
+            } else if lexicon.compound >= 0.3 || self.rules.thanks(&norm.padded).is_some() {
+                praise.push(span);
+            }
+        }
+        if praise.is_empty() || blame.is_empty() {
+            return;
+        }
+        for intent in intents.iter_mut() {
+            match intent.kind {
+                IntentKind::Compliment => {
+                    intent.detected = true;
+                    intent.probability = intent.probability.max(0.5);
+                    intent.reason.push_str(
+                        "; mixed post: thanks or praise in one part, a complaint in another",
+                    );
+                    intent.spans = praise.clone();
+                }
+                IntentKind::Complaint => intent.spans = blame.clone(),
+                _ => {}
+            }
+        }
+    }
+
+    /// Analyses one post, its author's kind inferred from the payload and the bio.
     pub fn analyse(&self, post: &Post) -> Analysis {
+        self.analyse_with(post, &Directory::default())
+    }
+
+    /// Analyses one post, its author's kind taken from `directory` when it lists the account
+    /// and inferred otherwise ([`author::Authors::finding`]). Still pure: the directory is
+    /// plain data the caller loaded.
+    pub fn analyse_with(&self, post: &Post, directory: &Directory) -> Analysis {
         let text: std::borrow::Cow<'_, str> = match &post.title {
             Some(title) if !title.is_empty() => format!("{title}\n{}", post.text).into(),
             _ => post.text.as_str().into(),
         };
-        self.analyse_parts(&text, &post.text, &post.author, post.lang.as_deref())
+        self.analyse_parts(
+            &text,
+            &post.text,
+            &post.author,
+            post.lang.as_deref(),
+            Some((post, directory)),
+        )
     }
 
     /// [`Analyser::analyse`] of a post's parts: `text` (the title and the body), the `body`
-    /// alone (searched for personal data), the author and the declared language.
+    /// alone (searched for personal data), the author, the declared language, and the post
+    /// with the directory (none for free text).
     fn analyse_parts(
         &self,
         text: &str,
         body: &str,
         author: &Author,
         declared: Option<&str>,
+        post: Option<(&Post, &Directory)>,
     ) -> Analysis {
         let prep = self.prepare_for_analysis(text);
         let padded = prep.norm.padded.as_str();
@@ -720,13 +920,19 @@ impl Analyser {
         let english = language.code == "en";
 
         let mut intents = Vec::with_capacity(6);
-        let (pc, reason) = self.complaint(&prep, threshold(&self.models.complaint));
-        let complaint_detected = pc >= threshold(&self.models.complaint);
+        let domain = match post {
+            Some((post, _)) if post.network == model::Network::Feedback => Domain::Feedback,
+            _ => Domain::Social,
+        };
+        let complaint_threshold = threshold(self.complaint_model(domain));
+        let (pc, reason) = self.complaint_in(&prep, complaint_threshold, domain);
+        let complaint_detected = pc >= complaint_threshold;
         intents.push(Intent {
             kind: IntentKind::Complaint,
             probability: pc,
             detected: complaint_detected,
             reason,
+            spans: Vec::new(),
         });
 
         let phrases = if self.pipeline.lexicon.watching() {
@@ -737,23 +943,38 @@ impl Analyser {
             self.rules.scan(padded)
         };
         let thanks = self.rules.thanks_of(&phrases);
-        let (pt, reason) = match (&thanks, sentiment.label) {
-            (Some(hit), SentimentLabel::Negative) => (
-                hit.probability * 0.5,
-                format!("thanks {} but negative sentiment", hit.reason),
+        let pm = self.compliment_probability(&prep);
+        let model_says = pm >= threshold(&self.models.compliment);
+        let (pt, detected, reason) = match (&thanks, sentiment.label) {
+            (Some(hit), SentimentLabel::Negative) => {
+                let mut reason = format!("thanks {} but negative sentiment; ", hit.reason);
+                reason.push_str(&model_p("compliment model p=", pm));
+                ((hit.probability * 0.5).max(pm), model_says, reason)
+            }
+            (Some(hit), _) => (
+                hit.probability.max(pm),
+                true,
+                format!("thanks or praise {}", hit.reason),
             ),
-            (Some(hit), _) => (hit.probability, format!("thanks or praise {}", hit.reason)),
-            (None, SentimentLabel::Positive) if !complaint_detected => (
-                0.5 * sentiment.confidence + 0.1,
-                model_p("positive sentiment p=", sentiment.confidence),
-            ),
-            _ => (0.05, "no thanks or praise".into()),
+            (None, _) => {
+                let mut reason = model_p("compliment model p=", pm);
+                if model_says {
+                    self.push_top_words(
+                        &mut reason,
+                        &self.models.compliment,
+                        0,
+                        &hashed_words(&prep.norm),
+                    );
+                }
+                (pm, model_says, reason)
+            }
         };
         intents.push(Intent {
             kind: IntentKind::Compliment,
             probability: pt,
-            detected: pt >= 0.5,
+            detected,
             reason,
+            spans: Vec::new(),
         });
 
         let question = self.rules.question_of(&prep.norm, &phrases);
@@ -765,7 +986,11 @@ impl Analyser {
             probability: pq,
             detected: pq >= 0.5,
             reason,
+            spans: Vec::new(),
         });
+        if pq >= 0.5 {
+            question_not_complaint(&mut intents, &sentiment, &prep.lexicon);
+        }
 
         let hashed = std::cell::OnceCell::new();
         let topic = prep
@@ -773,11 +998,18 @@ impl Analyser {
             .tokens
             .iter()
             .find(|t| t.is_word() && is_health_topic(prep.norm.text(t)));
+        let own_experience = topic.is_some() && tells_own_experience(padded);
         let pm_raw = match topic {
-            Some(_) if english => self.misinformation_probability(&prep),
+            Some(_) if english && !own_experience => self.misinformation_probability(&prep),
             _ => 0.0,
         };
         let (pm, reason) = match topic {
+            Some(_) if own_experience => (
+                0.0,
+                "misinformation model not consulted: the writer tells of their own jab or test, \
+                 which no claim it learnt from does"
+                    .to_owned(),
+            ),
             Some(t) if english => {
                 let mut reason = model_p("misinformation model p=", pm_raw);
                 reason.push_str(", health topic \"");
@@ -801,6 +1033,7 @@ impl Analyser {
             probability: pm,
             detected: pm >= threshold(&self.models.misinformation),
             reason,
+            spans: Vec::new(),
         });
 
         let safety = self.rules.safety_of(&phrases, padded);
@@ -812,19 +1045,7 @@ impl Analyser {
             probability: ps,
             detected: ps >= 0.5,
             reason,
-        });
-
-        let any = intents.iter().any(|i| i.detected);
-        let top = intents.iter().map(|i| i.probability).fold(0.0f32, f32::max);
-        intents.push(Intent {
-            kind: IntentKind::Other,
-            probability: (1.0 - top).max(0.0),
-            detected: !any,
-            reason: if any {
-                "another intent applies".into()
-            } else {
-                "no intent reached its threshold".into()
-            },
+            spans: Vec::new(),
         });
 
         let mut themes: Vec<Theme> = Vec::new();
@@ -852,7 +1073,54 @@ impl Analyser {
             themes.sort_by(|a, b| b.probability.total_cmp(&a.probability));
         }
 
+        let mut sentiment = sentiment;
+        if domain == Domain::Social && themes.is_empty() {
+            compliment_needs_care(&mut intents, &sentiment);
+        }
+        if sentiment.label == SentimentLabel::Positive
+            && prep.lexicon.neg > 0.0
+            && names_a_health_service(&prep.norm)
+            && (complaint_detected
+                || self.complaint_probability_in(&prep, Domain::Feedback)
+                    >= threshold(&self.models.complaint_feedback))
+        {
+            self.read_irony(&prep, &mut sentiment, &mut intents);
+        }
+        if complaint_detected && prep.lexicon.evidence.iter().any(|(_, v)| *v >= 2.0) {
+            self.mixed_spans(body, &mut intents);
+        }
+
         let (professional, journalist) = self.people.roles(author);
+        let finding = match post {
+            Some((post, directory)) => {
+                self.authors
+                    .finding(post, directory, professional.as_ref(), journalist.as_ref())
+            }
+            None => AuthorFinding {
+                kind: AuthorKind::Public,
+                source: AuthorKindSource::Inferred,
+                entry: None,
+                reason: "free text: no author".to_owned(),
+            },
+        };
+        read_in_light_of_author(&mut intents, finding.kind);
+
+        let any = intents.iter().any(|i| i.detected);
+        let top = intents.iter().map(|i| i.probability).fold(0.0f32, f32::max);
+        intents.push(Intent {
+            kind: IntentKind::Other,
+            probability: (1.0 - top).max(0.0),
+            detected: !any,
+            reason: if any {
+                "another intent applies".into()
+            } else if finding.kind.is_organisation() {
+                format!("an update or announcement ({})", finding.kind.label())
+            } else {
+                "no intent reached its threshold".into()
+            },
+            spans: Vec::new(),
+        });
+
         let personal_data = self.pii.find(body);
 
         let mut analysis = Analysis {
@@ -863,16 +1131,58 @@ impl Analyser {
             themes,
             professional,
             journalist,
-            author: model::analysis::AuthorFinding::default(),
+            author: finding,
             personal_data,
             priority: Priority {
                 score: 0,
                 reasons: Vec::new(),
             },
         };
-        analysis.priority = priority(&analysis, author, &prep);
+        let reposts = post.and_then(|(p, _)| p.counts.reposts).unwrap_or(0);
+        analysis.priority = priority(&analysis, author, reposts, &prep);
         analysis
     }
+}
+
+/// The clauses of a text as byte ranges, trimmed, in order: cut after `.`, `!`, `?`, `;` and
+/// line breaks, and before the words "but", "however", "although", "though", "whereas" and
+/// "except" (any case).
+fn clauses(text: &str) -> Vec<(usize, usize)> {
+    const TURNS: [&str; 6] = ["but", "however", "although", "though", "whereas", "except"];
+    let bytes = text.as_bytes();
+    let mut cuts = vec![0usize];
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes.get(i).copied().unwrap_or(0);
+        if matches!(b, b'.' | b'!' | b'?' | b';' | b'\n') {
+            cuts.push(i + 1);
+        } else if b == b' ' {
+            let rest = bytes.get(i + 1..).unwrap_or_default();
+            let turns = TURNS.iter().any(|w| {
+                rest.len() > w.len()
+                    && rest
+                        .get(..w.len())
+                        .is_some_and(|head| head.eq_ignore_ascii_case(w.as_bytes()))
+                    && !rest.get(w.len()).is_some_and(|c| c.is_ascii_alphanumeric())
+            });
+            if turns {
+                cuts.push(i + 1);
+            }
+        }
+        i += 1;
+    }
+    cuts.push(bytes.len());
+    cuts.dedup();
+    cuts.windows(2)
+        .filter_map(|w| {
+            let (a, b) = (*w.first()?, *w.get(1)?);
+            let piece = text.get(a..b)?;
+            let lead = piece.len() - piece.trim_start().len();
+            let trail = piece.len() - piece.trim_end().len();
+            let (s, e) = (a + lead, b - trail);
+            (e > s).then_some((s, e))
+        })
+        .collect()
 }
 
 /// The words longer than two bytes of a normalised text with their word-unigram hash, the
@@ -963,72 +1273,324 @@ fn push_digits(out: &mut String, n: u64) {
     }
 }
 
-/// The priority of an analysed post: safety first, then complaints, personal data, questions,
-/// negative sentiment, misinformation, and the reach and kind of the author.
-pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
-    let mut parts: Vec<(f32, String)> = Vec::new();
-    if a.has_intent(IntentKind::Safety) {
-        let p = a.intent_probability(IntentKind::Safety);
-        let mut reason = model_p("safety concern (p=", p);
-        reason.push(')');
-        parts.push((60.0 * p, reason));
-    }
-    if a.has_intent(IntentKind::Complaint) {
-        let p = a.intent_probability(IntentKind::Complaint);
-        let mut reason = model_p("complaint (p=", p);
-        reason.push(')');
-        parts.push((25.0 * p, reason));
-    }
-    if let Some(worst) = a
-        .personal_data
-        .iter()
-        .map(|p| p.kind)
-        .max_by_key(|k| match k {
-            PersonalDataKind::NhsNumber => 3,
-            PersonalDataKind::DateOfBirth => 2,
-            _ => 1,
-        })
-    {
-        let w = if worst == PersonalDataKind::NhsNumber {
-            20.0
-        } else {
-            12.0
+/// Followers from which an author's post has reach: the top quarter of the 410 distinct authors
+/// in the recorded X payloads of `shared/data/api-samples` (their 75th percentile is 5,009
+/// followers, the median 1,033). A local newspaper or an NHS trust has several times this; most
+/// members of the public have far fewer.
+pub const REACH_FOLLOWERS: u64 = 5_000;
+
+/// Reposts from which a post has reach whoever wrote it: among the original tweets of the
+/// recorded X payloads the median has none and the 95th percentile 13, so 10 reposts means the
+/// post is being carried well beyond its author's own followers.
+pub const REACH_REPOSTS: u64 = 10;
+
+/// Reads the intents in the light of who is speaking: an organisation's update or news item is
+/// an announcement, not a complaint; a story from our staff or leaders is not a complaint, and
+/// our own voice does not thank or ask itself; an NHS organisation does not spread
+/// misinformation. Safety is never set aside. Each intent set aside says why in its reason.
+pub fn read_in_light_of_author(intents: &mut [Intent], kind: AuthorKind) {
+    let own_voice = matches!(
+        kind,
+        AuthorKind::OwnOrganisation | AuthorKind::Leader | AuthorKind::Staff
+    );
+    for intent in intents.iter_mut().filter(|i| i.detected) {
+        let set_aside = match intent.kind {
+            IntentKind::Complaint => {
+                kind.is_organisation()
+                    || own_voice
+                    || kind == AuthorKind::Journalist
+                    || (kind == AuthorKind::Clinician
+                        && !intent.reason.contains("healthcare complaint words"))
+            }
+            IntentKind::Compliment => own_voice,
+            IntentKind::Question => {
+                matches!(kind, AuthorKind::OwnOrganisation | AuthorKind::Leader)
+            }
+            IntentKind::Misinformation => matches!(
+                kind,
+                AuthorKind::OwnOrganisation | AuthorKind::Leader | AuthorKind::PeerOrganisation
+            ),
+            IntentKind::Safety | IntentKind::Other => false,
         };
-        parts.push((w, format!("personal data exposed ({})", worst.as_str())));
+        if set_aside {
+            intent.detected = false;
+            intent.reason.push_str("; set aside: ");
+            intent.reason.push_str(match kind {
+                AuthorKind::OwnOrganisation | AuthorKind::PeerOrganisation => {
+                    "an NHS organisation's update or announcement"
+                }
+                AuthorKind::NewsOutlet | AuthorKind::Journalist => "a news item or press enquiry",
+                AuthorKind::OtherOrganisation => "an organisation's update or announcement",
+                AuthorKind::Leader => "our leader's own voice",
+                AuthorKind::Clinician => {
+                    "a healthcare professional's post about their work (no healthcare complaint \
+                     words)"
+                }
+                _ => "a staff story in our own voice",
+            });
+            intent.reason.push_str(" (");
+            intent.reason.push_str(kind.label());
+            intent.reason.push(')');
+        }
     }
-    if a.has_intent(IntentKind::Question) {
-        parts.push((12.0, "asks a question or for help".into()));
+}
+
+/// On a social post, praise read by the compliment model alone (no thanks phrase) counts only
+/// when the post is positive: the model learnt from patient feedback, where an answer to "what
+/// went well?" is praise, and on a social network it also fires on neutral remarks. Called for
+/// posts that name no patient-experience theme.
+fn compliment_needs_care(intents: &mut [Intent], sentiment: &Sentiment) {
+    if sentiment.label == SentimentLabel::Positive && sentiment.confidence >= 0.6 {
+        return;
     }
-    if a.has_intent(IntentKind::Misinformation) {
-        parts.push((12.0, "possible health misinformation".into()));
+    for intent in intents.iter_mut().filter(|i| {
+        i.kind == IntentKind::Compliment && i.detected && i.reason.starts_with("compliment model")
+    }) {
+        intent.detected = false;
+        intent
+            .reason
+            .push_str("; set aside: a social post naming no care theme and not clearly positive");
+    }
+}
+
+/// Words that name a health service: a post with one is about care, where irony in a
+/// complaint is read (see [`Analyser::read_irony`]).
+const HEALTH_SERVICE: &[&str] = &[
+    "hospital",
+    "hospitals",
+    "ward",
+    "wards",
+    "a&e",
+    "ae",
+    "nhs",
+    "gp",
+    "clinic",
+    "scan",
+    "appointment",
+    "appointments",
+    "surgery",
+    "nurse",
+    "nurses",
+    "doctor",
+    "doctors",
+    "consultant",
+    "ambulance",
+    "paramedics",
+    "pharmacy",
+    "prescription",
+    "discharge",
+    "discharged",
+    "outpatients",
+    "theatre",
+    "operation",
+    "x-ray",
+    "mri",
+    "triage",
+    "midwife",
+    "maternity",
+    "icu",
+    "itu",
+    "hospice",
+    "dentist",
+    "physio",
+    "111",
+    "999",
+    "receptionist",
+];
+
+/// Whether a normalised text names a health service ([`HEALTH_SERVICE`]).
+fn names_a_health_service(norm: &Normalised) -> bool {
+    norm.tokens
+        .iter()
+        .any(|t| t.is_word() && HEALTH_SERVICE.contains(&norm.text(t)))
+}
+
+/// Whether padded text tells of the writer's own jab, dose or test ("got my flu jab", "had my
+/// booster", "my covid test"): none of the 8,560 CONSTRAINT posts the misinformation model
+/// learnt from or is measured on says "got my", "had my" or "my … jab/vaccine/dose".
+fn tells_own_experience(padded: &str) -> bool {
+    const OWN: [&str; 9] = [
+        " got my ",
+        " had my ",
+        " my jab",
+        " my flu jab",
+        " my vaccine",
+        " my booster",
+        " my dose",
+        " my covid jab",
+        " my covid vaccine",
+    ];
+    OWN.iter().any(|w| padded.contains(w))
+}
+
+/// A question about a service is a question: a post that asks, is not negative and names no
+/// healthcare complaint words keeps its complaint probability but is not a complaint unless the
+/// model is sure of it (p ≥ 0.9).
+fn question_not_complaint(intents: &mut [Intent], sentiment: &Sentiment, lexicon: &LexiconScore) {
+    if sentiment.label == SentimentLabel::Negative || !lexicon.complaint_terms.is_empty() {
+        return;
+    }
+    if let Some(complaint) = intents
+        .iter_mut()
+        .find(|i| i.kind == IntentKind::Complaint && i.detected && i.probability < 0.6)
+    {
+        complaint.detected = false;
+        complaint
+            .reason
+            .push_str("; set aside: a question about a service, not negative");
+    }
+}
+
+/// The priority tiers, highest first, each with the band of scores it takes: every post of a
+/// tier scores above every post of the tiers below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    /// Self-harm, abuse, safeguarding or a threat (the safety intent).
+    RiskToLife,
+    /// Personal data exposed in the text.
+    PersonalData,
+    /// Misinformation from an author or post with reach ([`REACH_FOLLOWERS`],
+    /// [`REACH_REPOSTS`]).
+    MisinformationWithReach,
+    /// A complaint with reach.
+    ComplaintWithReach,
+    /// A complaint, or misinformation without reach.
+    Complaint,
+    /// A question or a request for help.
+    Question,
+    /// Everything else.
+    Rest,
+}
+
+impl Tier {
+    /// The lowest score of the tier and the width of its band.
+    const fn band(self) -> (f32, f32) {
+        match self {
+            Tier::RiskToLife => (85.0, 16.0),
+            Tier::PersonalData => (70.0, 15.0),
+            Tier::MisinformationWithReach => (60.0, 10.0),
+            Tier::ComplaintWithReach => (50.0, 10.0),
+            Tier::Complaint => (35.0, 15.0),
+            Tier::Question => (20.0, 15.0),
+            Tier::Rest => (0.0, 20.0),
+        }
+    }
+
+    /// The words of the tier in a priority reason.
+    const fn label(self) -> &'static str {
+        match self {
+            Tier::RiskToLife => "risk to life",
+            Tier::PersonalData => "personal data exposed",
+            Tier::MisinformationWithReach => "misinformation with reach",
+            Tier::ComplaintWithReach => "complaint with reach",
+            Tier::Complaint => "complaint",
+            Tier::Question => "question",
+            Tier::Rest => "no urgent intent",
+        }
+    }
+}
+
+/// The tier of an analysed post, given whether it has reach.
+pub fn tier(a: &Analysis, reach: bool) -> Tier {
+    let misinformation = a.has_intent(IntentKind::Misinformation);
+    let complaint = a.has_intent(IntentKind::Complaint);
+    if a.has_intent(IntentKind::Safety) {
+        Tier::RiskToLife
+    } else if !a.personal_data.is_empty() {
+        Tier::PersonalData
+    } else if misinformation && reach {
+        Tier::MisinformationWithReach
+    } else if complaint && reach {
+        Tier::ComplaintWithReach
+    } else if complaint || misinformation {
+        Tier::Complaint
+    } else if a.has_intent(IntentKind::Question) {
+        Tier::Question
+    } else {
+        Tier::Rest
+    }
+}
+
+/// The priority of an analysed post: its [`Tier`] sets the band (risk to life 85-100, personal
+/// data 70-84, misinformation with reach 60-69, complaint with reach 50-59, complaint 35-49,
+/// question 20-34, the rest 0-19); within the band, the probability of the tier's intent, how
+/// negative the post is, how far it reaches and who wrote it (journalist, professional) move it
+/// up, never out of its band.
+pub fn priority(a: &Analysis, author: &Author, reposts: u64, prep: &Prepared) -> Priority {
+    let followers = author.followers.unwrap_or(0);
+    let reach = followers >= REACH_FOLLOWERS || reposts >= REACH_REPOSTS;
+    let tier = tier(a, reach);
+    let (base, width) = tier.band();
+    let room = width - 1.0;
+    let mut parts: Vec<(f32, String)> = Vec::new();
+    let intent_p = match tier {
+        Tier::RiskToLife => Some(("safety concern", a.intent_probability(IntentKind::Safety))),
+        Tier::MisinformationWithReach => Some((
+            "misinformation",
+            a.intent_probability(IntentKind::Misinformation),
+        )),
+        Tier::ComplaintWithReach => {
+            Some(("complaint", a.intent_probability(IntentKind::Complaint)))
+        }
+        Tier::Complaint if a.has_intent(IntentKind::Complaint) => {
+            Some(("complaint", a.intent_probability(IntentKind::Complaint)))
+        }
+        Tier::Complaint => Some((
+            "misinformation",
+            a.intent_probability(IntentKind::Misinformation),
+        )),
+        Tier::Question => Some(("question", a.intent_probability(IntentKind::Question))),
+        Tier::PersonalData | Tier::Rest => None,
+    };
+    if let Some((what, p)) = intent_p {
+        let mut reason = model_p(what, p);
+        reason.insert_str(what.len(), " (p=");
+        reason.push(')');
+        parts.push((0.4 * room * ((p - 0.5) * 2.0).clamp(0.0, 1.0), reason));
+    }
+    if tier == Tier::PersonalData
+        && let Some(worst) = a
+            .personal_data
+            .iter()
+            .map(|p| p.kind)
+            .max_by_key(|k| match k {
+                PersonalDataKind::NhsNumber => 3,
+                PersonalDataKind::DateOfBirth => 2,
+                _ => 1,
+            })
+    {
+        let w = match worst {
+            PersonalDataKind::NhsNumber => 0.4,
+            PersonalDataKind::DateOfBirth => 0.25,
+            _ => 0.1,
+        };
+        parts.push((w * room, format!("kind: {}", worst.as_str())));
+    }
+    if tier == Tier::Rest && a.has_intent(IntentKind::Compliment) {
+        parts.push((0.25 * room, "thanks or praise to acknowledge".into()));
     }
     if a.sentiment.score < -0.3 {
         parts.push((
-            12.0 * -a.sentiment.score,
+            0.3 * room * -a.sentiment.score,
             format!("negative ({:+.2})", a.sentiment.score),
         ));
     }
-    if a.has_intent(IntentKind::Compliment) && parts.is_empty() {
-        parts.push((5.0, "thanks or praise to acknowledge".into()));
+    if followers >= 1_000 {
+        let scale = ((followers as f32).log10() - 3.0).clamp(0.0, 3.0) / 3.0;
+        parts.push((0.15 * room * scale, format!("{followers} followers")));
     }
-    let followers = author.followers.unwrap_or(0);
-    let reach = match followers {
-        f if f >= 100_000 => 15.0,
-        f if f >= 10_000 => 10.0,
-        f if f >= 1_000 => 5.0,
-        _ => 0.0,
-    };
-    if reach > 0.0 {
-        parts.push((reach, format!("reach: {followers} followers")));
+    if reposts > 0 {
+        let scale = ((reposts as f32).log10()).clamp(0.0, 3.0) / 3.0;
+        parts.push((0.1 * room * scale, format!("{reposts} reposts")));
     }
     if author.verified {
-        parts.push((3.0, "verified account".into()));
+        parts.push((0.03 * room, "verified account".into()));
     }
     if let Some(j) = &a.journalist {
-        parts.push((15.0, format!("journalist ({})", j.reason)));
+        parts.push((0.1 * room, format!("journalist ({})", j.reason)));
     }
     if let Some(p) = &a.professional {
-        parts.push((5.0, format!("healthcare professional: {}", p.role)));
+        parts.push((0.05 * room, format!("healthcare professional: {}", p.role)));
     }
     if prep
         .norm
@@ -1042,20 +1604,35 @@ pub fn priority(a: &Analysis, author: &Author, prep: &Prepared) -> Priority {
         parts.push((0.0, "very short text".into()));
     }
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let total: f32 = 5.0 + parts.iter().map(|(w, _)| w).sum::<f32>();
+    let inside: f32 = parts.iter().map(|(w, _)| w).sum::<f32>().clamp(0.0, room);
+    let mut reasons = Vec::with_capacity(parts.len() + 1);
+    let mut first = String::with_capacity(48);
+    push_fixed(&mut first, base, 0, true);
+    first.push(' ');
+    first.push_str(tier.label());
+    if reach
+        && matches!(
+            tier,
+            Tier::MisinformationWithReach | Tier::ComplaintWithReach
+        )
+    {
+        first.push_str(if followers >= REACH_FOLLOWERS {
+            " (5,000 followers or more)"
+        } else {
+            " (10 reposts or more)"
+        });
+    }
+    reasons.push(first);
+    reasons.extend(parts.into_iter().filter(|(w, _)| *w >= 0.5).map(|(w, r)| {
+        let mut reason = String::with_capacity(r.len() + 5);
+        push_fixed(&mut reason, w, 0, true);
+        reason.push(' ');
+        reason.push_str(&r);
+        reason
+    }));
     Priority {
-        score: total.round().clamp(0.0, 100.0) as u8,
-        reasons: parts
-            .into_iter()
-            .filter(|(w, _)| *w > 0.0)
-            .map(|(w, r)| {
-                let mut reason = String::with_capacity(r.len() + 5);
-                push_fixed(&mut reason, w, 0, true);
-                reason.push(' ');
-                reason.push_str(&r);
-                reason
-            })
-            .collect(),
+        score: (base + inside).round().clamp(0.0, 100.0) as u8,
+        reasons,
     }
 }
 
@@ -1211,7 +1788,14 @@ mod tests {
             r.professional.as_ref().map(|p| p.role.as_str()),
             Some("nurse")
         );
-        assert!(r.priority.reasons.iter().any(|x| x.contains("reach")));
+        assert!(
+            r.priority
+                .reasons
+                .iter()
+                .any(|x| x.contains("25000 followers"))
+        );
         assert!(r.journalist.is_none());
+        assert_eq!(r.author.kind, AuthorKind::Clinician);
+        assert!(r.author.reason.contains("nurse"), "{}", r.author.reason);
     }
 }

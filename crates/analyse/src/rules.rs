@@ -38,6 +38,13 @@ const SAFETY: &[(&str, &str, f32)] = &[
     ("hurt myself", "self-harm", 0.8),
     ("hurting myself", "self-harm", 0.8),
     ("overdose", "self-harm", 0.7),
+    // Said in Care Opinion comments (phase1_co): "my intentions to harm myself/end my life",
+    // "I attempted to take my own life", "tried to take my life".
+    ("harm myself", "self-harm", 0.85),
+    ("harming myself", "self-harm", 0.85),
+    ("take my life", "self-harm", 0.9),
+    ("suicide attempt", "self-harm", 0.85),
+    ("attempted suicide", "self-harm", 0.85),
     ("overdosed", "self-harm", 0.8),
     ("domestic abuse", "abuse", 0.85),
     ("domestic violence", "abuse", 0.85),
@@ -186,6 +193,20 @@ const INTERROGATIVES: &[&str] = &[
     "how", "what", "where", "when", "why", "who", "which", "can", "could", "is", "are", "does",
     "do", "did", "will", "would", "should", "has", "have", "any", "anyone",
 ];
+
+/// Whether the writer speaks of themselves just before a safety phrase found at `start` of the
+/// padded text (`I`, `me`, `my`, `I'm` within the 48 bytes before it): such a post tells of the
+/// writer's own state, and words such as "research" or "helpline" elsewhere in it do not make
+/// it an awareness post.
+fn first_person_before(padded: &str, start: usize) -> bool {
+    let from = start.saturating_sub(48);
+    let window = (from..=start)
+        .find_map(|i| padded.get(i..start))
+        .unwrap_or("");
+    [" i ", " me ", " my ", " i'm ", " im ", " myself "]
+        .iter()
+        .any(|w| window.contains(w))
+}
 
 /// The output of one rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -359,17 +380,19 @@ impl Rules {
 
     /// [`Rules::safety`] from the phrases of one scan of `padded`.
     pub fn safety_of(&self, hits: &PhraseHits, padded: &str) -> Option<RuleHit> {
-        let mut best: Option<(f32, &str, &str)> = None;
+        let mut best: Option<(f32, &str, &str, usize)> = None;
         for m in leftmost_longest_iter(&hits.safety) {
             if let Some((phrase, category, p)) = SAFETY.get(m.index)
-                && best.is_none_or(|(b, _, _)| *p > b)
+                && best.is_none_or(|(b, _, _, _)| *p > b)
             {
-                best = Some((*p, phrase, category));
+                best = Some((*p, phrase, category, m.start));
             }
         }
-        let (mut p, phrase, category) = best?;
+        let (mut p, phrase, category, start) = best?;
         let mut reason = format!("{category}: \"{phrase}\"");
-        if let Some(m) = self.safety_down.find(padded) {
+        if let Some(m) = self.safety_down.find(padded)
+            && !first_person_before(padded, start)
+        {
             p *= 0.6;
             let context = SAFETY_CONTEXT_DOWN
                 .get(m.pattern().as_usize())
@@ -510,6 +533,12 @@ mod tests {
         assert!(r.safety(&norm("You're killing it, well done!").1).is_none());
         let aware = r.safety(&norm("Suicide prevention awareness week: self harm support").1);
         assert!(aware.unwrap().probability < 0.6);
+        // The writer's own state, in a post that also mentions research (Care Opinion,
+        // phase1_co row 480): not an awareness post.
+        let own = r.safety(
+            &norm("I did my own research. This situation caused me to become extremely suicidal").1,
+        );
+        assert!(own.unwrap().probability >= 0.7);
     }
 
     /// The one overlapping scan reports what a leftmost-longest automaton per list reports

@@ -46,7 +46,7 @@ pub fn sentiment_config(seed: u64) -> TrainConfig {
 /// The complaint and misinformation settings: word uni/bigrams only (character n-grams made
 /// both worse on their held-out rows), with NB scaling of strength `nb` (see
 /// [`TrainConfig::nb`]).
-fn binary_config(seed: u64, bits: u32, nb: f32) -> TrainConfig {
+pub fn binary_config(seed: u64, bits: u32, nb: f32) -> TrainConfig {
     TrainConfig {
         bits,
         use_chars: false,
@@ -259,6 +259,22 @@ pub fn train_tuned_with(
     min_positives: usize,
     stack: Stack<'_>,
 ) -> (LinearModel, String) {
+    let (model, report, _) =
+        train_tuned_oof(pipeline, names, rows, partial, cfg, min_positives, stack);
+    (model, report)
+}
+
+/// [`train_tuned_with`], also returning the out-of-fold probabilities of every training row
+/// (one per class of the model), for figures per part of the training data.
+pub fn train_tuned_oof(
+    pipeline: &Pipeline,
+    names: &[String],
+    rows: &[Labelled],
+    partial: &[Labelled],
+    cfg: &TrainConfig,
+    min_positives: usize,
+    stack: Stack<'_>,
+) -> (LinearModel, String, Vec<Vec<f32>>) {
     let cfg = cfg.clone();
     let classes: Vec<String> = names
         .iter()
@@ -361,7 +377,33 @@ pub fn train_tuned_with(
     all.extend(extra);
     let mut model = LinearModel::train(&all, classes, Kind::MultiLabel, &cfg);
     model.thresholds = thresholds;
-    (model, report)
+    (model, report, oof)
+}
+
+/// F1 of class 0 of out-of-fold probabilities at `threshold`, over the rows `pick` keeps.
+pub fn oof_f1(
+    oof: &[Vec<f32>],
+    rows: &[Labelled],
+    positive: &str,
+    threshold: f32,
+    pick: impl Fn(usize) -> bool,
+) -> (f64, usize) {
+    let (mut tp, mut fp, mut fn_, mut n) = (0, 0, 0, 0);
+    for (i, (p, r)) in oof.iter().zip(rows).enumerate() {
+        if !pick(i) {
+            continue;
+        }
+        n += 1;
+        let pred = p.first().is_some_and(|p| *p >= threshold);
+        let gold = r.labels.iter().any(|l| l == positive);
+        match (pred, gold) {
+            (true, true) => tp += 1,
+            (true, false) => fp += 1,
+            (false, true) => fn_ += 1,
+            _ => {}
+        }
+    }
+    (f1(tp, fp, fn_), n)
 }
 
 fn limited(mut rows: Vec<Labelled>, limit: Option<usize>) -> Vec<Labelled> {
@@ -381,15 +423,38 @@ pub fn training_files(data_dir: &Path) -> [PathBuf; 4] {
     ]
 }
 
-/// Trains all four models; returns their bytes in the order of [`crate::MODEL_FILES`] and a
+/// The phase-1 pxtextmining comments that may train (`phase1_text_data`, never the Care
+/// Opinion file), less the rows of the hold-out rule, labelled for one class: `positive` when
+/// their criticality label is `wanted`, `other` otherwise.
+fn phase1_rows(
+    path: &Path,
+    wanted: &str,
+    positive: &str,
+    limit: Option<usize>,
+) -> Result<Vec<Labelled>, Error> {
+    let rows = datasets::pxtextmining_criticality(path)?
+        .rows
+        .into_iter()
+        .filter(|r| !datasets::is_held_out(&r.text))
+        .map(|mut r| {
+            let yes = r.labels.iter().any(|l| l == wanted);
+            r.labels = vec![if yes { positive } else { "other" }.to_owned()];
+            r
+        })
+        .collect();
+    Ok(limited(rows, limit))
+}
+
+/// Trains all the models; returns their bytes in the order of [`crate::MODEL_FILES`] and a
 /// report line per model. `log` is called as each step starts.
 pub fn train_all(
     pipeline: &Pipeline,
     opts: &TrainOptions,
     log: &mut dyn FnMut(&str),
-) -> Result<([Vec<u8>; 4], Vec<String>), Error> {
+) -> Result<([Vec<u8>; 7], Vec<String>), Error> {
     let [sent_path, comp_path, misinfo_path, px_path] = training_files(&opts.data_dir);
     let phase1_path = opts.data_dir.join("pxtextmining/phase1_text_data.dev.csv");
+    let irony_path = opts.data_dir.join("tweeteval/irony/train_text.txt");
     let mut report = Vec::new();
 
     log("sentiment: reading SemEval 2013-2016 (TweetEval validation tweets left out)");
@@ -416,6 +481,47 @@ pub fn train_all(
         Stack::Complaint(&sentiment),
     );
     report.push(format!("complaint (hold-out rows excluded): {tuning}"));
+
+    log("complaint in patient feedback: the phase-1 comments (hold-out rows left out)");
+    let rows = phase1_rows(&phase1_path, "complaint", "complaint", opts.limit)?;
+    let (complaint_feedback, tuning) = train_binary(
+        pipeline,
+        &rows,
+        "complaint",
+        opts.seed,
+        16,
+        COMPLAINT_NB,
+        Stack::Complaint(&sentiment),
+    );
+    report.push(format!(
+        "complaint in patient feedback (phase1_text_data, hold-out rows excluded): {tuning}"
+    ));
+
+    log("compliment: the phase-1 comments (hold-out rows left out)");
+    let rows = phase1_rows(&phase1_path, "compliment", "compliment", opts.limit)?;
+    let (compliment, tuning) = train_binary(
+        pipeline,
+        &rows,
+        "compliment",
+        opts.seed,
+        16,
+        COMPLAINT_NB,
+        Stack::Sentiment(&sentiment),
+    );
+    report.push(format!("compliment (hold-out rows excluded): {tuning}"));
+
+    log("irony: reading TweetEval irony train");
+    let rows = limited(datasets::tweeteval(&irony_path)?, opts.limit);
+    let (irony, tuning) = train_binary(
+        pipeline,
+        &rows,
+        "irony",
+        opts.seed,
+        16,
+        0.0,
+        Stack::Sentiment(&sentiment),
+    );
+    report.push(format!("irony (TweetEval irony train): {tuning}"));
 
     log("misinformation: reading Constraint_Train");
     let rows = limited(datasets::constraint(&misinfo_path)?, opts.limit);
@@ -457,6 +563,9 @@ pub fn train_all(
             complaint.to_bytes(),
             misinformation.to_bytes(),
             themes.to_bytes(),
+            compliment.to_bytes(),
+            irony.to_bytes(),
+            complaint_feedback.to_bytes(),
         ],
         report,
     ))

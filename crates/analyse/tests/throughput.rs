@@ -108,4 +108,47 @@ print(len(texts) / (time.perf_counter() - t))
         let secs = start.elapsed().as_secs_f64();
         println!("full analysis: {:.0} posts/s", texts.len() as f64 / secs);
     }
+
+    /// 20,000 generated X posts (fixed seed) parsed as `import` parses them: authors with bios
+    /// and follower counts, declared languages, titles. For profilers, the inclusive cost of
+    /// `Analyser::analyse` over them measures the analysis of whole posts, author included:
+    /// `valgrind --tool=callgrind target/release/deps/throughput-* --ignored posts_only`.
+    #[test]
+    #[ignore]
+    fn posts_only() {
+        let posts = generated_posts(20_000);
+        let analyser = analyse::Analyser::new().unwrap();
+        let start = Instant::now();
+        for post in &posts {
+            black_box(analyser.analyse(post));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "full analysis of {} generated posts: {:.0} posts/s",
+            posts.len(),
+            posts.len() as f64 / secs
+        );
+    }
+
+    /// Generated X posts (deterministic: fixed seed and start), parsed as `import` parses them.
+    fn generated_posts(count: u64) -> Vec<model::Post> {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.jsonl");
+        let start: jiff::Timestamp = "2024-05-01T00:00:00Z".parse().unwrap();
+        let config = generate::Config::new(count, generate::OutputFormat::X, 1, start);
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        for line in generate::Generator::new(config) {
+            writeln!(file, "{line}").unwrap();
+        }
+        file.flush().unwrap();
+        drop(file);
+        let (_, records) = ingest::records(&path, &ingest::ImportOptions::default()).unwrap();
+        records
+            .filter_map(|r| match r {
+                Ok(ingest::Record::Change(model::Change::Upsert(post))) => Some(*post),
+                _ => None,
+            })
+            .collect()
+    }
 }

@@ -166,6 +166,20 @@ pub struct Intent {
     pub detected: bool,
     /// The words, model or rule that drove it.
     pub reason: String,
+    /// Where in the post's text the intent is said, when the post says more than one thing (a
+    /// complaint and thanks): byte ranges of the text, in text order. Empty when the intent
+    /// covers the whole post.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<Span>,
+}
+
+/// A byte range of a post's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// Byte offset of the start.
+    pub start: usize,
+    /// Byte offset just past the end.
+    pub end: usize,
 }
 
 /// One patient-experience theme found in a post.

@@ -40,6 +40,7 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
     let analyser = Analyser::new().context("cannot load the analysis models")?;
     let engine = analyser.engine().to_owned();
     let store = open_store(&args.db)?;
+    let directory = store.directory().context("cannot read the directory")?;
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
     bar.set_style(
         ProgressStyle::with_template("{spinner} analysed {pos} posts ({per_sec}, {elapsed})")
@@ -52,7 +53,7 @@ pub fn run(args: &AnalyseArgs) -> anyhow::Result<()> {
         let page = store.posts_to_analyse(&engine, after.as_deref(), args.batch.max(1))?;
         read += page.posts.len() as u64;
         let posts: Vec<&model::Post> = page.posts.iter().map(|stored| &stored.post).collect();
-        let analyses = import::analyse_posts(&analyser, &posts);
+        let analyses = import::analyse_posts(&analyser, &directory, &posts);
         saved += store.save_analyses(&analyses)?;
         bar.set_position(read);
         match page.next {

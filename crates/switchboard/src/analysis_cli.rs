@@ -32,12 +32,19 @@ pub struct TrainArgs {
 pub enum EvalTask {
     /// Sentiment: TweetEval `*_text.txt`, VADER `tweets_GroundTruth.txt`, or JSON Lines.
     Sentiment,
-    /// Complaint: the complaints CSV, or JSON Lines.
+    /// Complaint: the complaints CSV, a phase-1 pxtextmining CSV, or JSON Lines.
     Complaint,
+    /// Compliment: a phase-1 pxtextmining CSV (criticality above 0), or JSON Lines.
+    Compliment,
+    /// Irony: TweetEval irony `val_text.txt`, or JSON Lines.
+    Irony,
     /// Themes: a pxtextmining v6 CSV, or JSON Lines.
     Themes,
     /// Misinformation: a CONSTRAINT CSV, or JSON Lines.
     Misinformation,
+    /// A sanity check on generated posts (no file): the analysis's intents and author kinds
+    /// against what the generator wrote, with the trust's directory.
+    Intents,
 }
 
 /// Arguments of `switchboard eval`.
@@ -46,9 +53,13 @@ pub struct EvalArgs {
     /// Which task.
     #[arg(long, value_enum)]
     pub task: EvalTask,
-    /// The labelled file, in the data set's own format or JSON Lines (`{text, label}`).
+    /// The labelled file, in the data set's own format or JSON Lines (`{text, label}`); not
+    /// used by `--task intents`.
+    #[arg(long, required_unless_present = "posts")]
+    pub data: Option<PathBuf>,
+    /// `--task intents`: how many posts to generate (X pages, fixed seed).
     #[arg(long)]
-    pub data: PathBuf,
+    pub posts: Option<u64>,
     /// Sentiment from the lexicon alone, to compare with the combined engine.
     #[arg(long)]
     pub lexicon_only: bool,
@@ -114,20 +125,115 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         None => Models::embedded()?,
     };
     let analyser = Analyser::with_models(models)?;
+    if args.task == EvalTask::Intents {
+        let report = generated_intents(&analyser, args.posts.unwrap_or(20_000))?;
+        out!("{}", report.text)?;
+        outln!("{} {:.4}", report.metric, report.value)?;
+        return Ok(());
+    }
+    let Some(data) = &args.data else {
+        anyhow::bail!("give the labelled file with --data FILE");
+    };
     let task = match args.task {
         EvalTask::Sentiment => Task::Sentiment,
         EvalTask::Complaint => Task::Complaint,
+        EvalTask::Compliment => Task::Compliment,
+        EvalTask::Irony => Task::Irony,
         EvalTask::Themes => Task::Themes,
-        EvalTask::Misinformation => Task::Misinformation,
+        EvalTask::Misinformation | EvalTask::Intents => Task::Misinformation,
     };
     let opts = Options {
         lexicon_only: args.lexicon_only,
         all_rows: args.all_rows,
     };
-    let report = analyse::eval::evaluate(&analyser, task, &args.data, opts)?;
+    let report = analyse::eval::evaluate(&analyser, task, data, opts)?;
     out!("{}", report.text)?;
     outln!("{} {:.4}", report.metric, report.value)?;
     Ok(())
+}
+
+/// `eval --task intents`: `count` generated X posts (seed 1, from 1 May 2024) parsed as
+/// `import` parses them, analysed with the trust's directory as the demo imports it, and
+/// compared with what the generator wrote ([`analyse::eval::generated_confusion`]).
+fn generated_intents(analyser: &Analyser, count: u64) -> anyhow::Result<analyse::eval::Report> {
+    use std::collections::HashMap;
+
+    let start: jiff::Timestamp = "2024-05-01T00:00:00Z".parse()?;
+    let config = generate::Config::new(count, generate::OutputFormat::X, 1, start);
+    let csv = generate::directory_csv(std::slice::from_ref(&config));
+    let rows = directory::csv::read(csv.as_bytes(), &model::directory::Directory::default())
+        .map_err(|errors| anyhow::anyhow!("the demo directory does not read: {errors:?}"))?;
+    let entries = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut entry = row.entry;
+            entry.id = i as i64 + 1;
+            entry
+        })
+        .collect();
+    let directory = model::directory::Directory::new(entries);
+    let path = std::env::temp_dir().join(format!("switchboard-eval-{}.jsonl", std::process::id()));
+    let mut truth: HashMap<String, (String, String)> = HashMap::new();
+    {
+        let mut file = std::io::BufWriter::new(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        );
+        let mut generator = generate::Generator::new(config);
+        while let Some(line) = generator.next() {
+            writeln!(file, "{line}")?;
+            for label in generator.labels() {
+                let role = generator
+                    .accounts()
+                    .get(label.author)
+                    .map_or_else(String::new, |a| snake(&format!("{:?}", a.role)));
+                truth.insert(
+                    label.id.clone(),
+                    (snake(&format!("{:?}", label.kind)), role),
+                );
+            }
+        }
+        file.flush()?;
+    }
+    let parsed = ingest::records(&path, &ingest::ImportOptions::default());
+    let posts: Vec<model::Post> = match parsed {
+        Ok((_, records)) => records
+            .filter_map(|r| match r {
+                Ok(ingest::Record::Change(model::Change::Upsert(post))) => Some(*post),
+                _ => None,
+            })
+            .collect(),
+        Err(error) => {
+            let _ = std::fs::remove_file(&path);
+            return Err(error.into());
+        }
+    };
+    let _ = std::fs::remove_file(&path);
+    let generated: Vec<analyse::eval::Generated> = posts
+        .iter()
+        .filter_map(|post| {
+            let (kind, role) = truth.get(&post.id)?;
+            Some(analyse::eval::Generated {
+                analysis: analyser.analyse_with(post, &directory),
+                kind: kind.clone(),
+                role: role.clone(),
+            })
+        })
+        .collect();
+    Ok(analyse::eval::generated_confusion(&generated))
+}
+
+/// `StaffDiscussion` → `staff_discussion`.
+fn snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 fn print_analysis(a: &model::analysis::Analysis, text: &str, json: bool) -> anyhow::Result<()> {

@@ -116,9 +116,11 @@ fn import_bench(args: &ImportBenchArgs) -> anyhow::Result<()> {
             remove_database(&db);
             reset_peak_memory();
             let store = SqliteStore::open(&db)?;
+            let directory = store.directory()?;
             let pipeline = import::Pipeline {
                 options: &ImportOptions::default(),
                 analyser: analyse.then_some(&analyser),
+                directory: &directory,
                 batch_size: 10_000,
             };
             let started = Instant::now();

@@ -100,9 +100,11 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<()> {
     }
     let store = open_store(&args.db)?;
     let analyser = Analyser::new().context("cannot load the analysis models")?;
+    let directory = store.directory().context("cannot read the directory")?;
     let pipeline = import::Pipeline {
         options: &ImportOptions::default(),
         analyser: Some(&analyser),
+        directory: &directory,
         batch_size: 10_000,
     };
     let summary = import::import_paths(

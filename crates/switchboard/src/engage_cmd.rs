@@ -235,6 +235,7 @@ fn test(
         ..SearchQuery::default()
     })?;
     let mut analyser: Option<analyse::Analyser> = None;
+    let directory = store.directory()?;
     let mut counts = vec![0usize; m.rules.len()];
     let mut shown: Vec<Vec<String>> = vec![Vec::new(); m.rules.len()];
     let (mut none, mut analysed_now) = (0usize, 0usize);
@@ -247,7 +248,7 @@ fn test(
                 }
                 analysed_now += 1;
                 match &analyser {
-                    Some(a) => a.analyse(&sp.post),
+                    Some(a) => a.analyse_with(&sp.post, &directory),
                     None => continue,
                 }
             }

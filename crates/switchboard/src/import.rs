@@ -31,6 +31,7 @@ use clap::Args;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ingest::{Format, ImportOptions, Record, Rejected, csv::Mapping};
+use model::directory::Directory;
 use model::{Change, Post};
 use serde::{Deserialize, Serialize};
 use store::{ApplySummary, PostAnalysis, PreparedAnalysis, Store};
@@ -250,9 +251,15 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<()> {
     } else {
         Some(Analyser::new().context("cannot load the analysis models")?)
     };
+    // Who is speaking is read from the directory kept in the store.
+    let directory = match &analyser {
+        Some(_) => store.directory().context("cannot read the directory")?,
+        None => Directory::default(),
+    };
     let pipeline = Pipeline {
         options: &options,
         analyser: analyser.as_ref(),
+        directory: &directory,
         batch_size: args.batch,
     };
     let mut summary = import_paths(store.as_ref(), &args.paths, &pipeline, &rejects_path)?;
@@ -287,6 +294,8 @@ pub struct Pipeline<'a> {
     pub options: &'a ImportOptions,
     /// The analysis engine, or `None` to store posts unanalysed.
     pub analyser: Option<&'a Analyser>,
+    /// The directory the analysis reads authors' kinds from (`Store::directory`).
+    pub directory: &'a Directory,
     /// Changes per transaction.
     pub batch_size: usize,
 }
@@ -314,9 +323,10 @@ pub fn import_paths(
 
     let counts = thread::scope(|scope| -> anyhow::Result<ReadCounts> {
         if let Some(analyser) = pipeline.analyser {
+            let directory = pipeline.directory;
             for _ in 0..workers {
                 let work = work.clone();
-                scope.spawn(move || analysis_worker(analyser, &work));
+                scope.spawn(move || analysis_worker(analyser, directory, &work));
             }
         }
         drop(work);
@@ -499,21 +509,21 @@ fn read_file(
 /// An analysis worker of an import: analyses the posts of each part it is given and prepares
 /// the analyses for the store, until the reader has no more. The workers live as long as the
 /// import, so the per-thread caches of the engine stay warm from one batch to the next.
-fn analysis_worker(analyser: &Analyser, work: &Receiver<AnalysisJob>) {
+fn analysis_worker(analyser: &Analyser, directory: &Directory, work: &Receiver<AnalysisJob>) {
     for job in work {
         let posts = job.changes.get(job.range.clone()).unwrap_or_default();
         let prepared = posts
             .iter()
             .filter_map(Change::post)
-            .filter_map(
-                |post| match PreparedAnalysis::new(&analyse_post(analyser, post)) {
+            .filter_map(|post| {
+                match PreparedAnalysis::new(&analyse_post(analyser, directory, post)) {
                     Ok(prepared) => Some(prepared),
                     Err(error) => {
                         tracing::error!(%error, "An analysis could not be stored.");
                         None
                     }
-                },
-            )
+                }
+            })
             .collect();
         // The writer has gone away only when it failed; it reports that itself.
         let _ = job.reply.send(prepared);
@@ -522,10 +532,14 @@ fn analysis_worker(analyser: &Analyser, work: &Receiver<AnalysisJob>) {
 
 /// Analyses posts split over every core, keeping their order (for `switchboard analyse` and
 /// live ingestion; imports have their own workers, see [`analysis_worker`]).
-pub fn analyse_posts(analyser: &Analyser, posts: &[&Post]) -> Vec<PostAnalysis> {
+pub fn analyse_posts(
+    analyser: &Analyser,
+    directory: &Directory,
+    posts: &[&Post],
+) -> Vec<PostAnalysis> {
     let analyse_part = |part: &[&Post]| -> Vec<PostAnalysis> {
         part.iter()
-            .map(|post| analyse_post(analyser, post))
+            .map(|post| analyse_post(analyser, directory, post))
             .collect()
     };
     let threads = thread::available_parallelism().map_or(1, usize::from);
@@ -545,13 +559,14 @@ pub fn analyse_posts(analyser: &Analyser, posts: &[&Post]) -> Vec<PostAnalysis> 
     })
 }
 
-/// The analysis of one post, named for the store.
-fn analyse_post(analyser: &Analyser, post: &Post) -> PostAnalysis {
+/// The analysis of one post (its author's kind from `directory` when it lists the account),
+/// named for the store.
+fn analyse_post(analyser: &Analyser, directory: &Directory, post: &Post) -> PostAnalysis {
     PostAnalysis {
         network: post.network,
         id: post.id.clone(),
         version_at: post.version_time(),
-        analysis: analyser.analyse(post),
+        analysis: analyser.analyse_with(post, directory),
     }
 }
 

@@ -37,7 +37,7 @@ use ingest::{
     },
 };
 use jiff::Timestamp;
-use model::Change;
+use model::{Change, directory::Directory};
 use notify::{AlertHub, Notifier, NotifyConfig};
 use serde::Deserialize;
 use store::{AccountStore, AlertStore, Monitor, PreparedAnalysis, SavedHealth, SqliteStore, Store};
@@ -430,9 +430,16 @@ pub struct Pipeline {
     alert_store: Option<Arc<dyn AlertStore>>,
     monitors: Option<StoreMonitors>,
     analyser: Option<Analyser>,
+    /// The directory the analysis reads authors' kinds from, re-read from the store every
+    /// [`DIRECTORY_REFRESH`] so that entries added in the settings count within seconds.
+    directory: Directory,
+    directory_read_at: Option<std::time::Instant>,
     engine: Engine,
     stats: PipelineStats,
 }
+
+/// How often the pipeline re-reads the directory in the store.
+const DIRECTORY_REFRESH: Duration = Duration::from_secs(10);
 
 /// Monitors kept in the store (the web application's settings), re-read while running.
 struct StoreMonitors {
@@ -453,6 +460,8 @@ impl Pipeline {
             alert_store: None,
             monitors: None,
             analyser,
+            directory: Directory::default(),
+            directory_read_at: None,
             engine,
             stats: PipelineStats::default(),
         }
@@ -571,6 +580,17 @@ impl Pipeline {
                 cursors.insert(batch.source, cursor);
             }
         }
+        if self.analyser.is_some()
+            && self
+                .directory_read_at
+                .is_none_or(|at| at.elapsed() >= DIRECTORY_REFRESH)
+        {
+            self.directory = self
+                .store
+                .directory()
+                .context("cannot read the directory")?;
+            self.directory_read_at = Some(std::time::Instant::now());
+        }
         let Some(analyser) = &self.analyser else {
             if !changes.is_empty() {
                 self.store
@@ -581,7 +601,7 @@ impl Pipeline {
             return self.save_cursors(cursors);
         };
         let posts: Vec<&model::Post> = changes.iter().filter_map(Change::post).collect();
-        let analyses = crate::import::analyse_posts(analyser, &posts);
+        let analyses = crate::import::analyse_posts(analyser, &self.directory, &posts);
         let prepared = analyses
             .iter()
             .map(PreparedAnalysis::new)

@@ -53,6 +53,7 @@ pub fn analysis(label: SentimentLabel, intent: IntentKind, priority: u8) -> Anal
             probability: 0.9,
             detected: true,
             reason: "test intent".into(),
+            spans: Vec::new(),
         }],
         themes: vec![Theme {
             id: "waiting".into(),

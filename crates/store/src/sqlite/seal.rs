@@ -262,6 +262,15 @@ fn advance_head(path: &Path, head: &Checkpoint) -> io::Result<()> {
     fs::rename(&tmp, path)
 }
 
+/// Whether the unkeyed log of before keys is still waiting to be moved.
+fn has_legacy_log(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log_sha256'",
+        [],
+        |r| r.get(0),
+    )
+}
+
 /// The key id recorded in the database, if the log was ever keyed.
 pub(crate) fn sealed_key_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT key_id FROM audit_seal WHERE id = 1", [], |r| {
@@ -279,6 +288,10 @@ pub(crate) fn seal(
     key: &AuditKey,
     now: Timestamp,
 ) -> rusqlite::Result<Option<AuditEntry>> {
+    // Nothing to do in the usual case: no write lock taken (another process may be importing).
+    if sealed_key_id(conn)?.is_some() && !has_legacy_log(conn)? {
+        return Ok(None);
+    }
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let run = || -> rusqlite::Result<Option<AuditEntry>> {
         if sealed_key_id(conn)?.is_none() {
@@ -287,12 +300,7 @@ pub(crate) fn seal(
                 params![key.id(), now.as_microsecond()],
             )?;
         }
-        let legacy: bool = conn.query_row(
-            "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log_sha256'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !legacy {
+        if !has_legacy_log(conn)? {
             return Ok(None);
         }
         let old: Vec<(i64, NewAuditEntry, String, String)> = {

@@ -44,9 +44,12 @@ fn every_sample_folder_imports_and_a_second_import_changes_nothing() {
     assert_eq!(count(&first, "files"), files.len() as u64, "{first}");
     assert_eq!(count(&first, "files_failed"), 0, "{first}");
     assert!(count(&first, "imported") > 500, "{first}");
-    assert_eq!(
-        count(&first, "analysed"),
-        count(&first, "imported") + count(&first, "updated"),
+    // Every new or edited post is analysed; a post seen again in another file with other
+    // engagement counts is analysed again when its reach changes its priority (issue 13).
+    let analysed = count(&first, "analysed");
+    let new_or_edited = count(&first, "imported") + count(&first, "updated");
+    assert!(
+        (new_or_edited..=new_or_edited + count(&first, "refreshed")).contains(&analysed),
         "{first}"
     );
     let stats = run(switchboard(dir.path()).args(["stats", "--json"]));
