@@ -649,12 +649,14 @@ mod tests {
                 probability: 0.96,
                 detected: true,
                 reason: "complaint model p=0.96; words \"missed\", \"drove\"".into(),
+                spans: Vec::new(),
             },
             model::analysis::Intent {
                 kind: IntentKind::Question,
                 probability: 1.0,
                 detected: true,
                 reason: "question mark".into(),
+                spans: Vec::new(),
             },
         ];
         let reasons = [
